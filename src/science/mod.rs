@@ -1,0 +1,9 @@
+//! Pure science: schedules, step plans, exact scores, datasets, metrics, the
+//! counter-based RNG. No wasm, no GPU — everything here is unit-tested natively.
+
+pub mod datasets;
+pub mod metrics;
+pub mod mixture;
+pub mod plan;
+pub mod rng;
+pub mod schedule;

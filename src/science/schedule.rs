@@ -1,0 +1,118 @@
+//! Noise schedules of the forward process (SCIENCE.md §1).
+//!
+//! Convention, stated once: time runs **forward from data to noise**. Discrete
+//! index `t ∈ {0, …, T}` with `t = 0` the data (`ᾱ_0 = 1`) and `t = T` the
+//! most-noised level; samplers walk `t` downwards. The network's continuous
+//! time input is `t / T ∈ [0, 1]`. Values are computed in f64 and handed to
+//! the kernels as f32 coefficients.
+
+/// Number of discrete training timesteps of the DDPM schedules.
+pub const T_TRAIN: usize = 1000;
+
+/// Which β-schedule. Ids are the share-link values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScheduleKind {
+    /// β linear from 1e-4 to 0.02 over T = 1000 (Ho et al. 2020).
+    VpLinear,
+    /// Nichol & Dhariwal (2021): `ᾱ(t) = f(t)/f(0)`, `f(t) = cos²((t/T + s)/(1 + s) · π/2)`.
+    VpCosine,
+}
+
+/// A discrete VP schedule: `β_1..β_T` and the cumulative `ᾱ_0..ᾱ_T`.
+#[derive(Clone, Debug)]
+pub struct VpSchedule {
+    /// `betas[t]` is `β_t` for `t = 1..=T`; `betas[0] = 0` pads the index.
+    pub betas: Vec<f64>,
+    /// `alpha_bars[t] = Π_{s ≤ t} (1 - β_s)`, with `alpha_bars[0] = 1`.
+    pub alpha_bars: Vec<f64>,
+}
+
+impl VpSchedule {
+    pub fn new(kind: ScheduleKind, t_max: usize) -> Self {
+        assert!(t_max >= 1);
+        let mut betas = vec![0.0; t_max + 1];
+        match kind {
+            ScheduleKind::VpLinear => {
+                // SCIENCE.md §1: rescale both ends by 1000/T for other T.
+                let scale = 1000.0 / t_max as f64;
+                let (b0, b1) = (1e-4 * scale, 0.02 * scale);
+                for (t, beta) in betas.iter_mut().enumerate().skip(1) {
+                    let frac = if t_max == 1 { 0.0 } else { (t - 1) as f64 / (t_max - 1) as f64 };
+                    *beta = b0 + frac * (b1 - b0);
+                }
+            }
+            ScheduleKind::VpCosine => {
+                let s = 0.008;
+                let f = |t: f64| {
+                    let v = ((t / t_max as f64 + s) / (1.0 + s) * core::f64::consts::FRAC_PI_2).cos();
+                    v * v
+                };
+                for (t, beta) in betas.iter_mut().enumerate().skip(1) {
+                    let ab_t = f(t as f64) / f(0.0);
+                    let ab_prev = f((t - 1) as f64) / f(0.0);
+                    *beta = (1.0 - ab_t / ab_prev).min(0.999);
+                }
+            }
+        }
+        let mut alpha_bars = vec![1.0; t_max + 1];
+        for t in 1..=t_max {
+            alpha_bars[t] = alpha_bars[t - 1] * (1.0 - betas[t]);
+        }
+        Self { betas, alpha_bars }
+    }
+
+    pub fn t_max(&self) -> usize {
+        self.betas.len() - 1
+    }
+
+    /// Signal scale `a_t = sqrt(ᾱ_t)`.
+    pub fn alpha(&self, t: usize) -> f64 {
+        self.alpha_bars[t].sqrt()
+    }
+
+    /// Noise scale `σ_t = sqrt(1 - ᾱ_t)`.
+    pub fn sigma(&self, t: usize) -> f64 {
+        (1.0 - self.alpha_bars[t]).sqrt()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_closed_form() {
+        let s = VpSchedule::new(ScheduleKind::VpLinear, T_TRAIN);
+        assert_eq!(s.t_max(), 1000);
+        assert!((s.betas[1] - 1e-4).abs() < 1e-15);
+        assert!((s.betas[1000] - 0.02).abs() < 1e-15);
+        assert!((s.betas[500] - (1e-4 + 499.0 / 999.0 * (0.02 - 1e-4))).abs() < 1e-15);
+        // ᾱ_T for the linear schedule: log ᾱ_T = Σ log(1-β_t) ≈ -10.0 (ᾱ_T ≈ 4.04e-5).
+        let log_ab: f64 = (1..=1000).map(|t| (1.0 - s.betas[t]).ln()).sum();
+        assert!((s.alpha_bars[1000].ln() - log_ab).abs() < 1e-9);
+        assert!((s.alpha_bars[1000] - 4.036e-5).abs() < 1e-7, "{}", s.alpha_bars[1000]);
+        for t in 0..=1000 {
+            let (a, sg) = (s.alpha(t), s.sigma(t));
+            assert!((a * a + sg * sg - 1.0).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn linear_rescaled_for_other_t() {
+        let s = VpSchedule::new(ScheduleKind::VpLinear, 100);
+        assert!((s.betas[1] - 1e-3).abs() < 1e-15);
+        assert!((s.betas[100] - 0.2).abs() < 1e-15);
+    }
+
+    #[test]
+    fn cosine_closed_form() {
+        let s = VpSchedule::new(ScheduleKind::VpCosine, T_TRAIN);
+        let f = |t: f64| ((t / 1000.0 + 0.008) / 1.008 * core::f64::consts::FRAC_PI_2).cos().powi(2);
+        // Away from the clipped end the cumulative product equals f(t)/f(0).
+        for t in [1usize, 10, 250, 500, 900] {
+            assert!((s.alpha_bars[t] - f(t as f64) / f(0.0)).abs() < 1e-12, "t={t}");
+        }
+        assert!(s.betas.iter().all(|&b| b <= 0.999));
+        assert!((s.betas[1000] - 0.999).abs() < 1e-12, "last β is clipped");
+    }
+}
