@@ -5,3 +5,5 @@
 //! GPU backends, and `web` (wasm32 only) is the `#[wasm_bindgen]` surface.
 
 pub mod science;
+pub mod model;
+pub mod engine;

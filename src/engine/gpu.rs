@@ -1,0 +1,324 @@
+//! The GPU backend: wgpu compute on WebGPU (browser) or Vulkan (native tests).
+//!
+//! [`GpuContext`] is built once (adapter, device, compiled pipelines) and
+//! reused; a [`GpuSampler`] holds one run's buffers. `run_steps` records one
+//! dispatch of the fused kernel over a range of plan steps; particles stay on
+//! the GPU until `read_particles` copies them back (at most once a frame).
+
+use std::sync::{Arc, Mutex};
+
+use wgpu::util::DeviceExt;
+
+use crate::model::ExactMixture;
+use crate::science::plan::StepPlan;
+
+/// The fused kernel: the RNG and the model are prepended to the sampler.
+pub const SAMPLE_WGSL: &str = concat!(
+    include_str!("../../shaders/rng.wgsl"),
+    "\n",
+    include_str!("../../shaders/score_mixture.wgsl"),
+    "\n",
+    include_str!("../../shaders/sample.wgsl"),
+);
+
+const WORKGROUP: u32 = 64;
+/// Largest particle count one 1-D dispatch covers (65 535 workgroups of 64).
+pub const MAX_PARTICLES: usize = 65_535 * WORKGROUP as usize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error("this browser exposes no WebGPU (navigator.gpu is missing)")]
+    NoWebGpu,
+    #[error("no GPU adapter was found: {0}")]
+    NoAdapter(String),
+    #[error("the GPU device could not be created: {0}")]
+    Device(String),
+    #[error("reading particles back from the GPU failed: {0}")]
+    Readback(String),
+    #[error("the GPU reported an error: {0}")]
+    Uncaptured(String),
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    seed: u32,
+    step_begin: u32,
+    step_end: u32,
+    n_components: u32,
+    _pad: [u32; 3],
+}
+
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub adapter_info: wgpu::AdapterInfo,
+    layout: wgpu::BindGroupLayout,
+    init_pipeline: wgpu::ComputePipeline,
+    step_pipeline: wgpu::ComputePipeline,
+    /// The first error the device reported outside any error scope.
+    error: Arc<Mutex<Option<String>>>,
+}
+
+impl GpuContext {
+    /// Finds an adapter and builds the device and pipelines.
+    pub async fn new() -> Result<Self, GpuError> {
+        #[cfg(target_arch = "wasm32")]
+        let instance = {
+            let desc = wgpu::InstanceDescriptor::new_without_display_handle();
+            let instance = wgpu::util::new_instance_with_webgpu_detection(desc).await;
+            if !wgpu::util::is_browser_webgpu_supported().await {
+                return Err(GpuError::NoWebGpu);
+            }
+            instance
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
+        let adapter_info = adapter.get_info();
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("playground"),
+                required_features: wgpu::Features::empty(),
+                required_limits: wgpu::Limits::default().using_resolution(adapter.limits()),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| GpuError::Device(e.to_string()))?;
+
+        let error = Arc::new(Mutex::new(None));
+        let sink = error.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            let mut slot = sink.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert_with(|| e.to_string());
+        }));
+
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("sample.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(SAMPLE_WGSL.into()),
+        });
+        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("sample layout"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                storage(1, true),
+                storage(2, true),
+                storage(3, false),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("sample pipeline layout"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = |entry: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let init_pipeline = pipeline("init_noise");
+        let step_pipeline = pipeline("run_steps");
+        Ok(Self { device, queue, adapter_info, layout, init_pipeline, step_pipeline, error })
+    }
+
+    /// A short human description, e.g. "llvmpipe (Vulkan)".
+    pub fn describe(&self) -> String {
+        let i = &self.adapter_info;
+        let name = if i.name.is_empty() { format!("{} {}", i.vendor, i.device) } else { i.name.clone() };
+        format!("{} ({:?})", name, i.backend)
+    }
+
+    /// The first uncaptured device error, if any happened.
+    pub fn take_error(&self) -> Option<GpuError> {
+        let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        slot.take().map(GpuError::Uncaptured)
+    }
+}
+
+pub struct GpuSampler {
+    n: usize,
+    seed: u32,
+    n_components: u32,
+    total_steps: usize,
+    step: usize,
+    nfe_per_step: u32,
+    params: wgpu::Buffer,
+    particles: wgpu::Buffer,
+    readback: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+}
+
+impl GpuSampler {
+    /// Uploads the plan and the model and draws the initial noise on the GPU.
+    pub fn new(ctx: &GpuContext, plan: &StepPlan, model: &ExactMixture, seed: u32, n: usize) -> Self {
+        assert!(n >= 1 && n <= MAX_PARTICLES, "particle count out of range");
+        let d = &ctx.device;
+        let plan_buf = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("plan"),
+            contents: bytemuck::cast_slice(&plan.steps),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let comp_buf = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("components"),
+            contents: bytemuck::cast_slice(&model.components),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let params = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("params"),
+            size: std::mem::size_of::<Params>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let bytes = (n * 8) as u64;
+        let particles = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("particles"),
+            size: bytes,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::VERTEX,
+            mapped_at_creation: false,
+        });
+        let readback = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let bind_group = d.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("sample bind group"),
+            layout: &ctx.layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: plan_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: comp_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: particles.as_entire_binding() },
+            ],
+        });
+        let s = Self {
+            n,
+            seed,
+            n_components: model.components.len() as u32,
+            total_steps: plan.len(),
+            step: 0,
+            nfe_per_step: plan.nfe_per_step,
+            params,
+            particles,
+            readback,
+            bind_group,
+        };
+        s.dispatch(ctx, &ctx.init_pipeline, 0, 0);
+        s
+    }
+
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    pub fn step_index(&self) -> usize {
+        self.step
+    }
+
+    pub fn total_steps(&self) -> usize {
+        self.total_steps
+    }
+
+    pub fn nfe_per_step(&self) -> u32 {
+        self.nfe_per_step
+    }
+
+    pub fn done(&self) -> bool {
+        self.step >= self.total_steps
+    }
+
+    fn dispatch(&self, ctx: &GpuContext, pipeline: &wgpu::ComputePipeline, begin: usize, end: usize) {
+        let p = Params {
+            n: self.n as u32,
+            seed: self.seed,
+            step_begin: begin as u32,
+            step_end: end as u32,
+            n_components: self.n_components,
+            _pad: [0; 3],
+        };
+        // One dispatch per submit: the uniform written here is the one it reads.
+        ctx.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
+        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sample") });
+        {
+            let mut pass =
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("sample pass"), timestamp_writes: None });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            pass.dispatch_workgroups((self.n as u32).div_ceil(WORKGROUP), 1, 1);
+        }
+        ctx.queue.submit(Some(enc.finish()));
+    }
+
+    /// Runs up to `count` plan steps in one dispatch; returns how many.
+    pub fn run_steps(&mut self, ctx: &GpuContext, count: usize) -> usize {
+        let end = (self.step + count).min(self.total_steps);
+        if end > self.step {
+            self.dispatch(ctx, &ctx.step_pipeline, self.step, end);
+        }
+        let ran = end - self.step;
+        self.step = end;
+        ran
+    }
+
+    /// Copies the particles back (interleaved x, y).
+    pub async fn read_particles(&self, ctx: &GpuContext) -> Result<Vec<f32>, GpuError> {
+        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+        enc.copy_buffer_to_buffer(&self.particles, 0, &self.readback, 0, (self.n * 8) as u64);
+        ctx.queue.submit(Some(enc.finish()));
+        let (tx, rx) = futures_channel::oneshot::channel();
+        self.readback.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        ctx.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
+        rx.await
+            .map_err(|_| GpuError::Readback("the map callback was dropped".into()))?
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let out = {
+            let view = self.readback.slice(..).get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
+            bytemuck::cast_slice::<u8, f32>(&view).to_vec()
+        };
+        self.readback.unmap();
+        if let Some(e) = ctx.take_error() {
+            return Err(e);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,5 @@
+//! Sampling engines: the CPU reference and the wgpu GPU backend execute the
+//! same [`StepPlan`](crate::science::plan::StepPlan) with the same noise.
+
+pub mod cpu;
+pub mod gpu;

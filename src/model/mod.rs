@@ -1,0 +1,84 @@
+//! Score models: what the samplers evaluate as `ε̂(x, t)`.
+//!
+//! Until the pretrained MLPs arrive, the only model is the exact score of a
+//! Gaussian mixture, in f32 with exactly the arithmetic of
+//! `shaders/score_mixture.wgsl`, so the CPU backend and the GPU kernel agree.
+
+use crate::science::mixture::Mixture;
+
+/// One mixture component as the GPU reads it (WGSL `Component`, 16 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct GpuComponent {
+    pub mean: [f32; 2],
+    /// Per-coordinate variance `s_k²` at t = 0.
+    pub var: f32,
+    pub log_weight: f32,
+}
+
+/// The exact ε-prediction of a Gaussian mixture: `ε̂ = -σ_t · s_t(x)`.
+#[derive(Clone, Debug)]
+pub struct ExactMixture {
+    pub components: Vec<GpuComponent>,
+}
+
+impl ExactMixture {
+    pub fn new(mix: &Mixture) -> Self {
+        Self {
+            components: mix
+                .components
+                .iter()
+                .map(|c| GpuComponent {
+                    mean: [c.mean[0] as f32, c.mean[1] as f32],
+                    var: (c.std * c.std) as f32,
+                    log_weight: c.weight.ln() as f32,
+                })
+                .collect(),
+        }
+    }
+
+    /// `ε̂(x)` at signal scale `alpha = a_t` and noise scale `sigma = σ_t`.
+    ///
+    /// One pass with a running maximum (online log-sum-exp):
+    /// `ε̂ = σ Σ r_k (x − a μ_k) / C_k`, `C_k = a² s_k² + σ²`.
+    #[inline]
+    pub fn eps_hat(&self, x: [f32; 2], alpha: f32, sigma: f32) -> [f32; 2] {
+        let mut m = f32::NEG_INFINITY;
+        let (mut acc, mut z) = ([0.0f32; 2], 0.0f32);
+        for c in &self.components {
+            let var = alpha * alpha * c.var + sigma * sigma;
+            let d = [x[0] - alpha * c.mean[0], x[1] - alpha * c.mean[1]];
+            let logit = c.log_weight - (d[0] * d[0] + d[1] * d[1]) / (2.0 * var) - var.ln();
+            let m_new = m.max(logit);
+            let rescale = (m - m_new).exp();
+            let w = (logit - m_new).exp();
+            acc = [acc[0] * rescale + w * d[0] / var, acc[1] * rescale + w * d[1] / var];
+            z = z * rescale + w;
+            m = m_new;
+        }
+        [sigma * acc[0] / z, sigma * acc[1] / z]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::science::datasets::Dataset;
+
+    #[test]
+    fn matches_f64_exact_score() {
+        for d in Dataset::ALL {
+            let mix = d.mixture();
+            let model = ExactMixture::new(&mix);
+            for &(a, s) in &[(0.999f64, 0.0447f64), (0.7, 0.714), (0.05, 0.9987)] {
+                for &x in &[[0.1f32, 0.2], [2.9, 0.1], [-3.0, -3.0], [5.0, -6.0]] {
+                    let e = model.eps_hat(x, a as f32, s as f32);
+                    let sc = mix.score([x[0] as f64, x[1] as f64], a, s);
+                    let (ex, ey) = (-s * sc[0], -s * sc[1]);
+                    let tol = 1e-4 * (1.0 + ex.abs().max(ey.abs()));
+                    assert!((e[0] as f64 - ex).abs() < tol && (e[1] as f64 - ey).abs() < tol, "{d:?} a={a} x={x:?}: {e:?} vs [{ex}, {ey}]");
+                }
+            }
+        }
+    }
+}

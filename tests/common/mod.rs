@@ -1,0 +1,17 @@
+//! Helpers for the native GPU tests (wgpu on Vulkan; lavapipe in CI).
+#![allow(dead_code)]
+
+use diffusion_playground::engine::gpu::GpuContext;
+
+/// The GPU context, or a loud failure: these tests must not pass vacuously
+/// on a machine without Vulkan. `tools/setup.sh test` installs lavapipe
+/// (mesa-vulkan-drivers), which gives every machine a Vulkan device.
+pub fn gpu() -> GpuContext {
+    match pollster::block_on(GpuContext::new()) {
+        Ok(ctx) => {
+            eprintln!("GPU adapter: {}", ctx.describe());
+            ctx
+        }
+        Err(e) => panic!("no Vulkan adapter ({e}); install mesa-vulkan-drivers (tools/setup.sh test)"),
+    }
+}
