@@ -3,6 +3,7 @@
 
 const STEP_INITIAL_NOISE: u32 = 0xFFFFFFFFu;
 const TAU: f32 = 6.2831855;
+const PI: f32 = 3.1415927;
 
 // pcg4d (Jarzynski & Olano 2020); u32 arithmetic wraps in WGSL.
 fn pcg4d(v_in: vec4<u32>) -> vec4<u32> {
@@ -37,6 +38,7 @@ fn unit(word: u32) -> f32 {
 fn gaussian2(seed: u32, particle: u32, step: u32, draw: u32) -> vec2<f32> {
     let h = hash_key(seed, particle, step, draw);
     let r = sqrt(-2.0 * log(unit_open0(h.x)));
-    let theta = TAU * unit(h.y);
+    // The angle spans [-π, π): WGSL guarantees sin/cos accuracy only there.
+    let theta = TAU * unit(h.y) - PI;
     return vec2<f32>(r * cos(theta), r * sin(theta));
 }

@@ -11,7 +11,9 @@ struct Component {
 @group(0) @binding(2) var<storage, read> components: array<Component>;
 
 fn eps_hat(x: vec2<f32>, alpha: f32, sigma: f32, n_components: u32) -> vec2<f32> {
-    var m = -3.4028235e38;
+    // Lowest finite f32, as an exact hex literal (Tint rejects the rounded
+    // decimal -3.4028235e38 as unrepresentable).
+    var m = -0x1.fffffep+127f;
     var acc = vec2<f32>(0.0);
     var z = 0.0;
     for (var k = 0u; k < n_components; k++) {

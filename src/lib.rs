@@ -7,3 +7,4 @@
 pub mod science;
 pub mod model;
 pub mod engine;
+pub mod web;

@@ -297,8 +297,10 @@ impl GpuSampler {
         ran
     }
 
-    /// Copies the particles back (interleaved x, y).
-    pub async fn read_particles(&self, ctx: &GpuContext) -> Result<Vec<f32>, GpuError> {
+    /// Copies the particles back (interleaved x, y). The returned future
+    /// owns what it needs (wgpu handles are reference-counted), so a caller
+    /// may await it without holding a borrow of the sampler.
+    pub fn read_particles(&self, ctx: &GpuContext) -> impl std::future::Future<Output = Result<Vec<f32>, GpuError>> + 'static {
         let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
         enc.copy_buffer_to_buffer(&self.particles, 0, &self.readback, 0, (self.n * 8) as u64);
         ctx.queue.submit(Some(enc.finish()));
@@ -306,19 +308,24 @@ impl GpuSampler {
         self.readback.slice(..).map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        #[cfg(not(target_arch = "wasm32"))]
-        ctx.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
-        rx.await
-            .map_err(|_| GpuError::Readback("the map callback was dropped".into()))?
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
-        let out = {
-            let view = self.readback.slice(..).get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
-            bytemuck::cast_slice::<u8, f32>(&view).to_vec()
-        };
-        self.readback.unmap();
-        if let Some(e) = ctx.take_error() {
-            return Err(e);
+        let (readback, device, error) = (self.readback.clone(), ctx.device.clone(), ctx.error.clone());
+        async move {
+            #[cfg(not(target_arch = "wasm32"))]
+            device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
+            #[cfg(target_arch = "wasm32")]
+            let _ = &device;
+            rx.await
+                .map_err(|_| GpuError::Readback("the map callback was dropped".into()))?
+                .map_err(|e| GpuError::Readback(e.to_string()))?;
+            let out = {
+                let view = readback.slice(..).get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
+                bytemuck::cast_slice::<u8, f32>(&view).to_vec()
+            };
+            readback.unmap();
+            if let Some(e) = error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return Err(GpuError::Uncaptured(e));
+            }
+            Ok(out)
         }
-        Ok(out)
     }
 }

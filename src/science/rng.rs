@@ -60,7 +60,8 @@ pub fn unit(word: u32) -> f32 {
 pub fn gaussian2(seed: u32, particle: u32, step: u32, draw: u32) -> [f32; 2] {
     let h = hash_key(seed, particle, step, draw);
     let r = (-2.0 * unit_open0(h[0]).ln()).sqrt();
-    let theta = core::f32::consts::TAU * unit(h[1]);
+    // The angle spans [-π, π): WGSL guarantees sin/cos accuracy only there.
+    let theta = core::f32::consts::TAU * unit(h[1]) - core::f32::consts::PI;
     [r * theta.cos(), r * theta.sin()]
 }
 

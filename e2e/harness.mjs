@@ -1,0 +1,59 @@
+// Shared harness for the browser tests and the bench: a static file server on
+// loopback for dist/, and Debian's Chromium driven by playwright-core.
+import { createServer } from "node:http";
+import { readFile, mkdtemp } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import { tmpdir } from "node:os";
+import { chromium } from "playwright-core";
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
+  ".css": "text/css", ".wasm": "application/wasm", ".json": "application/json", ".png": "image/png",
+  ".safetensors": "application/octet-stream",
+};
+
+/** Serves `root` on 127.0.0.1 at a free port; resolves to { url, close }. */
+export async function serve(root) {
+  const server = createServer(async (req, res) => {
+    try {
+      let path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+      if (path.includes("..")) throw new Error("bad path");
+      if (path.endsWith("/")) path += "index.html";
+      const body = await readFile(join(root, path));
+      res.writeHead(200, { "content-type": TYPES[extname(path)] || "application/octet-stream" });
+      res.end(body);
+    } catch {
+      res.writeHead(404); res.end("not found");
+    }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
+}
+
+export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+/** Headless Chromium; `webgpu: true` adds the SwiftShader WebGPU flags (TOOLCHAIN.md). */
+export async function launch({ webgpu }) {
+  const userDataDir = await mkdtemp(join(tmpdir(), "playground-chromium-"));
+  const args = [
+    "--headless", "--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-gpu-watchdog",
+  ];
+  if (webgpu) args.push("--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader");
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM, headless: true, args, viewport: { width: 1100, height: 900 },
+  });
+  return context;
+}
+
+/** Opens the page and waits for `playground.ready`; collects console errors. */
+export async function open(context, url) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  await page.goto(url);
+  await page.waitForFunction(() => window.playground && window.playground.ready, null, { timeout: 60_000 });
+  await page.evaluate(() => window.playground.ready);
+  return { page, errors };
+}

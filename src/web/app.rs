@@ -1,0 +1,472 @@
+//! The `#[wasm_bindgen]` app behind `window.playground` (see www/app.js).
+//!
+//! State lives in an `Rc<RefCell<State>>`: exported methods borrow it only
+//! for synchronous work, never across an `await`, so the page can call
+//! `status()` or `setConfig()` while a GPU readback is in flight. A
+//! `generation` counter makes a readback that finishes after a restart
+//! drop its (stale) particles.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::Clamped;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+use crate::engine::cpu::CpuSampler;
+use crate::engine::gpu::{GpuContext, GpuSampler};
+use crate::model::ExactMixture;
+use crate::science::plan::{DdpmVariance, SamplerKind, Spacing, StepPlan};
+use crate::science::schedule::ScheduleKind;
+use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
+use crate::web::render::Raster;
+
+/// Points of the faint data layer behind the particles.
+const DATA_LAYER_POINTS: usize = 3000;
+/// The data layer's draws use their own seed so they never equal the samples' noise.
+const DATA_LAYER_SEED: u32 = 0xDA7A;
+/// A run takes about this many animation frames on WebGPU (one dispatch and
+/// one readback per frame).
+const GPU_FRAMES_PER_RUN: usize = 90;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Webgpu,
+    Cpu,
+}
+
+impl Backend {
+    fn id(self) -> &'static str {
+        match self {
+            Backend::Webgpu => "webgpu",
+            Backend::Cpu => "cpu",
+        }
+    }
+}
+
+enum Engine {
+    Cpu(CpuSampler),
+    Gpu(GpuSampler),
+}
+
+impl Engine {
+    fn step(&self) -> usize {
+        match self {
+            Engine::Cpu(s) => s.step_index(),
+            Engine::Gpu(s) => s.step_index(),
+        }
+    }
+    fn total(&self) -> usize {
+        match self {
+            Engine::Cpu(s) => s.total_steps(),
+            Engine::Gpu(s) => s.total_steps(),
+        }
+    }
+    fn done(&self) -> bool {
+        self.step() >= self.total()
+    }
+}
+
+struct State {
+    config: Config,
+    ignored: Vec<Ignored>,
+    gpu: Option<Rc<GpuContext>>,
+    /// Why WebGPU is not available, when it is not.
+    gpu_failure: Option<String>,
+    backend: Backend,
+    backend_reason: String,
+    engine: Engine,
+    nfe_per_step: u32,
+    generation: u64,
+    running: bool,
+    /// The particles last shown (interleaved x, y).
+    particles: Vec<f32>,
+    error: Option<String>,
+    ctx2d: CanvasRenderingContext2d,
+    raster: Raster,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Status<'a> {
+    backend: &'static str,
+    backend_reason: &'a str,
+    running: bool,
+    step: usize,
+    total_steps: usize,
+    nfe: u64,
+    error: Option<&'a str>,
+    /// Particles actually sampled (n, or the CPU cap).
+    n: usize,
+    ignored: Vec<String>,
+}
+
+/// A config value from JS: `setConfig({steps: 50})` and `setConfig({steps: "50"})` are the same.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Num(f64),
+    Bool(bool),
+    Str(String),
+}
+
+impl Scalar {
+    fn into_string(self) -> String {
+        match self {
+            Scalar::Num(v) if v.fract() == 0.0 && v.abs() < 1e18 => format!("{}", v as i64),
+            Scalar::Num(v) => v.to_string(),
+            Scalar::Bool(b) => (b as u8).to_string(),
+            Scalar::Str(s) => s,
+        }
+    }
+}
+
+fn to_js<T: Serialize>(v: &T) -> JsValue {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
+fn plan_for(cfg: &Config) -> StepPlan {
+    // v1 has one sampler (ddpm) and one schedule; the config grows with the engine.
+    StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde }, cfg.steps, Spacing::Uniform)
+}
+
+impl State {
+    /// Picks the backend for the config and explains the choice.
+    fn select_backend(&mut self) {
+        let (backend, mut reason) = match (self.config.backend, &self.gpu) {
+            (BackendChoice::Cpu, _) => (Backend::Cpu, "CPU, as the link asks (backend=cpu)".to_string()),
+            (_, Some(gpu)) => (Backend::Webgpu, format!("WebGPU on {}", gpu.describe())),
+            (choice, None) => {
+                let why = self.gpu_failure.clone().unwrap_or_else(|| "WebGPU is unavailable".into());
+                let asked = if choice == BackendChoice::Webgpu { " although the link asks for backend=webgpu" } else { "" };
+                (Backend::Cpu, format!("CPU{asked}: {why}"))
+            }
+        };
+        if backend == Backend::Cpu && self.config.n > CPU_N_MAX {
+            reason.push_str(&format!(
+                "; the CPU samples {CPU_N_MAX} of the n={} particles asked for (more need WebGPU)",
+                self.config.n
+            ));
+        }
+        self.backend = backend;
+        self.backend_reason = reason;
+    }
+
+    /// Starts sampling the current config from fresh noise.
+    fn restart(&mut self) {
+        self.select_backend();
+        let plan = plan_for(&self.config);
+        let model = ExactMixture::new(&self.config.dataset.mixture());
+        self.nfe_per_step = plan.nfe_per_step;
+        let seed = self.config.seed;
+        self.engine = match (self.backend, &self.gpu) {
+            (Backend::Webgpu, Some(gpu)) => Engine::Gpu(GpuSampler::new(gpu, &plan, &model, seed, self.config.n)),
+            _ => {
+                let n = self.config.n.min(CPU_N_MAX);
+                Engine::Cpu(CpuSampler::new(plan, model, seed, n))
+            }
+        };
+        self.generation += 1;
+        self.running = true;
+        self.error = None;
+        // Until the first frame lands, show the initial noise the CPU can compute alike.
+        self.particles = crate::engine::cpu::initial_noise(seed, self.effective_n()).into_iter().flatten().collect();
+        let (data, _) = self.config.dataset.sample(DATA_LAYER_POINTS, DATA_LAYER_SEED);
+        self.raster.set_data_layer(&data);
+        self.draw();
+    }
+
+    fn effective_n(&self) -> usize {
+        match &self.engine {
+            Engine::Cpu(s) => s.particles.len(),
+            Engine::Gpu(s) => s.len(),
+        }
+    }
+
+    fn draw(&mut self) {
+        let (w, h) = (self.raster.width as u32, self.raster.height as u32);
+        let img = self.raster.draw(&self.particles);
+        match ImageData::new_with_u8_clamped_array_and_sh(Clamped(img), w, h) {
+            Ok(data) => {
+                let _ = self.ctx2d.put_image_data(&data, 0.0, 0.0);
+            }
+            Err(e) => self.error = Some(format!("drawing failed: {e:?}")),
+        }
+    }
+
+    /// After new particles land: stop with a clear message on NaN/Inf.
+    fn check_finite(&mut self) {
+        if let Some(i) = self.particles.iter().position(|v| !v.is_finite()) {
+            self.running = false;
+            self.error = Some(format!(
+                "sampling diverged: particle {} is not finite at step {} of {}; change the settings and press restart",
+                i / 2,
+                self.engine.step(),
+                self.engine.total()
+            ));
+        }
+    }
+
+    fn status(&self) -> JsValue {
+        to_js(&Status {
+            backend: self.backend.id(),
+            backend_reason: &self.backend_reason,
+            running: self.running,
+            step: self.engine.step(),
+            total_steps: self.engine.total(),
+            nfe: self.engine.step() as u64 * self.nfe_per_step as u64,
+            error: self.error.as_deref(),
+            n: self.effective_n(),
+            ignored: self.ignored.iter().map(|i| i.to_string()).collect(),
+        })
+    }
+}
+
+#[wasm_bindgen]
+pub struct App {
+    state: Rc<RefCell<State>>,
+}
+
+#[wasm_bindgen]
+impl App {
+    /// Builds the app on a canvas from a URL fragment; probes WebGPU once.
+    pub async fn create(canvas: HtmlCanvasElement, fragment: String) -> Result<App, JsError> {
+        console_error_panic_hook::set_once();
+        let ctx2d = canvas
+            .get_context("2d")
+            .map_err(|_| JsError::new("the canvas has no 2D context"))?
+            .ok_or_else(|| JsError::new("the canvas has no 2D context"))?
+            .dyn_into::<CanvasRenderingContext2d>()
+            .map_err(|_| JsError::new("the canvas has no 2D context"))?;
+        let (config, ignored) = Config::from_fragment(&fragment);
+        let (gpu, gpu_failure) = match GpuContext::new().await {
+            Ok(ctx) => (Some(Rc::new(ctx)), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let raster = Raster::new(canvas.width() as usize, canvas.height() as usize);
+        let placeholder = CpuSampler::new(plan_for(&config), ExactMixture::new(&config.dataset.mixture()), config.seed, 0);
+        let mut state = State {
+            config,
+            ignored,
+            gpu,
+            gpu_failure,
+            backend: Backend::Cpu,
+            backend_reason: String::new(),
+            engine: Engine::Cpu(placeholder),
+            nfe_per_step: 1,
+            generation: 0,
+            running: false,
+            particles: Vec::new(),
+            error: None,
+            ctx2d,
+            raster,
+        };
+        state.restart();
+        Ok(App { state: Rc::new(RefCell::new(state)) })
+    }
+
+    /// Advances sampling by one animation frame and draws it; resolves to `status()`.
+    /// CPU: as many steps as fit in `budget_ms`. WebGPU: one dispatch of a
+    /// fixed share of the run, then one readback.
+    pub fn tick(&self, budget_ms: f64) -> js_sys::Promise {
+        let state = self.state.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let pending = {
+                let mut guard = state.borrow_mut();
+                let st = &mut *guard;
+                if !st.running {
+                    return Ok(st.status());
+                }
+                if st.engine.done() {
+                    st.running = false;
+                    return Ok(st.status());
+                }
+                match (&mut st.engine, &st.gpu) {
+                    (Engine::Cpu(s), _) => {
+                        let start = now_ms();
+                        // At least one step a frame; the budget keeps the page responsive.
+                        loop {
+                            s.run_steps(1);
+                            if s.done() || now_ms() - start >= budget_ms {
+                                break;
+                            }
+                        }
+                        st.particles.clear();
+                        st.particles.extend(s.particles.iter().flatten());
+                        None
+                    }
+                    (Engine::Gpu(s), Some(gpu)) => {
+                        let per_frame = s.total_steps().div_ceil(GPU_FRAMES_PER_RUN).max(1);
+                        s.run_steps(gpu, per_frame);
+                        Some((s.read_particles(gpu), st.generation))
+                    }
+                    (Engine::Gpu(_), None) => unreachable!("a GPU engine always has its context"),
+                }
+            };
+            if let Some((readback, generation)) = pending {
+                let result = readback.await;
+                let mut st = state.borrow_mut();
+                if st.generation != generation {
+                    return Ok(st.status());
+                }
+                match result {
+                    Ok(p) => st.particles = p,
+                    Err(e) => {
+                        // Fall back to the CPU and say why; the user's settings stay.
+                        st.gpu = None;
+                        st.gpu_failure = Some(format!("WebGPU failed while sampling ({e})"));
+                        st.restart();
+                        return Ok(st.status());
+                    }
+                }
+            }
+            let mut st = state.borrow_mut();
+            st.check_finite();
+            if st.engine.done() {
+                st.running = false;
+            }
+            st.draw();
+            Ok(st.status())
+        })
+    }
+
+    pub fn status(&self) -> JsValue {
+        self.state.borrow().status()
+    }
+
+    /// The ids allowed for each enumerated config key.
+    pub fn options() -> JsValue {
+        to_js(&config::options())
+    }
+
+    pub fn config(&self) -> JsValue {
+        to_js(&self.state.borrow().config)
+    }
+
+    /// Applies keys (as in the URL fragment); restarts sampling when anything
+    /// changed. Invalid keys are reported in `status().ignored`.
+    #[wasm_bindgen(js_name = setConfig)]
+    pub fn set_config(&self, partial: JsValue) -> Result<JsValue, JsError> {
+        let map: BTreeMap<String, Scalar> = serde_wasm_bindgen::from_value(partial)
+            .map_err(|e| JsError::new(&format!("setConfig takes an object of config keys: {e}")))?;
+        let mut st = self.state.borrow_mut();
+        let before = st.config.clone();
+        st.ignored = st.config.apply(map.into_iter().map(|(k, v)| (k, v.into_string())));
+        if st.config != before {
+            st.restart();
+        }
+        Ok(to_js(&st.config))
+    }
+
+    /// Replaces the config with a URL fragment's (missing keys take defaults).
+    #[wasm_bindgen(js_name = loadFragment)]
+    pub fn load_fragment(&self, fragment: String) -> JsValue {
+        let mut st = self.state.borrow_mut();
+        let (config, ignored) = Config::from_fragment(&fragment);
+        st.ignored = ignored;
+        if config != st.config {
+            st.config = config;
+            st.restart();
+        }
+        to_js(&st.config)
+    }
+
+    /// The fragment (without `#`) that reproduces the current config.
+    pub fn fragment(&self) -> String {
+        self.state.borrow().config.to_fragment()
+    }
+
+    pub fn restart(&self) {
+        self.state.borrow_mut().restart();
+    }
+
+    pub fn pause(&self) {
+        self.state.borrow_mut().running = false;
+    }
+
+    /// Resumes a paused run (restarts a finished one).
+    pub fn play(&self) {
+        let mut st = self.state.borrow_mut();
+        if st.engine.done() {
+            st.restart();
+        } else if st.error.is_none() {
+            st.running = true;
+        }
+    }
+
+    /// `{ x: Float32Array (2N, interleaved), label: null }` for the particles last drawn.
+    pub fn samples(&self) -> JsValue {
+        let st = self.state.borrow();
+        let out = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&out, &"x".into(), &js_sys::Float32Array::from(&st.particles[..]));
+        let _ = js_sys::Reflect::set(&out, &"label".into(), &JsValue::NULL);
+        out.into()
+    }
+
+    /// `{ x, label }`: n fresh draws from the current dataset.
+    pub fn data(&self, n: u32, seed: u32) -> JsValue {
+        let (xs, labels) = self.state.borrow().config.dataset.sample(n as usize, seed);
+        let flat: Vec<f32> = xs.into_iter().flatten().collect();
+        let out = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&out, &"x".into(), &js_sys::Float32Array::from(&flat[..]));
+        let _ = js_sys::Reflect::set(&out, &"label".into(), &js_sys::Int32Array::from(&labels[..]));
+        out.into()
+    }
+
+    /// Times `steps` steps of the current dataset and sampler at `n` particles
+    /// on `backend` ("webgpu" or "cpu"), without drawing. Resolves to
+    /// `{ backend, n, steps, seconds, particleStepsPerSecond }`.
+    pub fn bench(&self, backend: String, n: u32, steps: u32) -> js_sys::Promise {
+        let (cfg, gpu) = {
+            let st = self.state.borrow();
+            (st.config.clone(), st.gpu.clone())
+        };
+        wasm_bindgen_futures::future_to_promise(async move {
+            let steps = (steps as usize).clamp(1, config::STEPS_MAX);
+            let n = n as usize;
+            let mut c = cfg;
+            c.steps = steps;
+            let plan = plan_for(&c);
+            let model = ExactMixture::new(&c.dataset.mixture());
+            let start;
+            match backend.as_str() {
+                "cpu" => {
+                    let mut s = CpuSampler::new(plan, model, c.seed, n);
+                    start = now_ms();
+                    s.run_steps(steps);
+                }
+                "webgpu" => {
+                    let gpu = gpu.ok_or_else(|| JsValue::from_str("WebGPU is unavailable"))?;
+                    let mut s = GpuSampler::new(&gpu, &plan, &model, c.seed, n);
+                    // Warm-up: the first readback includes pipeline and buffer set-up.
+                    s.read_particles(&gpu).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
+                    start = now_ms();
+                    // Several dispatches, as the animation does, so no single
+                    // dispatch runs long enough to trip a GPU watchdog.
+                    while !s.done() {
+                        s.run_steps(&gpu, 25);
+                    }
+                    s.read_particles(&gpu).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
+                }
+                other => return Err(JsValue::from_str(&format!("unknown backend {other}"))),
+            }
+            let seconds = (now_ms() - start) / 1000.0;
+            #[derive(Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Bench {
+                backend: String,
+                n: usize,
+                steps: usize,
+                seconds: f64,
+                particle_steps_per_second: f64,
+            }
+            Ok(to_js(&Bench { backend, n, steps, seconds, particle_steps_per_second: (n * steps) as f64 / seconds.max(1e-9) }))
+        })
+    }
+}

@@ -1,0 +1,264 @@
+//! The one source of truth for what the page shows, and its share-link form.
+//!
+//! A `Config` round-trips through the URL fragment
+//! `#v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=exact`.
+//! Parsing is forgiving: an unknown key, or a value that fails validation,
+//! keeps the default (or the current value) and is reported as an
+//! [`Ignored`] entry the page shows, so a malformed link never breaks the page.
+//! Pure Rust (no wasm) so it is unit-tested natively; JS never parses state.
+
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::science::datasets::Dataset;
+
+/// Share-link format version.
+pub const VERSION: u32 = 1;
+/// Largest particle count a link may ask for.
+pub const N_MAX: usize = 1_048_576;
+/// The CPU backend runs at most this many particles (the rest of a larger
+/// `n` needs WebGPU); the page says so when it caps.
+pub const CPU_N_MAX: usize = 65_536;
+pub const STEPS_MAX: usize = 1000;
+
+/// Which backend the user asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    /// WebGPU when the browser has a working adapter, else the CPU.
+    Auto,
+    Webgpu,
+    Cpu,
+}
+
+impl BackendChoice {
+    pub const ALL: [BackendChoice; 3] = [BackendChoice::Auto, BackendChoice::Webgpu, BackendChoice::Cpu];
+    pub fn id(&self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::Webgpu => "webgpu",
+            BackendChoice::Cpu => "cpu",
+        }
+    }
+}
+
+/// Sampler ids available in this version.
+pub const SAMPLERS: [&str; 1] = ["ddpm"];
+/// Score models available in this version (`exact`: the analytic mixture score).
+pub const MODELS: [&str; 1] = ["exact"];
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Config {
+    pub v: u32,
+    #[serde(serialize_with = "dataset_id")]
+    pub dataset: Dataset,
+    pub sampler: String,
+    pub steps: usize,
+    pub n: usize,
+    pub seed: u32,
+    pub backend: BackendChoice,
+    pub model: String,
+}
+
+fn dataset_id<S: Serializer>(d: &Dataset, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(d.id())
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            v: VERSION,
+            dataset: Dataset::Gaussians8,
+            sampler: "ddpm".into(),
+            steps: 200,
+            n: 4096,
+            seed: 7,
+            backend: BackendChoice::Auto,
+            model: "exact".into(),
+        }
+    }
+}
+
+/// A key the page could not use, with the reason shown to the user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ignored {
+    pub key: String,
+    pub value: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Ignored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}: {}", self.key, self.value, self.reason)
+    }
+}
+
+/// The ids allowed for each enumerated key (`playground.options()`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Options {
+    pub dataset: Vec<&'static str>,
+    pub sampler: Vec<&'static str>,
+    pub model: Vec<&'static str>,
+    pub backend: Vec<&'static str>,
+    pub steps: [usize; 2],
+    pub n: [usize; 2],
+    #[serde(rename = "cpuMaxN")]
+    pub cpu_max_n: usize,
+}
+
+pub fn options() -> Options {
+    Options {
+        dataset: Dataset::ALL.iter().map(|d| d.id()).collect(),
+        sampler: SAMPLERS.to_vec(),
+        model: MODELS.to_vec(),
+        backend: BackendChoice::ALL.iter().map(|b| b.id()).collect(),
+        steps: [1, STEPS_MAX],
+        n: [1, N_MAX],
+        cpu_max_n: CPU_N_MAX,
+    }
+}
+
+fn parse_int(value: &str, lo: u64, hi: u64) -> Result<u64, String> {
+    let v: u64 = value.trim().parse().map_err(|_| format!("not a whole number (allowed {lo}–{hi})"))?;
+    if v < lo || v > hi {
+        return Err(format!("out of range (allowed {lo}–{hi})"));
+    }
+    Ok(v)
+}
+
+fn one_of(value: &str, allowed: &[&str]) -> Result<String, String> {
+    if allowed.contains(&value) {
+        Ok(value.to_string())
+    } else {
+        Err(format!("unknown value (allowed: {})", allowed.join(", ")))
+    }
+}
+
+impl Config {
+    /// Applies one key; on error the config is unchanged.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "v" => {
+                if parse_int(value, VERSION as u64, VERSION as u64).is_err() {
+                    return Err(format!("unsupported link version (this page reads v={VERSION})"));
+                }
+            }
+            "dataset" => {
+                self.dataset = Dataset::from_id(value).ok_or_else(|| one_of(value, &options().dataset).unwrap_err())?;
+            }
+            "sampler" => self.sampler = one_of(value, &SAMPLERS)?,
+            "model" => self.model = one_of(value, &MODELS)?,
+            "steps" => self.steps = parse_int(value, 1, STEPS_MAX as u64)? as usize,
+            "n" => self.n = parse_int(value, 1, N_MAX as u64)? as usize,
+            "seed" => self.seed = parse_int(value, 0, u32::MAX as u64)? as u32,
+            "backend" => {
+                self.backend = BackendChoice::ALL
+                    .into_iter()
+                    .find(|b| b.id() == value)
+                    .ok_or_else(|| one_of(value, &options().backend).unwrap_err())?;
+            }
+            _ => return Err("unknown key".into()),
+        }
+        Ok(())
+    }
+
+    /// Applies `(key, value)` pairs in order; returns the ones it ignored.
+    pub fn apply<K: AsRef<str>, V: AsRef<str>>(&mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Vec<Ignored> {
+        let mut ignored = Vec::new();
+        for (k, v) in pairs {
+            let (k, v) = (k.as_ref(), v.as_ref());
+            if let Err(reason) = self.set(k, v) {
+                ignored.push(Ignored { key: k.to_string(), value: v.to_string(), reason });
+            }
+        }
+        ignored
+    }
+
+    /// Parses a URL fragment (with or without the leading `#`) over the defaults.
+    pub fn from_fragment(fragment: &str) -> (Self, Vec<Ignored>) {
+        let mut cfg = Self::default();
+        let ignored = cfg.apply_fragment(fragment);
+        (cfg, ignored)
+    }
+
+    /// Applies a fragment's keys over this config.
+    pub fn apply_fragment(&mut self, fragment: &str) -> Vec<Ignored> {
+        let body = fragment.strip_prefix('#').unwrap_or(fragment);
+        if body.trim().is_empty() {
+            return Vec::new();
+        }
+        match serde_urlencoded::from_str::<Vec<(String, String)>>(body) {
+            Ok(pairs) => self.apply(pairs),
+            Err(e) => vec![Ignored { key: "#".into(), value: body.chars().take(80).collect(), reason: format!("unreadable link fragment ({e})") }],
+        }
+    }
+
+    /// The fragment (without `#`) that reproduces this config, keys in a fixed order.
+    pub fn to_fragment(&self) -> String {
+        let pairs: [(&str, String); 8] = [
+            ("v", self.v.to_string()),
+            ("dataset", self.dataset.id().to_string()),
+            ("sampler", self.sampler.clone()),
+            ("steps", self.steps.to_string()),
+            ("n", self.n.to_string()),
+            ("seed", self.seed.to_string()),
+            ("backend", self.backend.id().to_string()),
+            ("model", self.model.clone()),
+        ];
+        serde_urlencoded::to_string(pairs).expect("string pairs always encode")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_round_trips() {
+        let c = Config::default();
+        let (back, ignored) = Config::from_fragment(&format!("#{}", c.to_fragment()));
+        assert!(ignored.is_empty());
+        assert_eq!(back, c);
+        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=exact");
+    }
+
+    #[test]
+    fn every_value_round_trips() {
+        let (c, ignored) = Config::from_fragment("v=1&dataset=grid25&sampler=ddpm&steps=1000&n=1048576&seed=4294967295&backend=cpu&model=exact");
+        assert!(ignored.is_empty(), "{ignored:?}");
+        assert_eq!((c.dataset, c.steps, c.n, c.seed, c.backend), (Dataset::Grid25, 1000, N_MAX, u32::MAX, BackendChoice::Cpu));
+        assert_eq!(Config::from_fragment(&c.to_fragment()).0, c);
+    }
+
+    #[test]
+    fn invalid_values_fall_back_and_are_reported() {
+        let (c, ignored) = Config::from_fragment("#v=1&dataset=nope&steps=0&n=abc&seed=-3&backend=cuda&foo=bar&steps=50");
+        let keys: Vec<&str> = ignored.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["dataset", "steps", "n", "seed", "backend", "foo"]);
+        assert!(ignored[0].reason.contains("gaussians8"), "the reason lists the allowed ids: {}", ignored[0].reason);
+        assert!(ignored[1].reason.contains("1–1000"));
+        assert_eq!(ignored[5].reason, "unknown key");
+        // Valid keys still apply, the later steps=50 included; the rest keep defaults.
+        let d = Config::default();
+        assert_eq!((c.dataset, c.steps, c.n, c.seed, c.backend), (d.dataset, 50, d.n, d.seed, d.backend));
+    }
+
+    #[test]
+    fn huge_and_garbage_links_never_panic() {
+        for frag in ["", "#", "&&&", "=", "v=2", "n=99999999999999999999999", "steps=1e3", "%ZZ", "dataset=%00", "#v=1&v=1&v=x"] {
+            let (c, _) = Config::from_fragment(frag);
+            assert!(c.steps >= 1 && c.n >= 1);
+        }
+        let (_, ignored) = Config::from_fragment("v=2");
+        assert!(ignored[0].reason.contains("version"));
+        let (c, ignored) = Config::from_fragment("n=2000000");
+        assert_eq!(c.n, Config::default().n);
+        assert!(ignored[0].reason.contains("1048576"));
+    }
+
+    #[test]
+    fn percent_encoding_is_decoded() {
+        let (c, ignored) = Config::from_fragment("dataset=grid%32%35&steps=%31%30");
+        assert!(ignored.is_empty());
+        assert_eq!((c.dataset, c.steps), (Dataset::Grid25, 10));
+    }
+}
