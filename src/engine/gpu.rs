@@ -153,11 +153,15 @@ impl GpuContext {
         Ok(Self { device, queue, adapter_info, layout, init_pipeline, step_pipeline, error })
     }
 
-    /// A short human description, e.g. "llvmpipe (Vulkan)".
+    /// A short human description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) via Vulkan".
     pub fn describe(&self) -> String {
         let i = &self.adapter_info;
-        let name = if i.name.is_empty() { format!("{} {}", i.vendor, i.device) } else { i.name.clone() };
-        format!("{} ({:?})", name, i.backend)
+        match i.backend {
+            // Browsers hide the adapter's name from wgpu.
+            wgpu::Backend::BrowserWebGpu if i.name.is_empty() => "the browser's WebGPU adapter".into(),
+            wgpu::Backend::BrowserWebGpu => format!("{} (browser WebGPU)", i.name),
+            backend => format!("{} via {backend:?}", i.name),
+        }
     }
 
     /// The first uncaptured device error, if any happened.
