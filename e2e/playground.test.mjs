@@ -113,6 +113,19 @@ test("a share URL reopened in a new page gives the same config and the same samp
   await second.page.close();
 });
 
+test("every sampler runs on WebGPU and reaches the mixture", async () => {
+  const { page, errors } = await open(gpuBrowser, server.url + FRAG);
+  for (const [sampler, steps] of [["ddim", 100], ["em", 400], ["ode_euler", 200]]) {
+    await page.evaluate(([sampler, steps]) => window.playground.setConfig({ sampler, steps, eta: 0.3 }), [sampler, steps]);
+    const { st, x } = await runAndSample(page);
+    assert.equal(st.backend, "webgpu");
+    assert.equal(st.step, steps, sampler);
+    await assertCloseToData(page, x);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("a malformed link keeps the page working and says which keys it ignored", async () => {
   const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=nope&steps=abc&n=99999999999&bogus=1&seed=5");
   const st = await page.evaluate(() => window.playground.status());
@@ -134,7 +147,16 @@ test("options() lists the ids and the controls change the config and the URL", a
   const { page } = await open(cpuBrowser, server.url + "#steps=30&n=300");
   const opts = await page.evaluate(() => window.playground.options());
   assert.deepEqual(opts.dataset, ["gaussians8", "grid25"]);
-  assert.deepEqual(opts.sampler, ["ddpm"]);
+  assert.deepEqual(opts.sampler, ["ddpm", "ddim", "em", "ode_euler"]);
+  // The η control appears for DDIM only, and the sampler's explanation follows the choice.
+  assert.equal(await page.isVisible("#eta"), false);
+  await page.selectOption("#sampler", "ddim");
+  assert.equal(await page.isVisible("#eta"), true);
+  assert.match(await page.textContent("#sampler-help"), /DDIM/);
+  await page.locator("#eta").fill("0.5");
+  await page.locator("#eta").dispatchEvent("change");
+  assert.equal((await page.evaluate(() => window.playground.config())).eta, 0.5);
+  assert.match(await page.evaluate(() => location.hash), /sampler=ddim&.*eta=0.5/);
   assert.deepEqual(opts.backend, ["auto", "webgpu", "cpu"]);
   await page.selectOption("#dataset", "grid25");
   assert.equal((await page.evaluate(() => window.playground.config())).dataset, "grid25");

@@ -10,9 +10,16 @@ use diffusion_playground::science::datasets::Dataset;
 use diffusion_playground::science::plan::{DdpmVariance, SamplerKind, Spacing, StepPlan};
 use diffusion_playground::science::schedule::ScheduleKind;
 
+const DDPM: SamplerKind = SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde };
+
 fn parity(dataset: Dataset, steps: usize, chunks: &[usize], n: usize, seed: u32) -> f32 {
+    parity_for(DDPM, dataset, steps, chunks, n, seed).0
+}
+
+/// Returns (max, 99.9th percentile) of |x_gpu − x_cpu| over all coordinates.
+fn parity_for(sampler: SamplerKind, dataset: Dataset, steps: usize, chunks: &[usize], n: usize, seed: u32) -> (f32, f32) {
     let ctx = common::gpu();
-    let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde }, steps, Spacing::Uniform);
+    let plan = StepPlan::build(ScheduleKind::VpLinear, sampler, steps, Spacing::Uniform);
     let model = ExactMixture::new(&dataset.mixture());
     let mut cpu = CpuSampler::new(plan.clone(), model.clone(), seed, n);
     let mut gpu = GpuSampler::new(&ctx, &plan, &model, seed, n);
@@ -32,9 +39,11 @@ fn parity(dataset: Dataset, steps: usize, chunks: &[usize], n: usize, seed: u32)
     let got = pollster::block_on(gpu.read_particles(&ctx)).unwrap();
     assert_eq!(got.len(), 2 * n);
     assert!(got.iter().all(|v| v.is_finite()));
-    let err = cpu.particles.iter().flatten().zip(&got).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-    eprintln!("{dataset:?}: max |x_gpu - x_cpu| = {err:e} over {n} particles");
-    err
+    let mut d: Vec<f32> = cpu.particles.iter().flatten().zip(&got).map(|(a, b)| (a - b).abs()).collect();
+    d.sort_by(f32::total_cmp);
+    let (err, p999) = (d[d.len() - 1], d[d.len() * 999 / 1000]);
+    eprintln!("{sampler:?} {dataset:?}: |x_gpu - x_cpu| max {err:e}, 99.9% {p999:e}, median {:e} over {n} particles", d[d.len() / 2]);
+    (err, p999)
 }
 
 #[test]
@@ -47,4 +56,17 @@ fn ddpm_gaussians8_gpu_matches_cpu_after_100_steps() {
 fn ddpm_grid25_gpu_matches_cpu_after_100_steps() {
     let err = parity(Dataset::Grid25, 100, &[100], 4096, 1234);
     assert!(err < 1e-3, "max |x_gpu - x_cpu| = {err}");
+}
+
+/// Stated tolerance for every sampler: most coordinates are bit-identical
+/// (median 0) and 99.9 % agree within 1e-4; the maximum is bounded by 5e-3,
+/// because a particle on the ridge between two modes amplifies ulp-level
+/// differences of GPU and libm exp/log (measured max: 1.1e-3, DDIM η=0.5).
+#[test]
+fn every_sampler_gpu_matches_cpu_after_100_steps() {
+    for sampler in [SamplerKind::Ddim { eta: 0.0 }, SamplerKind::Ddim { eta: 0.5 }, SamplerKind::EulerMaruyama, SamplerKind::OdeEuler] {
+        let (max, p999) = parity_for(sampler, Dataset::Grid25, 100, &[13, 40], 4096, 77);
+        assert!(p999 < 1e-4, "{sampler:?}: 99.9th percentile |x_gpu - x_cpu| = {p999}");
+        assert!(max < 5e-3, "{sampler:?}: max |x_gpu - x_cpu| = {max}");
+    }
 }

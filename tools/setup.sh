@@ -65,7 +65,15 @@ apt_install() {
   fi
 }
 
+ensure_node() {
+  # Node runs wasm-opt (npm binaryen), the browser tests and the bench.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+}
+
 mode=${1:-build}
+ensure_node
 ensure_wasm_target
 ensure_npm
 ensure_wasm_bindgen

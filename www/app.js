@@ -8,6 +8,7 @@
   const ready = new Promise((res, rej) => { readyResolve = res; readyReject = rej; });
   let waiters = [];   // run() promises waiting for the current run to finish
   let lastStatus = null;
+  let samplerHelp = {};
   const $ = (id) => document.getElementById(id);
   const need = () => { if (!app) throw new Error("playground is not ready yet: await playground.ready"); return app; };
 
@@ -47,6 +48,9 @@
       if (document.activeElement !== el || el.type === "range") el.value = String(c[el.dataset.key]);
     }
     $("steps-out").textContent = String(c.steps);
+    $("eta-out").textContent = String(c.eta);
+    $("eta-field").hidden = c.sampler !== "ddim";
+    $("sampler-help").textContent = samplerHelp[c.sampler] || "";
     // Keep the address bar shareable without adding a history entry per change.
     const frag = `#${app.fragment()}`;
     if (location.hash !== frag) history.replaceState(null, "", frag);
@@ -93,6 +97,7 @@
       el.addEventListener("change", () => window.playground.setConfig({ [el.dataset.key]: el.value }));
     }
     $("steps").addEventListener("input", (e) => { $("steps-out").textContent = e.target.value; });
+    $("eta").addEventListener("input", (e) => { $("eta-out").textContent = e.target.value; });
     $("reroll").addEventListener("click", () => {
       const seed = crypto.getRandomValues(new Uint32Array(1))[0];
       window.playground.setConfig({ seed });
@@ -118,6 +123,7 @@
     try {
       const bindings = window.wasmBindings;
       const opts = bindings.App.options();
+      samplerHelp = opts.samplerHelp;
       for (const key of ["dataset", "sampler", "model", "backend"]) fillSelect($(key), opts[key]);
       $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];
       $("n").min = opts.n[0]; $("n").max = opts.n[1];

@@ -14,8 +14,18 @@
 //! respaced per-step quantities `α = ᾱ_t / ᾱ_s`, `β = 1 - α`, so
 //! `x_s = (x_t - β/σ_t · ε̂) / sqrt(α) + sqrt(v) z` with `v = β̃ = (1-ᾱ_s)/(1-ᾱ_t) · β`
 //! (default) or `v = β`; no noise on the last step.
+//!
+//! **DDIM** (Song, Meng, Ermon 2021) on the same subsequence:
+//! `x_s = a_s x̂0 + sqrt(1 − ᾱ_s − c²) ε̂ + c z`, `x̂0 = (x_t − σ_t ε̂)/a_t`,
+//! `c = η sqrt((1−ᾱ_s)/(1−ᾱ_t)) sqrt(1 − ᾱ_t/ᾱ_s)`; η = 1 is DDPM with β̃.
+//!
+//! **Euler–Maruyama** on the reverse VP SDE and **Euler** on the
+//! probability-flow ODE use the continuous [`VpSde`] at `t = τ/T`, stepping
+//! `Δt = (τ_i − τ_{i−1})/T` backwards with the score `s = −ε̂/σ_t`:
+//! `x ← x + [½β x + β s] Δt + sqrt(β Δt) z` (no noise on the last step) and
+//! `x ← x + [½β x + ½β s] Δt`.
 
-use super::schedule::{ScheduleKind, VpSchedule, T_TRAIN};
+use super::schedule::{ScheduleKind, VpSchedule, VpSde, T_TRAIN};
 
 /// One step's coefficients, laid out exactly as the WGSL `PlanStep` struct.
 #[repr(C)]
@@ -55,12 +65,21 @@ pub enum DdpmVariance {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SamplerKind {
     Ddpm { variance: DdpmVariance },
+    /// DDIM with stochasticity η ∈ [0, 1].
+    Ddim { eta: f64 },
+    /// Euler–Maruyama on the reverse VP SDE.
+    EulerMaruyama,
+    /// Euler on the probability-flow ODE (deterministic).
+    OdeEuler,
 }
 
 impl SamplerKind {
     pub fn id(&self) -> &'static str {
         match self {
             SamplerKind::Ddpm { .. } => "ddpm",
+            SamplerKind::Ddim { .. } => "ddim",
+            SamplerKind::EulerMaruyama => "em",
+            SamplerKind::OdeEuler => "ode_euler",
         }
     }
 }
@@ -102,6 +121,18 @@ pub fn timesteps(t_max: usize, steps: usize, spacing: Spacing) -> Vec<usize> {
     out
 }
 
+fn step_at(t: usize, alpha: f64, sigma: f64, c_x: f64, c_eps: f64, c_z: f64) -> PlanStep {
+    PlanStep {
+        t: t as f32 / T_TRAIN as f32,
+        alpha: alpha as f32,
+        sigma: sigma as f32,
+        c_x: c_x as f32,
+        c_eps: c_eps as f32,
+        c_z: c_z as f32,
+        _pad: [0.0; 2],
+    }
+}
+
 impl StepPlan {
     pub fn build(schedule: ScheduleKind, sampler: SamplerKind, steps: usize, spacing: Spacing) -> Self {
         let sched = VpSchedule::new(schedule, T_TRAIN);
@@ -123,15 +154,29 @@ impl StepPlan {
                         DdpmVariance::Beta if last => 0.0,
                         DdpmVariance::Beta => beta,
                     };
-                    PlanStep {
-                        t: t as f32 / T_TRAIN as f32,
-                        alpha: sched.alpha(t) as f32,
-                        sigma: sigma as f32,
-                        c_x: (1.0 / alpha_step.sqrt()) as f32,
-                        c_eps: (-beta / (sigma * alpha_step.sqrt())) as f32,
-                        c_z: v.sqrt() as f32,
-                        _pad: [0.0; 2],
-                    }
+                    step_at(t, sched.alpha(t), sigma, 1.0 / alpha_step.sqrt(), -beta / (sigma * alpha_step.sqrt()), v.sqrt())
+                }
+                SamplerKind::Ddim { eta } => {
+                    let c = eta * ((1.0 - ab_s) / (1.0 - ab_t)).sqrt() * (1.0 - ab_t / ab_s).sqrt();
+                    let (a_t, a_s) = (ab_t.sqrt(), ab_s.sqrt());
+                    // max(0): rounding can make 1 − ᾱ_s − c² a hair negative at η = 1.
+                    let dir = (1.0 - ab_s - c * c).max(0.0).sqrt();
+                    step_at(t, a_t, sigma, a_s / a_t, dir - a_s * sigma / a_t, c)
+                }
+                SamplerKind::EulerMaruyama | SamplerKind::OdeEuler => {
+                    let sde = VpSde::default();
+                    let tc = t as f64 / T_TRAIN as f64;
+                    let dt = (t - s) as f64 / T_TRAIN as f64;
+                    let beta = sde.beta(tc);
+                    let ab = sde.alpha_bar(tc);
+                    let sig = (1.0 - ab).sqrt();
+                    // Drift weight on the score: β for the SDE, ½β for the ODE.
+                    let (score_w, noise) = match sampler {
+                        SamplerKind::EulerMaruyama if s > 0 => (beta, (beta * dt).sqrt()),
+                        SamplerKind::EulerMaruyama => (beta, 0.0),
+                        _ => (0.5 * beta, 0.0),
+                    };
+                    step_at(t, ab.sqrt(), sig, 1.0 + 0.5 * beta * dt, -score_w * dt / sig, noise)
                 }
             };
             plan_steps.push(step);
@@ -214,6 +259,56 @@ mod tests {
         let mu = ab_s.sqrt() * beta / (1.0 - ab_t) * x0 + alpha_step.sqrt() * (1.0 - ab_s) / (1.0 - ab_t) * xt;
         let ours = st.c_x as f64 * xt + st.c_eps as f64 * eps;
         assert!((ours - mu).abs() < 1e-5, "{ours} vs {mu}");
+    }
+
+    #[test]
+    fn ddim_eta_one_is_ddpm_with_posterior_variance() {
+        for steps in [1, 7, 100] {
+            let a = StepPlan::build(ScheduleKind::VpLinear, DDPM, steps, Spacing::Quadratic);
+            let b = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddim { eta: 1.0 }, steps, Spacing::Quadratic);
+            for (x, y) in a.steps.iter().zip(&b.steps) {
+                for (u, v) in [(x.c_x, y.c_x), (x.c_eps, y.c_eps), (x.c_z, y.c_z)] {
+                    assert!((u - v).abs() <= 2e-5 * (1.0 + u.abs()), "{steps} steps: {x:?} vs {y:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ddim_eta_zero_is_deterministic_and_exact_on_true_noise() {
+        // With ε̂ the true noise of x_t = a_t x0 + σ_t ε, DDIM(η=0) lands exactly on
+        // x_s = a_s x0 + σ_s ε (SCIENCE.md §3).
+        let sched = VpSchedule::new(ScheduleKind::VpLinear, 1000);
+        let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddim { eta: 0.0 }, 10, Spacing::Uniform);
+        assert!(plan.steps.iter().all(|s| s.c_z == 0.0));
+        let (x0, eps) = (0.8f64, 1.7f64);
+        for (i, st) in plan.steps.iter().enumerate() {
+            let (t, s) = (plan.timesteps[i], plan.timesteps[i + 1]);
+            let xt = sched.alpha(t) * x0 + sched.sigma(t) * eps;
+            let xs = st.c_x as f64 * xt + st.c_eps as f64 * eps;
+            let want = sched.alpha(s) * x0 + sched.sigma(s) * eps;
+            assert!((xs - want).abs() < 1e-4, "step {i}: {xs} vs {want}");
+        }
+    }
+
+    #[test]
+    fn em_and_ode_coefficients_by_hand() {
+        // t = 0.5, Δt = 0.01 (100 uniform steps): β = 0.1 + 0.5·19.9 = 10.05.
+        let sde = VpSde::default();
+        let (beta, dt) = (10.05f64, 0.01f64);
+        let ab = sde.alpha_bar(0.5);
+        let sig = (1.0 - ab).sqrt();
+        let em = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::EulerMaruyama, 100, Spacing::Uniform);
+        let ode = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::OdeEuler, 100, Spacing::Uniform);
+        let (e, o) = (em.steps[50], ode.steps[50]);
+        assert_eq!(em.timesteps[50], 500);
+        assert!((e.c_x as f64 - (1.0 + 0.5 * beta * dt)).abs() < 1e-6);
+        assert!((e.c_eps as f64 + beta * dt / sig).abs() < 1e-6);
+        assert!((e.c_z as f64 - (beta * dt).sqrt()).abs() < 1e-6);
+        assert!((o.c_x - e.c_x).abs() < 1e-7);
+        assert!((o.c_eps as f64 + 0.5 * beta * dt / sig).abs() < 1e-6);
+        assert!(ode.steps.iter().all(|s| s.c_z == 0.0), "the PF-ODE is deterministic");
+        assert_eq!(em.steps[99].c_z, 0.0, "no noise on the last EM step");
     }
 
     #[test]

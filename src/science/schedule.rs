@@ -76,6 +76,32 @@ impl VpSchedule {
     }
 }
 
+/// The continuous VP SDE (Song et al. 2021) `dx = −½β(t)x dt + sqrt(β(t)) dW`,
+/// `β(t) = β_min + t(β_max − β_min)`, `t ∈ [0, 1]`: the continuous-time limit of
+/// [`ScheduleKind::VpLinear`] (T·β_1 = 0.1, T·β_T = 20), used by the SDE/ODE samplers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VpSde {
+    pub beta_min: f64,
+    pub beta_max: f64,
+}
+
+impl Default for VpSde {
+    fn default() -> Self {
+        Self { beta_min: 0.1, beta_max: 20.0 }
+    }
+}
+
+impl VpSde {
+    pub fn beta(&self, t: f64) -> f64 {
+        self.beta_min + t * (self.beta_max - self.beta_min)
+    }
+
+    /// `ᾱ(t) = exp(−(β_min t + ½(β_max − β_min) t²))`.
+    pub fn alpha_bar(&self, t: f64) -> f64 {
+        (-(self.beta_min * t + 0.5 * (self.beta_max - self.beta_min) * t * t)).exp()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +121,23 @@ mod tests {
             let (a, sg) = (s.alpha(t), s.sigma(t));
             assert!((a * a + sg * sg - 1.0).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn vp_sde_is_the_limit_of_the_linear_schedule() {
+        let (sde, disc) = (VpSde::default(), VpSchedule::new(ScheduleKind::VpLinear, T_TRAIN));
+        // log ᾱ_disc = Σ log(1 − β_s) = −Σ β_s − O(Σ β_s²), and Σ β_s is a Riemann sum
+        // of ∫β(u)du whose per-step error is below (β_max − β_min)/T² (β_s samples
+        // β at (s−1)/(T−1), not over [(s−1)/T, s/T]). So |log ratio| ≤ Σ β_s² + t·19.9/T².
+        for t in [0usize, 1, 100, 500, 1000] {
+            let (a, b) = (sde.alpha_bar(t as f64 / 1000.0), disc.alpha_bars[t]);
+            let bound: f64 = disc.betas[1..=t].iter().map(|b| b * b).sum::<f64>() + t as f64 * 19.9 / 1e6;
+            assert!((a.ln() - b.ln()).abs() <= bound, "t={t}: {a} vs {b}, bound {bound}");
+        }
+        // dᾱ/dt = −β(t) ᾱ(t), checked by central differences.
+        let (t, h) = (0.37, 1e-6);
+        let d = (sde.alpha_bar(t + h) - sde.alpha_bar(t - h)) / (2.0 * h);
+        assert!((d + sde.beta(t) * sde.alpha_bar(t)).abs() < 1e-8);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use crate::engine::cpu::CpuSampler;
 use crate::engine::gpu::{GpuContext, GpuSampler};
 use crate::model::ExactMixture;
-use crate::science::plan::{DdpmVariance, SamplerKind, Spacing, StepPlan};
+use crate::science::plan::{Spacing, StepPlan};
 use crate::science::schedule::ScheduleKind;
 use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
 use crate::web::render::Raster;
@@ -132,8 +132,7 @@ fn now_ms() -> f64 {
 }
 
 fn plan_for(cfg: &Config) -> StepPlan {
-    // v1 has one sampler (ddpm) and one schedule; the config grows with the engine.
-    StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde }, cfg.steps, Spacing::Uniform)
+    StepPlan::build(ScheduleKind::VpLinear, cfg.sampler_kind(), cfg.steps, Spacing::Uniform)
 }
 
 impl State {

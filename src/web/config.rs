@@ -7,9 +7,12 @@
 //! [`Ignored`] entry the page shows, so a malformed link never breaks the page.
 //! Pure Rust (no wasm) so it is unit-tested natively; JS never parses state.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::science::datasets::Dataset;
+use crate::science::plan::{DdpmVariance, SamplerKind};
 
 /// Share-link format version.
 pub const VERSION: u32 = 1;
@@ -41,8 +44,13 @@ impl BackendChoice {
     }
 }
 
-/// Sampler ids available in this version.
-pub const SAMPLERS: [&str; 1] = ["ddpm"];
+/// Sampler ids available in this version, with the line the page shows for each.
+pub const SAMPLERS: [(&str, &str); 4] = [
+    ("ddpm", "DDPM ancestral: x ← (x − β/σ·ε̂)/√α + √β̃·z, one network evaluation per step."),
+    ("ddim", "DDIM: jump via the predicted x̂0; η = 0 is deterministic, η = 1 equals DDPM."),
+    ("em", "Euler–Maruyama on the reverse VP SDE: x ← x + [½βx + βs]Δt + √(βΔt)·z."),
+    ("ode_euler", "Euler on the probability-flow ODE: x ← x + [½βx + ½βs]Δt, no noise: deterministic given x_T."),
+];
 /// Score models available in this version (`exact`: the analytic mixture score).
 pub const MODELS: [&str; 1] = ["exact"];
 
@@ -57,6 +65,8 @@ pub struct Config {
     pub seed: u32,
     pub backend: BackendChoice,
     pub model: String,
+    /// DDIM's stochasticity η ∈ [0, 1] (used by `sampler=ddim`).
+    pub eta: f64,
 }
 
 fn dataset_id<S: Serializer>(d: &Dataset, s: S) -> Result<S::Ok, S::Error> {
@@ -74,6 +84,7 @@ impl Default for Config {
             seed: 7,
             backend: BackendChoice::Auto,
             model: "exact".into(),
+            eta: 0.0,
         }
     }
 }
@@ -99,6 +110,10 @@ pub struct Options {
     pub sampler: Vec<&'static str>,
     pub model: Vec<&'static str>,
     pub backend: Vec<&'static str>,
+    /// One line of explanation per sampler id.
+    #[serde(rename = "samplerHelp")]
+    pub sampler_help: BTreeMap<&'static str, &'static str>,
+    pub eta: [f64; 2],
     pub steps: [usize; 2],
     pub n: [usize; 2],
     #[serde(rename = "cpuMaxN")]
@@ -108,7 +123,9 @@ pub struct Options {
 pub fn options() -> Options {
     Options {
         dataset: Dataset::ALL.iter().map(|d| d.id()).collect(),
-        sampler: SAMPLERS.to_vec(),
+        sampler: SAMPLERS.iter().map(|s| s.0).collect(),
+        sampler_help: SAMPLERS.into_iter().collect(),
+        eta: [0.0, 1.0],
         model: MODELS.to_vec(),
         backend: BackendChoice::ALL.iter().map(|b| b.id()).collect(),
         steps: [1, STEPS_MAX],
@@ -145,7 +162,14 @@ impl Config {
             "dataset" => {
                 self.dataset = Dataset::from_id(value).ok_or_else(|| one_of(value, &options().dataset).unwrap_err())?;
             }
-            "sampler" => self.sampler = one_of(value, &SAMPLERS)?,
+            "sampler" => self.sampler = one_of(value, &options().sampler)?,
+            "eta" => {
+                let v: f64 = value.trim().parse().map_err(|_| "not a number (allowed 0–1)".to_string())?;
+                if !(0.0..=1.0).contains(&v) {
+                    return Err("out of range (allowed 0–1)".into());
+                }
+                self.eta = v;
+            }
             "model" => self.model = one_of(value, &MODELS)?,
             "steps" => self.steps = parse_int(value, 1, STEPS_MAX as u64)? as usize,
             "n" => self.n = parse_int(value, 1, N_MAX as u64)? as usize,
@@ -173,6 +197,16 @@ impl Config {
         ignored
     }
 
+    /// The sampler the config names, with its parameters.
+    pub fn sampler_kind(&self) -> SamplerKind {
+        match self.sampler.as_str() {
+            "ddim" => SamplerKind::Ddim { eta: self.eta },
+            "em" => SamplerKind::EulerMaruyama,
+            "ode_euler" => SamplerKind::OdeEuler,
+            _ => SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde },
+        }
+    }
+
     /// Parses a URL fragment (with or without the leading `#`) over the defaults.
     pub fn from_fragment(fragment: &str) -> (Self, Vec<Ignored>) {
         let mut cfg = Self::default();
@@ -194,7 +228,7 @@ impl Config {
 
     /// The fragment (without `#`) that reproduces this config, keys in a fixed order.
     pub fn to_fragment(&self) -> String {
-        let pairs: [(&str, String); 8] = [
+        let pairs: [(&str, String); 9] = [
             ("v", self.v.to_string()),
             ("dataset", self.dataset.id().to_string()),
             ("sampler", self.sampler.clone()),
@@ -203,6 +237,7 @@ impl Config {
             ("seed", self.seed.to_string()),
             ("backend", self.backend.id().to_string()),
             ("model", self.model.clone()),
+            ("eta", self.eta.to_string()),
         ];
         serde_urlencoded::to_string(pairs).expect("string pairs always encode")
     }
@@ -218,15 +253,30 @@ mod tests {
         let (back, ignored) = Config::from_fragment(&format!("#{}", c.to_fragment()));
         assert!(ignored.is_empty());
         assert_eq!(back, c);
-        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=exact");
+        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=exact&eta=0");
     }
 
     #[test]
     fn every_value_round_trips() {
-        let (c, ignored) = Config::from_fragment("v=1&dataset=grid25&sampler=ddpm&steps=1000&n=1048576&seed=4294967295&backend=cpu&model=exact");
+        let (c, ignored) = Config::from_fragment("v=1&dataset=grid25&sampler=ddim&steps=1000&n=1048576&seed=4294967295&backend=cpu&model=exact&eta=0.35");
         assert!(ignored.is_empty(), "{ignored:?}");
         assert_eq!((c.dataset, c.steps, c.n, c.seed, c.backend), (Dataset::Grid25, 1000, N_MAX, u32::MAX, BackendChoice::Cpu));
         assert_eq!(Config::from_fragment(&c.to_fragment()).0, c);
+        assert_eq!(c.sampler_kind(), SamplerKind::Ddim { eta: 0.35 });
+    }
+
+    #[test]
+    fn every_sampler_id_maps_to_its_kind() {
+        for (id, _) in SAMPLERS {
+            let (c, ignored) = Config::from_fragment(&format!("sampler={id}"));
+            assert!(ignored.is_empty());
+            assert_eq!(c.sampler_kind().id(), id);
+        }
+        for bad in ["eta=1.5", "eta=-0.1", "eta=NaN", "eta=inf", "eta=x"] {
+            let (c, ignored) = Config::from_fragment(bad);
+            assert_eq!(c.eta, 0.0);
+            assert_eq!(ignored.len(), 1, "{bad}");
+        }
     }
 
     #[test]
