@@ -115,11 +115,12 @@ test("a share URL reopened in a new page gives the same config and the same samp
 
 test("every sampler runs on WebGPU and reaches the mixture", async () => {
   const { page, errors } = await open(gpuBrowser, server.url + FRAG);
-  for (const [sampler, steps] of [["ddim", 100], ["em", 400], ["ode_euler", 200]]) {
+  for (const [sampler, steps, nfe] of [["ddim", 100, 100], ["em", 400, 400], ["ode_euler", 200, 200], ["heun", 50, 99]]) {
     await page.evaluate(([sampler, steps]) => window.playground.setConfig({ sampler, steps, eta: 0.3 }), [sampler, steps]);
     const { st, x } = await runAndSample(page);
     assert.equal(st.backend, "webgpu");
     assert.equal(st.step, steps, sampler);
+    assert.equal(st.nfe, nfe, `${sampler} reports its network evaluations`);
     await assertCloseToData(page, x);
   }
   assert.deepEqual(errors, []);
@@ -147,7 +148,7 @@ test("options() lists the ids and the controls change the config and the URL", a
   const { page } = await open(cpuBrowser, server.url + "#steps=30&n=300");
   const opts = await page.evaluate(() => window.playground.options());
   assert.deepEqual(opts.dataset, ["gaussians8", "grid25"]);
-  assert.deepEqual(opts.sampler, ["ddpm", "ddim", "em", "ode_euler"]);
+  assert.deepEqual(opts.sampler, ["ddpm", "ddim", "em", "ode_euler", "heun"]);
   // The η control appears for DDIM only, and the sampler's explanation follows the choice.
   assert.equal(await page.isVisible("#eta"), false);
   await page.selectOption("#sampler", "ddim");

@@ -11,8 +11,12 @@ struct PlanStep {
     c_x: f32,
     c_eps: f32,
     c_z: f32,
+    alpha_end: f32,
+    sigma_end: f32,
+    c_x_end: f32,
+    c_eps_end: f32,
+    heun: f32,
     pad0: f32,
-    pad1: f32,
 }
 
 struct Params {
@@ -53,7 +57,13 @@ fn run_steps(@builtin(global_invocation_id) gid: vec3<u32>) {
         let st = plan[s];
         let eps = eps_hat(x, st.alpha, st.sigma, params.n_components);
         let z = gaussian2(params.seed, i, s, 0u);
-        x = st.c_x * x + st.c_eps * eps + st.c_z * z;
+        var next = st.c_x * x + st.c_eps * eps + st.c_z * z;
+        if (st.heun != 0.0) {
+            // Heun's corrector: average the drifts at both ends of the step.
+            let eps2 = eps_hat(next, st.alpha_end, st.sigma_end, params.n_components);
+            next = x + 0.5 * ((st.c_x - 1.0) * x + st.c_eps * eps + (st.c_x_end - 1.0) * next + st.c_eps_end * eps2);
+        }
+        x = next;
     }
     particles[i] = x;
 }

@@ -64,7 +64,7 @@ fn ddpm_grid25_gpu_matches_cpu_after_100_steps() {
 /// differences of GPU and libm exp/log (measured max: 1.1e-3, DDIM η=0.5).
 #[test]
 fn every_sampler_gpu_matches_cpu_after_100_steps() {
-    for sampler in [SamplerKind::Ddim { eta: 0.0 }, SamplerKind::Ddim { eta: 0.5 }, SamplerKind::EulerMaruyama, SamplerKind::OdeEuler] {
+    for sampler in [SamplerKind::Ddim { eta: 0.0 }, SamplerKind::Ddim { eta: 0.5 }, SamplerKind::EulerMaruyama, SamplerKind::OdeEuler, SamplerKind::Heun] {
         let (max, p999) = parity_for(sampler, Dataset::Grid25, 100, &[13, 40], 4096, 77);
         assert!(p999 < 1e-4, "{sampler:?}: 99.9th percentile |x_gpu - x_cpu| = {p999}");
         assert!(max < 5e-3, "{sampler:?}: max |x_gpu - x_cpu| = {max}");

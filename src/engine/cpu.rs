@@ -1,7 +1,8 @@
 //! The CPU backend: the reference arithmetic of the fused kernel, in Rust.
 //!
 //! Per particle and step: `ε̂ = model(x, t)`, `x ← c_x x + c_eps ε̂ + c_z z`
-//! with `z` from the counter-based RNG keyed by (seed, particle, step, 0).
+//! with `z` from the counter-based RNG keyed by (seed, particle, step, 0),
+//! then, on Heun steps, the corrector with a second evaluation at the end level.
 //! The GPU kernel (`shaders/sample.wgsl`) does the same operations in the
 //! same order.
 
@@ -48,10 +49,18 @@ impl CpuSampler {
             for (i, x) in self.particles.iter_mut().enumerate() {
                 let eps = self.model.eps_hat(*x, st.alpha, st.sigma);
                 let z = gaussian2(self.seed, i as u32, s as u32, 0);
-                *x = [
+                let mut next = [
                     st.c_x * x[0] + st.c_eps * eps[0] + st.c_z * z[0],
                     st.c_x * x[1] + st.c_eps * eps[1] + st.c_z * z[1],
                 ];
+                if st.heun != 0.0 {
+                    let eps2 = self.model.eps_hat(next, st.alpha_end, st.sigma_end);
+                    next = [
+                        x[0] + 0.5 * ((st.c_x - 1.0) * x[0] + st.c_eps * eps[0] + (st.c_x_end - 1.0) * next[0] + st.c_eps_end * eps2[0]),
+                        x[1] + 0.5 * ((st.c_x - 1.0) * x[1] + st.c_eps * eps[1] + (st.c_x_end - 1.0) * next[1] + st.c_eps_end * eps2[1]),
+                    ];
+                }
+                *x = next;
             }
         }
         let ran = end - self.step;

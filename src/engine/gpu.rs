@@ -177,7 +177,6 @@ pub struct GpuSampler {
     n_components: u32,
     total_steps: usize,
     step: usize,
-    nfe_per_step: u32,
     params: wgpu::Buffer,
     particles: wgpu::Buffer,
     readback: wgpu::Buffer,
@@ -234,7 +233,6 @@ impl GpuSampler {
             n_components: model.components.len() as u32,
             total_steps: plan.len(),
             step: 0,
-            nfe_per_step: plan.nfe_per_step,
             params,
             particles,
             readback,
@@ -258,10 +256,6 @@ impl GpuSampler {
 
     pub fn total_steps(&self) -> usize {
         self.total_steps
-    }
-
-    pub fn nfe_per_step(&self) -> u32 {
-        self.nfe_per_step
     }
 
     pub fn done(&self) -> bool {

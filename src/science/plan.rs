@@ -24,6 +24,12 @@
 //! `Δt = (τ_i − τ_{i−1})/T` backwards with the score `s = −ε̂/σ_t`:
 //! `x ← x + [½β x + β s] Δt + sqrt(β Δt) z` (no noise on the last step) and
 //! `x ← x + [½β x + ½β s] Δt`.
+//!
+//! **Heun** on the probability-flow ODE: the Euler step above is the
+//! predictor `x̃`; the corrector averages the drifts at both ends,
+//! `x ← x + ½(d(x, t) + d(x̃, s))`, with `d(·, s)` from the `*_end`
+//! coefficients. Two network evaluations a step; the last step (to `s = 0`,
+//! where `σ_s = 0` and the drift's ε̂/σ form is undefined) is plain Euler.
 
 use super::schedule::{ScheduleKind, VpSchedule, VpSde, T_TRAIN};
 
@@ -40,7 +46,15 @@ pub struct PlanStep {
     pub c_x: f32,
     pub c_eps: f32,
     pub c_z: f32,
-    pub _pad: [f32; 2],
+    /// Heun's second evaluation, at the end level s: `a_s`, `σ_s`, and the
+    /// drift coefficients there (`d = (c_x_end − 1)·x̃ + c_eps_end·ε̂(x̃, s)`).
+    pub alpha_end: f32,
+    pub sigma_end: f32,
+    pub c_x_end: f32,
+    pub c_eps_end: f32,
+    /// 1.0 when the step takes Heun's second evaluation, else 0.0.
+    pub heun: f32,
+    pub _pad: f32,
 }
 
 /// How the S sampling levels are picked among the T training timesteps.
@@ -71,6 +85,8 @@ pub enum SamplerKind {
     EulerMaruyama,
     /// Euler on the probability-flow ODE (deterministic).
     OdeEuler,
+    /// Heun (2nd order) on the probability-flow ODE.
+    Heun,
 }
 
 impl SamplerKind {
@@ -80,6 +96,7 @@ impl SamplerKind {
             SamplerKind::Ddim { .. } => "ddim",
             SamplerKind::EulerMaruyama => "em",
             SamplerKind::OdeEuler => "ode_euler",
+            SamplerKind::Heun => "heun",
         }
     }
 }
@@ -90,8 +107,6 @@ pub struct StepPlan {
     pub steps: Vec<PlanStep>,
     /// The training timesteps visited, `τ_S, …, τ_1, τ_0 = 0`.
     pub timesteps: Vec<usize>,
-    /// Network evaluations per particle per step.
-    pub nfe_per_step: u32,
 }
 
 /// Increasing timesteps `τ_1 < … < τ_S = T`, strictly increasing even when
@@ -129,7 +144,12 @@ fn step_at(t: usize, alpha: f64, sigma: f64, c_x: f64, c_eps: f64, c_z: f64) -> 
         c_x: c_x as f32,
         c_eps: c_eps as f32,
         c_z: c_z as f32,
-        _pad: [0.0; 2],
+        alpha_end: 0.0,
+        sigma_end: 0.0,
+        c_x_end: 0.0,
+        c_eps_end: 0.0,
+        heun: 0.0,
+        _pad: 0.0,
     }
 }
 
@@ -163,7 +183,7 @@ impl StepPlan {
                     let dir = (1.0 - ab_s - c * c).max(0.0).sqrt();
                     step_at(t, a_t, sigma, a_s / a_t, dir - a_s * sigma / a_t, c)
                 }
-                SamplerKind::EulerMaruyama | SamplerKind::OdeEuler => {
+                SamplerKind::EulerMaruyama | SamplerKind::OdeEuler | SamplerKind::Heun => {
                     let sde = VpSde::default();
                     let tc = t as f64 / T_TRAIN as f64;
                     let dt = (t - s) as f64 / T_TRAIN as f64;
@@ -176,12 +196,23 @@ impl StepPlan {
                         SamplerKind::EulerMaruyama => (beta, 0.0),
                         _ => (0.5 * beta, 0.0),
                     };
-                    step_at(t, ab.sqrt(), sig, 1.0 + 0.5 * beta * dt, -score_w * dt / sig, noise)
+                    let mut st = step_at(t, ab.sqrt(), sig, 1.0 + 0.5 * beta * dt, -score_w * dt / sig, noise);
+                    if sampler == SamplerKind::Heun && s > 0 {
+                        let ts = s as f64 / T_TRAIN as f64;
+                        let (beta_s, ab_s) = (sde.beta(ts), sde.alpha_bar(ts));
+                        let sig_s = (1.0 - ab_s).sqrt();
+                        st.alpha_end = ab_s.sqrt() as f32;
+                        st.sigma_end = sig_s as f32;
+                        st.c_x_end = (1.0 + 0.5 * beta_s * dt) as f32;
+                        st.c_eps_end = (-0.5 * beta_s * dt / sig_s) as f32;
+                        st.heun = 1.0;
+                    }
+                    st
                 }
             };
             plan_steps.push(step);
         }
-        StepPlan { steps: plan_steps, timesteps: taus, nfe_per_step: 1 }
+        StepPlan { steps: plan_steps, timesteps: taus }
     }
 
     pub fn len(&self) -> usize {
@@ -194,7 +225,12 @@ impl StepPlan {
 
     /// Network evaluations per particle for the whole run.
     pub fn nfe(&self) -> u32 {
-        self.nfe_per_step * self.steps.len() as u32
+        self.nfe_through(self.steps.len())
+    }
+
+    /// Network evaluations per particle for the first `steps_done` steps.
+    pub fn nfe_through(&self, steps_done: usize) -> u32 {
+        self.steps[..steps_done.min(self.steps.len())].iter().map(|s| 1 + (s.heun != 0.0) as u32).sum()
     }
 }
 
@@ -309,6 +345,23 @@ mod tests {
         assert!((o.c_eps as f64 + 0.5 * beta * dt / sig).abs() < 1e-6);
         assert!(ode.steps.iter().all(|s| s.c_z == 0.0), "the PF-ODE is deterministic");
         assert_eq!(em.steps[99].c_z, 0.0, "no noise on the last EM step");
+    }
+
+    #[test]
+    fn heun_takes_two_evaluations_except_the_last_step() {
+        let heun = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Heun, 50, Spacing::Uniform);
+        let euler = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::OdeEuler, 50, Spacing::Uniform);
+        assert_eq!(heun.nfe(), 99);
+        assert_eq!(heun.nfe_through(10), 20);
+        assert_eq!(heun.steps[49].heun, 0.0);
+        // The predictor is the Euler step; the end coefficients are Euler's at the next level.
+        for i in 0..49 {
+            let (h, e, e_next) = (heun.steps[i], euler.steps[i], euler.steps[i + 1]);
+            assert_eq!((h.c_x, h.c_eps, h.c_z), (e.c_x, e.c_eps, e.c_z));
+            assert_eq!((h.alpha_end, h.sigma_end), (e_next.alpha, e_next.sigma));
+            // Uniform spacing: the same Δt at both ends, so the end drift is the next Euler step's.
+            assert!((h.c_x_end - e_next.c_x).abs() < 1e-6 && (h.c_eps_end - e_next.c_eps).abs() < 1e-5 * e_next.c_eps.abs());
+        }
     }
 
     #[test]

@@ -78,7 +78,8 @@ struct State {
     backend: Backend,
     backend_reason: String,
     engine: Engine,
-    nfe_per_step: u32,
+    /// The running plan (for NFE counts).
+    plan: StepPlan,
     generation: u64,
     running: bool,
     /// The particles last shown (interleaved x, y).
@@ -162,8 +163,8 @@ impl State {
         self.select_backend();
         let plan = plan_for(&self.config);
         let model = ExactMixture::new(&self.config.dataset.mixture());
-        self.nfe_per_step = plan.nfe_per_step;
         let seed = self.config.seed;
+        self.plan = plan.clone();
         self.engine = match (self.backend, &self.gpu) {
             (Backend::Webgpu, Some(gpu)) => Engine::Gpu(GpuSampler::new(gpu, &plan, &model, seed, self.config.n)),
             _ => {
@@ -219,7 +220,7 @@ impl State {
             running: self.running,
             step: self.engine.step(),
             total_steps: self.engine.total(),
-            nfe: self.engine.step() as u64 * self.nfe_per_step as u64,
+            nfe: self.plan.nfe_through(self.engine.step()) as u64,
             error: self.error.as_deref(),
             n: self.effective_n(),
             ignored: self.ignored.iter().map(|i| i.to_string()).collect(),
@@ -249,7 +250,8 @@ impl App {
             Err(e) => (None, Some(e.to_string())),
         };
         let raster = Raster::new(canvas.width() as usize, canvas.height() as usize);
-        let placeholder = CpuSampler::new(plan_for(&config), ExactMixture::new(&config.dataset.mixture()), config.seed, 0);
+        let plan = plan_for(&config);
+        let placeholder = CpuSampler::new(plan.clone(), ExactMixture::new(&config.dataset.mixture()), config.seed, 0);
         let mut state = State {
             config,
             ignored,
@@ -258,7 +260,7 @@ impl App {
             backend: Backend::Cpu,
             backend_reason: String::new(),
             engine: Engine::Cpu(placeholder),
-            nfe_per_step: 1,
+            plan,
             generation: 0,
             running: false,
             particles: Vec::new(),

@@ -45,11 +45,12 @@ impl BackendChoice {
 }
 
 /// Sampler ids available in this version, with the line the page shows for each.
-pub const SAMPLERS: [(&str, &str); 4] = [
+pub const SAMPLERS: [(&str, &str); 5] = [
     ("ddpm", "DDPM ancestral: x ← (x − β/σ·ε̂)/√α + √β̃·z, one network evaluation per step."),
     ("ddim", "DDIM: jump via the predicted x̂0; η = 0 is deterministic, η = 1 equals DDPM."),
     ("em", "Euler–Maruyama on the reverse VP SDE: x ← x + [½βx + βs]Δt + √(βΔt)·z."),
     ("ode_euler", "Euler on the probability-flow ODE: x ← x + [½βx + ½βs]Δt, no noise: deterministic given x_T."),
+    ("heun", "Heun on the probability-flow ODE: Euler, then average the drifts at both ends; 2 network evaluations a step."),
 ];
 /// Score models available in this version (`exact`: the analytic mixture score).
 pub const MODELS: [&str; 1] = ["exact"];
@@ -203,6 +204,7 @@ impl Config {
             "ddim" => SamplerKind::Ddim { eta: self.eta },
             "em" => SamplerKind::EulerMaruyama,
             "ode_euler" => SamplerKind::OdeEuler,
+            "heun" => SamplerKind::Heun,
             _ => SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde },
         }
     }
