@@ -34,8 +34,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> plan: array<PlanStep>;
 @group(0) @binding(3) var<storage, read_write> particles: array<vec2<f32>>;
 
-const WORKGROUP: u32 = 64u;
-
 // x_T ~ N(0, I), the same draws as engine::cpu::initial_noise.
 @compute @workgroup_size(64)
 fn init_noise(@builtin(global_invocation_id) gid: vec3<u32>) {

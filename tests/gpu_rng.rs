@@ -16,7 +16,7 @@ const DRAW: u32 = 2;
 fn wgsl_rng_matches_rust_bit_for_bit() {
     let ctx = common::gpu();
     let d = &ctx.device;
-    let src = format!("{}\n{}", include_str!("../shaders/rng.wgsl"), include_str!("../shaders/rng_probe.wgsl"));
+    let src = common::rng_probe_source();
     let module = d.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("rng_probe"), source: wgpu::ShaderSource::Wgsl(src.into()) });
     let pipeline = d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
         label: Some("rng_probe"),

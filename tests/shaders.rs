@@ -1,5 +1,7 @@
 //! Every WGSL shader parses and validates under naga, with no adapter needed.
 
+mod common;
+
 use diffusion_playground::engine::gpu::SAMPLE_WGSL;
 
 fn validate(name: &str, src: &str) {
@@ -16,7 +18,7 @@ fn sampling_kernel_validates() {
 
 #[test]
 fn rng_probe_validates() {
-    validate("rng_probe", &rng_probe_source());
+    validate("rng_probe", &common::rng_probe_source());
 }
 
 #[test]
@@ -30,8 +32,4 @@ fn every_shader_file_is_covered() {
             assert!(covered.contains(&name.as_str()), "{name} is not validated by tests/shaders.rs");
         }
     }
-}
-
-pub fn rng_probe_source() -> String {
-    format!("{}\n{}", include_str!("../shaders/rng.wgsl"), include_str!("../shaders/rng_probe.wgsl"))
 }

@@ -15,3 +15,8 @@ pub fn gpu() -> GpuContext {
         Err(e) => panic!("no Vulkan adapter ({e}); install mesa-vulkan-drivers (tools/setup.sh test)"),
     }
 }
+
+/// The RNG probe kernel: rng.wgsl prepended to rng_probe.wgsl.
+pub fn rng_probe_source() -> String {
+    format!("{}\n{}", include_str!("../../shaders/rng.wgsl"), include_str!("../../shaders/rng_probe.wgsl"))
+}
