@@ -50,6 +50,11 @@ struct Params {
     _pad: [u32; 3],
 }
 
+/// Takes the first uncaptured device error recorded in `slot`, if any.
+fn take_error(slot: &Mutex<Option<String>>) -> Option<GpuError> {
+    slot.lock().unwrap_or_else(|p| p.into_inner()).take().map(GpuError::Uncaptured)
+}
+
 pub struct GpuContext {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
@@ -164,11 +169,6 @@ impl GpuContext {
         }
     }
 
-    /// The first uncaptured device error, if any happened.
-    pub fn take_error(&self) -> Option<GpuError> {
-        let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
-        slot.take().map(GpuError::Uncaptured)
-    }
 }
 
 pub struct GpuSampler {
@@ -320,8 +320,8 @@ impl GpuSampler {
                 bytemuck::cast_slice::<u8, f32>(&view).to_vec()
             };
             readback.unmap();
-            if let Some(e) = error.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                return Err(GpuError::Uncaptured(e));
+            if let Some(e) = take_error(&error) {
+                return Err(e);
             }
             Ok(out)
         }

@@ -128,6 +128,15 @@ fn to_js<T: Serialize>(v: &T) -> JsValue {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
 }
 
+/// `{ x: Float32Array, label: Int32Array | null }`, the shape of `samples()` and `data()`.
+fn points_to_js(x: &[f32], label: Option<&[i32]>) -> JsValue {
+    let out = js_sys::Object::new();
+    let label = label.map_or(JsValue::NULL, |l| js_sys::Int32Array::from(l).into());
+    let _ = js_sys::Reflect::set(&out, &"x".into(), &js_sys::Float32Array::from(x));
+    let _ = js_sys::Reflect::set(&out, &"label".into(), &label);
+    out.into()
+}
+
 fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
@@ -175,8 +184,12 @@ impl State {
         self.generation += 1;
         self.running = true;
         self.error = None;
-        // Until the first frame lands, show the initial noise the CPU can compute alike.
-        self.particles = crate::engine::cpu::initial_noise(seed, self.effective_n()).into_iter().flatten().collect();
+        // Until the first frame lands, show x_T: the CPU engine holds it; for
+        // the GPU engine the CPU draws the same noise (the GPU's stays on the GPU).
+        self.particles = match &self.engine {
+            Engine::Cpu(s) => s.particles.iter().flatten().copied().collect(),
+            Engine::Gpu(s) => crate::engine::cpu::initial_noise(seed, s.len()).into_iter().flatten().collect(),
+        };
         let (data, _) = self.config.dataset.sample(DATA_LAYER_POINTS, DATA_LAYER_SEED);
         self.raster.set_data_layer(&data);
         self.draw();
@@ -403,21 +416,14 @@ impl App {
 
     /// `{ x: Float32Array (2N, interleaved), label: null }` for the particles last drawn.
     pub fn samples(&self) -> JsValue {
-        let st = self.state.borrow();
-        let out = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&out, &"x".into(), &js_sys::Float32Array::from(&st.particles[..]));
-        let _ = js_sys::Reflect::set(&out, &"label".into(), &JsValue::NULL);
-        out.into()
+        points_to_js(&self.state.borrow().particles, None)
     }
 
     /// `{ x, label }`: n fresh draws from the current dataset.
     pub fn data(&self, n: u32, seed: u32) -> JsValue {
         let (xs, labels) = self.state.borrow().config.dataset.sample(n as usize, seed);
         let flat: Vec<f32> = xs.into_iter().flatten().collect();
-        let out = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&out, &"x".into(), &js_sys::Float32Array::from(&flat[..]));
-        let _ = js_sys::Reflect::set(&out, &"label".into(), &js_sys::Int32Array::from(&labels[..]));
-        out.into()
+        points_to_js(&flat, Some(&labels))
     }
 
     /// Times `steps` steps of the current dataset and sampler at `n` particles
