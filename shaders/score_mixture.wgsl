@@ -1,16 +1,22 @@
 // Exact ε-prediction of an isotropic Gaussian mixture under VP noise:
 // ε̂ = σ Σ r_k (x − a μ_k) / C_k,  C_k = a² s_k² + σ², with an online
-// log-sum-exp over components. Twin of ExactMixture::eps_hat (src/model).
+// log-sum-exp over the components of the chosen class (all of them when
+// class_id is CLASS_ALL). Twin of ExactMixture::eps_hat (src/model/exact.rs).
 
 struct Component {
     mean: vec2<f32>,
     variance: f32,   // s_k² at t = 0
     log_weight: f32,
+    label: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 @group(0) @binding(2) var<storage, read> components: array<Component>;
 
-fn eps_hat(x: vec2<f32>, alpha: f32, sigma: f32, n_components: u32) -> vec2<f32> {
+// `level` (the MLP's time-table row) is unused: the mixture's score is closed-form in (a, σ).
+fn eps_hat(x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_components: u32) -> vec2<f32> {
     // Lowest finite f32, as an exact hex literal (Tint rejects the rounded
     // decimal -3.4028235e38 as unrepresentable).
     var m = -0x1.fffffep+127f;
@@ -18,6 +24,9 @@ fn eps_hat(x: vec2<f32>, alpha: f32, sigma: f32, n_components: u32) -> vec2<f32>
     var z = 0.0;
     for (var k = 0u; k < n_components; k++) {
         let c = components[k];
+        if (class_id != CLASS_ALL && c.label != class_id) {
+            continue;
+        }
         let v = alpha * alpha * c.variance + sigma * sigma;
         let d = x - alpha * c.mean;
         let logit = c.log_weight - dot(d, d) / (2.0 * v) - log(v);
@@ -29,4 +38,9 @@ fn eps_hat(x: vec2<f32>, alpha: f32, sigma: f32, n_components: u32) -> vec2<f32>
         m = m_new;
     }
     return sigma * acc / z;
+}
+
+// Heun's second evaluation (see sample.wgsl).
+fn eps_hat_end(x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_components: u32) -> vec2<f32> {
+    return eps_hat(x, level, alpha, sigma, class_id, n_components);
 }

@@ -6,7 +6,7 @@
 //! - mode occupancy: each mode's count is Binomial(n, π_k), within 5 sd.
 
 use diffusion_playground::engine::cpu::CpuSampler;
-use diffusion_playground::model::ExactMixture;
+use diffusion_playground::model::{ExactMixture, ScoreModel};
 use diffusion_playground::science::datasets::Dataset;
 use diffusion_playground::science::metrics::{energy_distance, energy_distance_null_mean, ACCEPT_FACTOR};
 use diffusion_playground::science::plan::{DdpmVariance, SamplerKind, Spacing, StepPlan};
@@ -20,7 +20,7 @@ fn sample(dataset: Dataset, sampler: SamplerKind, steps: usize, seed: u32) -> Ve
 
 fn sample_spaced(dataset: Dataset, sampler: SamplerKind, steps: usize, spacing: Spacing, seed: u32) -> Vec<[f32; 2]> {
     let plan = StepPlan::build(ScheduleKind::VpLinear, sampler, steps, spacing);
-    let mut s = CpuSampler::new(plan, ExactMixture::new(&dataset.mixture()), seed, N);
+    let mut s = CpuSampler::new(plan, ScoreModel::Exact(ExactMixture::new(&dataset.exact_mixture())), None, seed, N);
     s.run_steps(steps);
     s.particles
 }
@@ -30,7 +30,7 @@ fn check(dataset: Dataset, steps: usize, variance: DdpmVariance, seed: u32) {
 }
 
 fn check_sampler(dataset: Dataset, sampler: SamplerKind, steps: usize, seed: u32) {
-    let mix = dataset.mixture();
+    let mix = dataset.exact_mixture();
     let particles = sample(dataset, sampler, steps, seed);
     let (data, _) = dataset.sample(N, seed ^ 0xDA7A);
     let ed = energy_distance(&particles, &data);
@@ -132,8 +132,8 @@ fn one_step_is_detectably_wrong() {
     // The check must be able to fail: a single DDPM step from pure noise
     // returns E[x0 | x_T] ≈ the mixture mean for every particle.
     let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde }, 1, Spacing::Uniform);
-    let mix = Dataset::Gaussians8.mixture();
-    let mut s = CpuSampler::new(plan, ExactMixture::new(&mix), 3, N);
+    let mix = Dataset::Gaussians8.exact_mixture();
+    let mut s = CpuSampler::new(plan, ScoreModel::Exact(ExactMixture::new(&mix)), None, 3, N);
     s.run_steps(1);
     let (data, _) = Dataset::Gaussians8.sample(N, 4);
     assert!(energy_distance(&s.particles, &data) > ACCEPT_FACTOR * energy_distance_null_mean(&data, N, N));

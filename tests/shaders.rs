@@ -2,7 +2,7 @@
 
 mod common;
 
-use diffusion_playground::engine::gpu::SAMPLE_WGSL;
+use diffusion_playground::engine::gpu::{SAMPLE_MIXTURE_WGSL, SAMPLE_MLP_WGSL};
 
 fn validate(name: &str, src: &str) {
     let module = naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
@@ -13,7 +13,8 @@ fn validate(name: &str, src: &str) {
 
 #[test]
 fn sampling_kernel_validates() {
-    validate("sample (rng + score_mixture + sample)", SAMPLE_WGSL);
+    validate("sample (rng + score_mixture + sample)", SAMPLE_MIXTURE_WGSL);
+    validate("sample (rng + score_mlp + sample)", SAMPLE_MLP_WGSL);
 }
 
 #[test]
@@ -24,7 +25,7 @@ fn rng_probe_validates() {
 #[test]
 fn every_shader_file_is_covered() {
     // A new .wgsl file must be added to one of the validated modules above.
-    let covered = ["rng.wgsl", "score_mixture.wgsl", "sample.wgsl", "rng_probe.wgsl"];
+    let covered = ["rng.wgsl", "score_mixture.wgsl", "score_mlp.wgsl", "sample.wgsl", "rng_probe.wgsl"];
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();

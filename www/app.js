@@ -8,7 +8,7 @@
   const ready = new Promise((res, rej) => { readyResolve = res; readyReject = rej; });
   let waiters = [];   // run() promises waiting for the current run to finish
   let lastStatus = null;
-  let samplerHelp = {};
+  let opts = null;
   const $ = (id) => document.getElementById(id);
   const need = () => { if (!app) throw new Error("playground is not ready yet: await playground.ready"); return app; };
 
@@ -50,7 +50,15 @@
     $("steps-out").textContent = String(c.steps);
     $("eta-out").textContent = String(c.eta);
     $("eta-field").hidden = c.sampler !== "ddim";
-    $("sampler-help").textContent = samplerHelp[c.sampler] || "";
+    $("sampler-help").textContent = opts.samplerHelp[c.sampler] || "";
+    $("model-help").textContent = opts.modelHelp[c.model] || "";
+    // The class choices follow the dataset: all, or one of its classes.
+    const k = opts.numClasses[c.dataset] || 0;
+    const cls = $("class");
+    if (cls.options.length !== k + 1) {
+      fillSelect(cls, ["all", ...Array.from({ length: k }, (_, i) => String(i))]);
+    }
+    cls.value = String(c.class);
     // Keep the address bar shareable without adding a history entry per change.
     const frag = `#${app.fragment()}`;
     if (location.hash !== frag) history.replaceState(null, "", frag);
@@ -66,7 +74,7 @@
     $("progress-bar").style.width = `${st.totalSteps ? (100 * st.step) / st.totalSteps : 0}%`;
     $("status-line").textContent =
       `step ${st.step} / ${st.totalSteps} · NFE ${st.nfe} · ${st.n.toLocaleString()} particles` +
-      (st.running ? "" : st.step >= st.totalSteps ? " · done" : " · paused");
+      (st.loading ? " · loading the model…" : st.running ? "" : st.step >= st.totalSteps ? " · done" : " · paused");
     $("play").textContent = st.running ? "Pause" : "Play";
     if (fresh) {
       $("notices").replaceChildren();
@@ -80,7 +88,7 @@
       const before = lastStatus && lastStatus.error;
       const st = await app.tick(12);
       showStatus(st, st.error !== before);
-      if (!st.running && waiters.length) {
+      if (!st.running && !st.loading && waiters.length) {
         const done = waiters; waiters = [];
         for (const w of done) st.error ? w.reject(new Error(st.error)) : w.resolve(st);
       }
@@ -122,8 +130,7 @@
   async function start() {
     try {
       const bindings = window.wasmBindings;
-      const opts = bindings.App.options();
-      samplerHelp = opts.samplerHelp;
+      opts = bindings.App.options();
       for (const key of ["dataset", "sampler", "model", "backend"]) fillSelect($(key), opts[key]);
       $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];
       $("n").min = opts.n[0]; $("n").max = opts.n[1];

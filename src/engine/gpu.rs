@@ -9,17 +9,31 @@ use std::sync::{Arc, Mutex};
 
 use wgpu::util::DeviceExt;
 
-use crate::model::ExactMixture;
+use crate::model::mlp::HIDDEN;
+use crate::model::{ClassChoice, ScoreModel};
 use crate::science::plan::StepPlan;
 
-/// The fused kernel: the RNG and the model are prepended to the sampler.
-pub const SAMPLE_WGSL: &str = concat!(
+/// The fused kernel with the exact mixture score: the RNG and the model are
+/// prepended to the sampler.
+pub const SAMPLE_MIXTURE_WGSL: &str = concat!(
     include_str!("../../shaders/rng.wgsl"),
     "\n",
     include_str!("../../shaders/score_mixture.wgsl"),
     "\n",
     include_str!("../../shaders/sample.wgsl"),
 );
+
+/// The fused kernel with the pretrained score MLP.
+pub const SAMPLE_MLP_WGSL: &str = concat!(
+    include_str!("../../shaders/rng.wgsl"),
+    "\n",
+    include_str!("../../shaders/score_mlp.wgsl"),
+    "\n",
+    include_str!("../../shaders/sample.wgsl"),
+);
+
+/// `Params.class_id` for "all classes" (WGSL `CLASS_ALL`).
+const CLASS_ALL: u32 = u32::MAX;
 
 const WORKGROUP: u32 = 64;
 /// Largest particle count one 1-D dispatch covers (65 535 workgroups of 64).
@@ -46,8 +60,18 @@ struct Params {
     seed: u32,
     step_begin: u32,
     step_end: u32,
-    n_components: u32,
-    _pad: [u32; 3],
+    /// Mixture components, or the MLP's number of classes.
+    n_model: u32,
+    class_id: u32,
+    /// 0: whole steps; 1: Heun's predictor only; 2: Heun's corrector only.
+    phase: u32,
+    _pad: u32,
+}
+
+/// The two compiled kernels of one model kind.
+struct Pipelines {
+    init: wgpu::ComputePipeline,
+    step: wgpu::ComputePipeline,
 }
 
 /// Takes the first uncaptured device error recorded in `slot`, if any.
@@ -60,8 +84,8 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     pub adapter_info: wgpu::AdapterInfo,
     layout: wgpu::BindGroupLayout,
-    init_pipeline: wgpu::ComputePipeline,
-    step_pipeline: wgpu::ComputePipeline,
+    mixture: Pipelines,
+    mlp: Pipelines,
     /// The first error the device reported outside any error scope.
     error: Arc<Mutex<Option<String>>>,
 }
@@ -106,10 +130,6 @@ impl GpuContext {
             slot.get_or_insert_with(|| e.to_string());
         }));
 
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("sample.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(SAMPLE_WGSL.into()),
-        });
         let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
             binding,
             visibility: wgpu::ShaderStages::COMPUTE,
@@ -136,6 +156,8 @@ impl GpuContext {
                 storage(1, true),
                 storage(2, true),
                 storage(3, false),
+                storage(4, true),
+                storage(5, false),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -143,19 +165,26 @@ impl GpuContext {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipeline = |entry: &str| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: Some(&pipeline_layout),
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: Default::default(),
-                cache: None,
-            })
+        let pipelines = |label: &str, source: &str| {
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+            let pipeline = |entry: &str| {
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: Some(&pipeline_layout),
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            };
+            Pipelines { init: pipeline("init_noise"), step: pipeline("run_steps") }
         };
-        let init_pipeline = pipeline("init_noise");
-        let step_pipeline = pipeline("run_steps");
-        Ok(Self { device, queue, adapter_info, layout, init_pipeline, step_pipeline, error })
+        let mixture = pipelines("sample + score_mixture", SAMPLE_MIXTURE_WGSL);
+        let mlp = pipelines("sample + score_mlp", SAMPLE_MLP_WGSL);
+        Ok(Self { device, queue, adapter_info, layout, mixture, mlp, error })
     }
 
     /// A short human description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) via Vulkan".
@@ -174,7 +203,12 @@ impl GpuContext {
 pub struct GpuSampler {
     n: usize,
     seed: u32,
-    n_components: u32,
+    n_model: u32,
+    class_id: u32,
+    /// Whether the MLP kernels run (else the mixture's).
+    is_mlp: bool,
+    /// Which plan steps take Heun's second evaluation.
+    heun: Vec<bool>,
     total_steps: usize,
     step: usize,
     params: wgpu::Buffer,
@@ -185,19 +219,32 @@ pub struct GpuSampler {
 
 impl GpuSampler {
     /// Uploads the plan and the model and draws the initial noise on the GPU.
-    pub fn new(ctx: &GpuContext, plan: &StepPlan, model: &ExactMixture, seed: u32, n: usize) -> Self {
+    pub fn new(ctx: &GpuContext, plan: &StepPlan, model: &ScoreModel, class: ClassChoice, seed: u32, n: usize) -> Self {
         assert!(n >= 1 && n <= MAX_PARTICLES, "particle count out of range");
         let d = &ctx.device;
-        let plan_buf = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("plan"),
-            contents: bytemuck::cast_slice(&plan.steps),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
-        let comp_buf = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("components"),
-            contents: bytemuck::cast_slice(&model.components),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
+        let storage = |label: &str, contents: &[u8]| {
+            d.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage: wgpu::BufferUsages::STORAGE })
+        };
+        let plan_buf = storage("plan", bytemuck::cast_slice(&plan.steps));
+        // Binding 2 is the model; binding 4 the MLP's time table (row 2s: the
+        // start level of step s, row 2s + 1: Heun's end level), a stub for the mixture.
+        let (model_buf, table_buf, n_model) = match model {
+            ScoreModel::Exact(m) => {
+                (storage("components", bytemuck::cast_slice(&m.components)), storage("time table (unused)", &[0u8; 16]), m.components.len())
+            }
+            ScoreModel::Mlp(m) => {
+                let mut table = Vec::with_capacity(plan.len() * 2 * HIDDEN);
+                for st in &plan.steps {
+                    table.extend(m.time_bias(st.t));
+                    if st.heun != 0.0 {
+                        table.extend(m.time_bias(st.t_end));
+                    } else {
+                        table.extend(std::iter::repeat_n(0.0f32, HIDDEN));
+                    }
+                }
+                (storage("mlp weights", bytemuck::cast_slice(&m.gpu_weights())), storage("time table", bytemuck::cast_slice(&table)), m.num_classes)
+            }
+        };
         let params = d.create_buffer(&wgpu::BufferDescriptor {
             label: Some("params"),
             size: std::mem::size_of::<Params>() as u64,
@@ -209,6 +256,13 @@ impl GpuSampler {
             label: Some("particles"),
             size: bytes,
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::VERTEX,
+            mapped_at_creation: false,
+        });
+        // Heun's (x, d1) between its phases, for the MLP's split steps.
+        let heun_state = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("heun state"),
+            size: if matches!(model, ScoreModel::Mlp(_)) { (n * 16) as u64 } else { 16 },
+            usage: wgpu::BufferUsages::STORAGE,
             mapped_at_creation: false,
         });
         let readback = d.create_buffer(&wgpu::BufferDescriptor {
@@ -223,14 +277,19 @@ impl GpuSampler {
             entries: &[
                 wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 1, resource: plan_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: comp_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: model_buf.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 3, resource: particles.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 4, resource: table_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 5, resource: heun_state.as_entire_binding() },
             ],
         });
         let s = Self {
             n,
             seed,
-            n_components: model.components.len() as u32,
+            n_model: n_model as u32,
+            class_id: class.unwrap_or(CLASS_ALL),
+            is_mlp: matches!(model, ScoreModel::Mlp(_)),
+            heun: plan.steps.iter().map(|st| st.heun != 0.0).collect(),
             total_steps: plan.len(),
             step: 0,
             params,
@@ -238,8 +297,16 @@ impl GpuSampler {
             readback,
             bind_group,
         };
-        s.dispatch(ctx, &ctx.init_pipeline, 0, 0);
+        s.dispatch(ctx, &s.pipelines(ctx).init, 0, 0, 0);
         s
+    }
+
+    fn pipelines<'c>(&self, ctx: &'c GpuContext) -> &'c Pipelines {
+        if self.is_mlp {
+            &ctx.mlp
+        } else {
+            &ctx.mixture
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -262,14 +329,16 @@ impl GpuSampler {
         self.step >= self.total_steps
     }
 
-    fn dispatch(&self, ctx: &GpuContext, pipeline: &wgpu::ComputePipeline, begin: usize, end: usize) {
+    fn dispatch(&self, ctx: &GpuContext, pipeline: &wgpu::ComputePipeline, begin: usize, end: usize, phase: u32) {
         let p = Params {
             n: self.n as u32,
             seed: self.seed,
             step_begin: begin as u32,
             step_end: end as u32,
-            n_components: self.n_components,
-            _pad: [0; 3],
+            n_model: self.n_model,
+            class_id: self.class_id,
+            phase,
+            _pad: 0,
         };
         // One dispatch per submit: the uniform written here is the one it reads.
         ctx.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
@@ -287,8 +356,22 @@ impl GpuSampler {
     /// Runs up to `count` plan steps in one dispatch; returns how many.
     pub fn run_steps(&mut self, ctx: &GpuContext, count: usize) -> usize {
         let end = (self.step + count).min(self.total_steps);
-        if end > self.step {
-            self.dispatch(ctx, &ctx.step_pipeline, self.step, end);
+        let step = &self.pipelines(ctx).step;
+        if self.is_mlp {
+            // One network evaluation per dispatch for the MLP (Heun's step is
+            // two dispatches, its state kept in `heun_state`): with two MLP
+            // evaluations in one invocation, lavapipe computed the second one
+            // wrong, whatever the WGSL's shape. tests/gpu_parity.rs pins it down.
+            for s in self.step..end {
+                if self.heun[s] {
+                    self.dispatch(ctx, step, s, s + 1, 1);
+                    self.dispatch(ctx, step, s, s + 1, 2);
+                } else {
+                    self.dispatch(ctx, step, s, s + 1, 0);
+                }
+            }
+        } else if end > self.step {
+            self.dispatch(ctx, step, self.step, end, 0);
         }
         let ran = end - self.step;
         self.step = end;

@@ -1,84 +1,61 @@
-//! Score models: what the samplers evaluate as `ε̂(x, t)`.
+//! Score models: what the samplers evaluate as `ε̂(x, t, class)`.
 //!
-//! Until the pretrained MLPs arrive, the only model is the exact score of a
-//! Gaussian mixture, in f32 with exactly the arithmetic of
-//! `shaders/score_mixture.wgsl`, so the CPU backend and the GPU kernel agree.
+//! Two kinds, one contract ([`ScoreModel`]):
+//! - [`ExactMixture`]: the exact score of a Gaussian mixture or of an
+//!   empirical point set (`model=exact`, SCIENCE.md §5);
+//! - [`ScoreMlp`]: the pretrained class-conditional ε-prediction MLP
+//!   (`model=learned`), loaded from a safetensors file ([`weights`]).
+//!
+//! Both are written in f32 with exactly the arithmetic of their WGSL twins
+//! (`shaders/score_mixture.wgsl`, `shaders/score_mlp.wgsl`), so the CPU
+//! backend and the GPU kernel agree.
 
-use crate::science::mixture::Mixture;
+pub mod exact;
+pub mod mlp;
+pub mod weights;
 
-/// One mixture component as the GPU reads it (WGSL `Component`, 16 bytes).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct GpuComponent {
-    pub mean: [f32; 2],
-    /// Per-coordinate variance `s_k²` at t = 0.
-    pub var: f32,
-    pub log_weight: f32,
-}
+pub use exact::{ExactMixture, GpuComponent};
+pub use mlp::{Classifier, ScoreMlp};
 
-/// The exact ε-prediction of a Gaussian mixture: `ε̂ = -σ_t · s_t(x)`.
+/// Which class the network is conditioned on: one class, or all classes
+/// (the unconditional model — the MLP's null class, the whole mixture).
+pub type ClassChoice = Option<u32>;
+
+/// The noise level of one network evaluation, prepared once per step and
+/// shared by every particle: `a_t`, `σ_t`, and for the MLP the time part of
+/// its first layer (`W_t · temb(t)`).
 #[derive(Clone, Debug)]
-pub struct ExactMixture {
-    pub components: Vec<GpuComponent>,
+pub struct Level {
+    pub alpha: f32,
+    pub sigma: f32,
+    pub time_bias: Vec<f32>,
 }
 
-impl ExactMixture {
-    pub fn new(mix: &Mixture) -> Self {
-        Self {
-            components: mix
-                .components
-                .iter()
-                .map(|c| GpuComponent {
-                    mean: [c.mean[0] as f32, c.mean[1] as f32],
-                    var: (c.std * c.std) as f32,
-                    log_weight: c.weight.ln() as f32,
-                })
-                .collect(),
-        }
-    }
-
-    /// `ε̂(x)` at signal scale `alpha = a_t` and noise scale `sigma = σ_t`.
-    ///
-    /// One pass with a running maximum (online log-sum-exp):
-    /// `ε̂ = σ Σ r_k (x − a μ_k) / C_k`, `C_k = a² s_k² + σ²`.
-    #[inline]
-    pub fn eps_hat(&self, x: [f32; 2], alpha: f32, sigma: f32) -> [f32; 2] {
-        let mut m = f32::NEG_INFINITY;
-        let (mut acc, mut z) = ([0.0f32; 2], 0.0f32);
-        for c in &self.components {
-            let var = alpha * alpha * c.var + sigma * sigma;
-            let d = [x[0] - alpha * c.mean[0], x[1] - alpha * c.mean[1]];
-            let logit = c.log_weight - (d[0] * d[0] + d[1] * d[1]) / (2.0 * var) - var.ln();
-            let m_new = m.max(logit);
-            let rescale = (m - m_new).exp();
-            let w = (logit - m_new).exp();
-            acc = [acc[0] * rescale + w * d[0] / var, acc[1] * rescale + w * d[1] / var];
-            z = z * rescale + w;
-            m = m_new;
-        }
-        [sigma * acc[0] / z, sigma * acc[1] / z]
-    }
+#[derive(Clone, Debug)]
+pub enum ScoreModel {
+    Exact(ExactMixture),
+    Mlp(ScoreMlp),
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::science::datasets::Dataset;
+impl ScoreModel {
+    /// Prepare the evaluations at network time `t`, scales `a_t`, `σ_t`.
+    pub fn level(&self, t: f32, alpha: f32, sigma: f32) -> Level {
+        let time_bias = match self {
+            ScoreModel::Exact(_) => Vec::new(),
+            ScoreModel::Mlp(m) => m.time_bias(t),
+        };
+        Level { alpha, sigma, time_bias }
+    }
 
-    #[test]
-    fn matches_f64_exact_score() {
-        for d in Dataset::ALL {
-            let mix = d.mixture();
-            let model = ExactMixture::new(&mix);
-            for &(a, s) in &[(0.999f64, 0.0447f64), (0.7, 0.714), (0.05, 0.9987)] {
-                for &x in &[[0.1f32, 0.2], [2.9, 0.1], [-3.0, -3.0], [5.0, -6.0]] {
-                    let e = model.eps_hat(x, a as f32, s as f32);
-                    let sc = mix.score([x[0] as f64, x[1] as f64], a, s);
-                    let (ex, ey) = (-s * sc[0], -s * sc[1]);
-                    let tol = 1e-4 * (1.0 + ex.abs().max(ey.abs()));
-                    assert!((e[0] as f64 - ex).abs() < tol && (e[1] as f64 - ey).abs() < tol, "{d:?} a={a} x={x:?}: {e:?} vs [{ex}, {ey}]");
+    /// `ε̂` for a block of particles (at most [`mlp::BLOCK`] of them).
+    pub fn eps_hat_block(&self, xs: &[[f32; 2]], level: &Level, class: ClassChoice, out: &mut [[f32; 2]]) {
+        match self {
+            ScoreModel::Exact(m) => {
+                for (x, o) in xs.iter().zip(out.iter_mut()) {
+                    *o = m.eps_hat(*x, level.alpha, level.sigma, class);
                 }
             }
+            ScoreModel::Mlp(m) => m.eps_hat_block(xs, &level.time_bias, class, out),
         }
     }
 }

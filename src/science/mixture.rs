@@ -14,6 +14,8 @@ pub struct Component {
     pub std: f64,
     /// Mixture weight `π_k` (the weights of a mixture sum to 1).
     pub weight: f64,
+    /// Class label of the points this component generates.
+    pub label: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -22,10 +24,24 @@ pub struct Mixture {
 }
 
 impl Mixture {
-    /// Equal-weight mixture of components with a shared standard deviation.
+    /// Equal-weight mixture of components with a shared standard deviation;
+    /// component k has class label k.
     pub fn equal(means: &[[f64; 2]], std: f64) -> Self {
         let weight = 1.0 / means.len() as f64;
-        Self { components: means.iter().map(|&mean| Component { mean, std, weight }).collect() }
+        Self { components: means.iter().enumerate().map(|(label, &mean)| Component { mean, std, weight, label }).collect() }
+    }
+
+    /// The empirical distribution of `points` (equal weights, `s_k = 0`): its
+    /// exact score is the ideal denoiser that memorises them (SCIENCE.md §5).
+    pub fn empirical(points: &[[f32; 2]], labels: &[i32]) -> Self {
+        let weight = 1.0 / points.len() as f64;
+        Self {
+            components: points
+                .iter()
+                .zip(labels)
+                .map(|(p, &l)| Component { mean: [p[0] as f64, p[1] as f64], std: 0.0, weight, label: l as usize })
+                .collect(),
+        }
     }
 
     /// Log-weights plus log-densities of each component at level `(a, σ)`.
@@ -76,8 +92,8 @@ mod tests {
     fn two() -> Mixture {
         Mixture {
             components: vec![
-                Component { mean: [1.0, -0.5], std: 0.3, weight: 0.25 },
-                Component { mean: [-2.0, 1.0], std: 0.6, weight: 0.75 },
+                Component { mean: [1.0, -0.5], std: 0.3, weight: 0.25, label: 0 },
+                Component { mean: [-2.0, 1.0], std: 0.6, weight: 0.75, label: 1 },
             ],
         }
     }

@@ -37,7 +37,8 @@ use super::schedule::{ScheduleKind, VpSchedule, VpSde, T_TRAIN};
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct PlanStep {
-    /// Network time input of the level the step starts from, `t / T ∈ (0, 1]`.
+    /// Network time input of the level the step starts from: the continuous
+    /// VP time with the same `ᾱ` ([`VpSde::t_of_alpha_bar`]).
     pub t: f32,
     /// Signal scale `a_t = sqrt(ᾱ_t)` at the start level.
     pub alpha: f32,
@@ -54,7 +55,8 @@ pub struct PlanStep {
     pub c_eps_end: f32,
     /// 1.0 when the step takes Heun's second evaluation, else 0.0.
     pub heun: f32,
-    pub _pad: f32,
+    /// Network time input of the end level (Heun's second evaluation).
+    pub t_end: f32,
 }
 
 /// How the S sampling levels are picked among the T training timesteps.
@@ -136,9 +138,9 @@ pub fn timesteps(t_max: usize, steps: usize, spacing: Spacing) -> Vec<usize> {
     out
 }
 
-fn step_at(t: usize, alpha: f64, sigma: f64, c_x: f64, c_eps: f64, c_z: f64) -> PlanStep {
+fn step_at(alpha: f64, sigma: f64, c_x: f64, c_eps: f64, c_z: f64) -> PlanStep {
     PlanStep {
-        t: t as f32 / T_TRAIN as f32,
+        t: VpSde::default().t_of_alpha_bar(alpha * alpha) as f32,
         alpha: alpha as f32,
         sigma: sigma as f32,
         c_x: c_x as f32,
@@ -149,7 +151,7 @@ fn step_at(t: usize, alpha: f64, sigma: f64, c_x: f64, c_eps: f64, c_z: f64) -> 
         c_x_end: 0.0,
         c_eps_end: 0.0,
         heun: 0.0,
-        _pad: 0.0,
+        t_end: 0.0,
     }
 }
 
@@ -174,14 +176,14 @@ impl StepPlan {
                         DdpmVariance::Beta if last => 0.0,
                         DdpmVariance::Beta => beta,
                     };
-                    step_at(t, sched.alpha(t), sigma, 1.0 / alpha_step.sqrt(), -beta / (sigma * alpha_step.sqrt()), v.sqrt())
+                    step_at(sched.alpha(t), sigma, 1.0 / alpha_step.sqrt(), -beta / (sigma * alpha_step.sqrt()), v.sqrt())
                 }
                 SamplerKind::Ddim { eta } => {
                     let c = eta * ((1.0 - ab_s) / (1.0 - ab_t)).sqrt() * (1.0 - ab_t / ab_s).sqrt();
                     let (a_t, a_s) = (ab_t.sqrt(), ab_s.sqrt());
                     // max(0): rounding can make 1 − ᾱ_s − c² a hair negative at η = 1.
                     let dir = (1.0 - ab_s - c * c).max(0.0).sqrt();
-                    step_at(t, a_t, sigma, a_s / a_t, dir - a_s * sigma / a_t, c)
+                    step_at(a_t, sigma, a_s / a_t, dir - a_s * sigma / a_t, c)
                 }
                 SamplerKind::EulerMaruyama | SamplerKind::OdeEuler | SamplerKind::Heun => {
                     let sde = VpSde::default();
@@ -196,7 +198,7 @@ impl StepPlan {
                         SamplerKind::EulerMaruyama => (beta, 0.0),
                         _ => (0.5 * beta, 0.0),
                     };
-                    let mut st = step_at(t, ab.sqrt(), sig, 1.0 + 0.5 * beta * dt, -score_w * dt / sig, noise);
+                    let mut st = step_at(ab.sqrt(), sig, 1.0 + 0.5 * beta * dt, -score_w * dt / sig, noise);
                     if sampler == SamplerKind::Heun && s > 0 {
                         let ts = s as f64 / T_TRAIN as f64;
                         let (beta_s, ab_s) = (sde.beta(ts), sde.alpha_bar(ts));
@@ -206,6 +208,7 @@ impl StepPlan {
                         st.c_x_end = (1.0 + 0.5 * beta_s * dt) as f32;
                         st.c_eps_end = (-0.5 * beta_s * dt / sig_s) as f32;
                         st.heun = 1.0;
+                        st.t_end = ts as f32;
                     }
                     st
                 }
@@ -268,7 +271,9 @@ mod tests {
         let beta = sched.betas[t];
         let ab = sched.alpha_bars[t];
         let ab_prev = sched.alpha_bars[t - 1];
-        assert!((st.t - 0.6).abs() < 1e-7);
+        // The network time is the continuous VP time at the same ᾱ: close to t/T
+        // (the discrete Σ −ln(1 − β) exceeds ∫β by about Σβ²/2 ≈ 0.014 here, i.e. 1.2e-3 in t).
+        assert!((st.t - 0.6).abs() < 2e-3);
         assert!((st.c_x as f64 - 1.0 / (1.0 - beta).sqrt()).abs() < 1e-6);
         assert!((st.c_eps as f64 + beta / ((1.0 - ab).sqrt() * (1.0 - beta).sqrt())).abs() < 1e-6);
         let beta_tilde = (1.0 - ab_prev) / (1.0 - ab) * beta;
@@ -359,6 +364,7 @@ mod tests {
             let (h, e, e_next) = (heun.steps[i], euler.steps[i], euler.steps[i + 1]);
             assert_eq!((h.c_x, h.c_eps, h.c_z), (e.c_x, e.c_eps, e.c_z));
             assert_eq!((h.alpha_end, h.sigma_end), (e_next.alpha, e_next.sigma));
+            assert!((h.t_end - e_next.t).abs() < 1e-6);
             // Uniform spacing: the same Δt at both ends, so the end drift is the next Euler step's.
             assert!((h.c_x_end - e_next.c_x).abs() < 1e-6 && (h.c_eps_end - e_next.c_eps).abs() < 1e-5 * e_next.c_eps.abs());
         }

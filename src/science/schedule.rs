@@ -2,9 +2,11 @@
 //!
 //! Convention, stated once: time runs **forward from data to noise**. Discrete
 //! index `t ∈ {0, …, T}` with `t = 0` the data (`ᾱ_0 = 1`) and `t = T` the
-//! most-noised level; samplers walk `t` downwards. The network's continuous
-//! time input is `t / T ∈ [0, 1]`. Values are computed in f64 and handed to
-//! the kernels as f32 coefficients.
+//! most-noised level; samplers walk `t` downwards. The network's time input
+//! is the continuous VP time `t ∈ [0, 1]` of [`VpSde`] at the same noise level
+//! (`ᾱ(t) = ᾱ_τ`, see [`VpSde::t_of_alpha_bar`]), so one trained network
+//! serves every schedule. Values are computed in f64 and handed to the
+//! kernels as f32 coefficients.
 
 /// Number of discrete training timesteps of the DDPM schedules.
 pub const T_TRAIN: usize = 1000;
@@ -100,11 +102,35 @@ impl VpSde {
     pub fn alpha_bar(&self, t: f64) -> f64 {
         (-(self.beta_min * t + 0.5 * (self.beta_max - self.beta_min) * t * t)).exp()
     }
+
+    /// The time at which `ᾱ(t)` equals `alpha_bar`: the positive root of
+    /// `½Δ t² + β_min t = −ln ᾱ`, `Δ = β_max − β_min`, clamped to `[0, 1]`
+    /// (levels noisier than `ᾱ(1) ≈ 4e-5` are pure noise to the network).
+    pub fn t_of_alpha_bar(&self, alpha_bar: f64) -> f64 {
+        let l = -alpha_bar.ln();
+        let delta = self.beta_max - self.beta_min;
+        let t = (-self.beta_min + (self.beta_min * self.beta_min + 2.0 * delta * l).sqrt()) / delta;
+        t.clamp(0.0, 1.0)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn t_of_alpha_bar_inverts_alpha_bar() {
+        let sde = VpSde::default();
+        for t in [0.0, 1e-3, 0.1, 0.5, 0.93, 1.0] {
+            assert!((sde.t_of_alpha_bar(sde.alpha_bar(t)) - t).abs() < 1e-9, "{t}");
+        }
+        assert_eq!(sde.t_of_alpha_bar(1e-9), 1.0);
+        // The discrete linear schedule sits within 1e-3 of its continuous limit.
+        let sched = VpSchedule::new(ScheduleKind::VpLinear, 1000);
+        for tau in [1, 10, 500, 1000] {
+            assert!((sde.t_of_alpha_bar(sched.alpha_bars[tau]) - tau as f64 / 1000.0).abs() < 1e-3, "{tau}");
+        }
+    }
 
     #[test]
     fn linear_closed_form() {

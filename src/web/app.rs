@@ -7,8 +7,8 @@
 //! drop its (stale) particles.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::{Rc, Weak};
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -17,7 +17,9 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
 use crate::engine::cpu::CpuSampler;
 use crate::engine::gpu::{GpuContext, GpuSampler};
-use crate::model::ExactMixture;
+use crate::model::weights::ModelFile;
+use crate::model::{ExactMixture, ScoreModel};
+use crate::science::datasets::Dataset;
 use crate::science::plan::{Spacing, StepPlan};
 use crate::science::schedule::ScheduleKind;
 use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
@@ -69,7 +71,41 @@ impl Engine {
     }
 }
 
+/// A dataset's pretrained weights, fetched on first use.
+enum ModelSlot {
+    Loading,
+    Ready(Rc<ModelFile>),
+    Failed(String),
+}
+
+/// Where the page finds a dataset's weights (relative to the page).
+fn model_url(d: Dataset) -> String {
+    format!("models/{}.safetensors", d.id())
+}
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    use wasm_bindgen_futures::JsFuture;
+    let window = web_sys::window().ok_or("no window")?;
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("the request failed ({})", e.as_string().unwrap_or_else(|| format!("{e:?}"))))?
+        .dyn_into()
+        .map_err(|_| "the fetch did not return a response".to_string())?;
+    if !resp.ok() {
+        return Err(format!("HTTP {} {}", resp.status(), resp.status_text()));
+    }
+    let buf = JsFuture::from(resp.array_buffer().map_err(|_| "the response has no body".to_string())?)
+        .await
+        .map_err(|_| "reading the response failed".to_string())?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
 struct State {
+    /// This state's own handle, for the model fetches it starts.
+    me: Weak<RefCell<State>>,
+    models: HashMap<Dataset, ModelSlot>,
+    /// Waiting for the current dataset's weights.
+    loading: bool,
     config: Config,
     ignored: Vec<Ignored>,
     gpu: Option<Rc<GpuContext>>,
@@ -95,6 +131,8 @@ struct Status<'a> {
     backend: &'static str,
     backend_reason: &'a str,
     running: bool,
+    /// Waiting for the learned model's weights; a run starts when they land.
+    loading: bool,
     step: usize,
     total_steps: usize,
     nfe: u64,
@@ -167,29 +205,86 @@ impl State {
         self.backend_reason = reason;
     }
 
+    /// The score model the config asks for: `Ok(None)` while its weights load
+    /// (the fetch is started here), `Err` with the reason when they failed.
+    fn model(&mut self) -> Result<Option<ScoreModel>, String> {
+        let d = self.config.dataset;
+        if self.config.model == "exact" {
+            return Ok(Some(ScoreModel::Exact(ExactMixture::new(&d.exact_mixture()))));
+        }
+        match self.models.get(&d) {
+            Some(ModelSlot::Ready(file)) => Ok(Some(ScoreModel::Mlp(file.score.clone()))),
+            Some(ModelSlot::Failed(e)) => Err(e.clone()),
+            Some(ModelSlot::Loading) => Ok(None),
+            None => {
+                self.models.insert(d, ModelSlot::Loading);
+                let me = self.me.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let url = model_url(d);
+                    let slot = match fetch_bytes(&url).await {
+                        Ok(bytes) => match ModelFile::from_bytes(&bytes, d) {
+                            Ok(file) => ModelSlot::Ready(Rc::new(file)),
+                            Err(e) => ModelSlot::Failed(format!("the learned model for {} ({url}) is unusable: {e}", d.id())),
+                        },
+                        Err(e) => ModelSlot::Failed(format!("the learned model for {} ({url}) could not be loaded: {e}", d.id())),
+                    };
+                    let Some(state) = me.upgrade() else { return };
+                    let mut st = state.borrow_mut();
+                    st.models.insert(d, slot);
+                    // Start the run it was waiting for, if the page still wants it.
+                    if st.loading && st.config.dataset == d && st.config.model == "learned" {
+                        st.restart();
+                    }
+                });
+                Ok(None)
+            }
+        }
+    }
+
     /// Starts sampling the current config from fresh noise.
     fn restart(&mut self) {
         self.select_backend();
         let plan = plan_for(&self.config);
-        let model = ExactMixture::new(&self.config.dataset.mixture());
         let seed = self.config.seed;
         self.plan = plan.clone();
-        self.engine = match (self.backend, &self.gpu) {
-            (Backend::Webgpu, Some(gpu)) => Engine::Gpu(GpuSampler::new(gpu, &plan, &model, seed, self.config.n)),
-            _ => {
-                let n = self.config.n.min(CPU_N_MAX);
-                Engine::Cpu(CpuSampler::new(plan, model, seed, n))
+        self.generation += 1;
+        self.error = None;
+        self.loading = false;
+        let model = match self.model() {
+            Ok(Some(m)) => m,
+            other => {
+                // Nothing to sample yet (loading) or at all (failed): an empty
+                // engine, the settings kept, and the reason on the page.
+                self.engine = Engine::Cpu(CpuSampler::new(plan, ScoreModel::Exact(ExactMixture { components: Vec::new() }), None, seed, 0));
+                self.running = false;
+                self.particles.clear();
+                match other {
+                    Err(e) => self.error = Some(format!("{e}. Pick model=exact or another dataset; your other settings are kept.")),
+                    _ => self.loading = true,
+                }
+                self.draw_data_layer();
+                return;
             }
         };
-        self.generation += 1;
+        let class = self.config.class;
+        self.engine = match (self.backend, &self.gpu) {
+            (Backend::Webgpu, Some(gpu)) => Engine::Gpu(GpuSampler::new(gpu, &plan, &model, class, seed, self.config.n)),
+            _ => {
+                let n = self.config.n.min(CPU_N_MAX);
+                Engine::Cpu(CpuSampler::new(plan, model, class, seed, n))
+            }
+        };
         self.running = true;
-        self.error = None;
         // Until the first frame lands, show x_T: the CPU engine holds it; for
         // the GPU engine the CPU draws the same noise (the GPU's stays on the GPU).
         self.particles = match &self.engine {
             Engine::Cpu(s) => s.particles.iter().flatten().copied().collect(),
             Engine::Gpu(s) => crate::engine::cpu::initial_noise(seed, s.len()).into_iter().flatten().collect(),
         };
+        self.draw_data_layer();
+    }
+
+    fn draw_data_layer(&mut self) {
         let (data, _) = self.config.dataset.sample(DATA_LAYER_POINTS, DATA_LAYER_SEED);
         self.raster.set_data_layer(&data);
         self.draw();
@@ -231,6 +326,7 @@ impl State {
             backend: self.backend.id(),
             backend_reason: &self.backend_reason,
             running: self.running,
+            loading: self.loading,
             step: self.engine.step(),
             total_steps: self.engine.total(),
             nfe: self.plan.nfe_through(self.engine.step()) as u64,
@@ -264,8 +360,11 @@ impl App {
         };
         let raster = Raster::new(canvas.width() as usize, canvas.height() as usize);
         let plan = plan_for(&config);
-        let placeholder = CpuSampler::new(plan.clone(), ExactMixture::new(&config.dataset.mixture()), config.seed, 0);
-        let mut state = State {
+        let placeholder = CpuSampler::new(plan.clone(), ScoreModel::Exact(ExactMixture { components: Vec::new() }), None, config.seed, 0);
+        let state = Rc::new_cyclic(|me| RefCell::new(State {
+            me: me.clone(),
+            models: HashMap::new(),
+            loading: false,
             config,
             ignored,
             gpu,
@@ -280,9 +379,9 @@ impl App {
             error: None,
             ctx2d,
             raster,
-        };
-        state.restart();
-        Ok(App { state: Rc::new(RefCell::new(state)) })
+        }));
+        state.borrow_mut().restart();
+        Ok(App { state })
     }
 
     /// Advances sampling by one animation frame and draws it; resolves to `status()`.
@@ -407,6 +506,9 @@ impl App {
     /// Resumes a paused run (restarts a finished one).
     pub fn play(&self) {
         let mut st = self.state.borrow_mut();
+        if st.loading {
+            return;
+        }
         if st.engine.done() {
             st.restart();
         } else if st.error.is_none() {
@@ -430,27 +532,32 @@ impl App {
     /// on `backend` ("webgpu" or "cpu"), without drawing. Resolves to
     /// `{ backend, n, steps, seconds, particleStepsPerSecond }`.
     pub fn bench(&self, backend: String, n: u32, steps: u32) -> js_sys::Promise {
-        let (cfg, gpu) = {
-            let st = self.state.borrow();
-            (st.config.clone(), st.gpu.clone())
+        let (cfg, gpu, model) = {
+            let mut st = self.state.borrow_mut();
+            let model = st.model();
+            (st.config.clone(), st.gpu.clone(), model)
         };
         wasm_bindgen_futures::future_to_promise(async move {
+            let model = match model {
+                Ok(Some(m)) => m,
+                Ok(None) => return Err(JsValue::from_str("the learned model is still loading; wait for status().loading to turn false")),
+                Err(e) => return Err(JsValue::from_str(&e)),
+            };
             let steps = (steps as usize).clamp(1, config::STEPS_MAX);
             let n = n as usize;
             let mut c = cfg;
             c.steps = steps;
             let plan = plan_for(&c);
-            let model = ExactMixture::new(&c.dataset.mixture());
             let start;
             match backend.as_str() {
                 "cpu" => {
-                    let mut s = CpuSampler::new(plan, model, c.seed, n);
+                    let mut s = CpuSampler::new(plan, model, c.class, c.seed, n);
                     start = now_ms();
                     s.run_steps(steps);
                 }
                 "webgpu" => {
                     let gpu = gpu.ok_or_else(|| JsValue::from_str("WebGPU is unavailable"))?;
-                    let mut s = GpuSampler::new(&gpu, &plan, &model, c.seed, n);
+                    let mut s = GpuSampler::new(&gpu, &plan, &model, c.class, c.seed, n);
                     // Warm-up: the first readback includes pipeline and buffer set-up.
                     s.read_particles(&gpu).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
                     start = now_ms();

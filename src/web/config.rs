@@ -52,8 +52,11 @@ pub const SAMPLERS: [(&str, &str); 5] = [
     ("ode_euler", "Euler on the probability-flow ODE: x ← x + [½βx + ½βs]Δt, no noise: deterministic given x_T."),
     ("heun", "Heun on the probability-flow ODE: Euler, then average the drifts at both ends; 2 network evaluations a step."),
 ];
-/// Score models available in this version (`exact`: the analytic mixture score).
-pub const MODELS: [&str; 1] = ["exact"];
+/// Score models, with the line the page shows for each.
+pub const MODELS: [(&str, &str); 2] = [
+    ("learned", "learned: the pretrained ε-prediction MLP for this dataset (models/<dataset>.safetensors)."),
+    ("exact", "exact: the true score — analytic for the Gaussian mixtures, the memorising empirical score of 1 024 fixed draws otherwise."),
+];
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Config {
@@ -68,6 +71,16 @@ pub struct Config {
     pub model: String,
     /// DDIM's stochasticity η ∈ [0, 1] (used by `sampler=ddim`).
     pub eta: f64,
+    /// The class to generate (`class=2`), or every class (`class=all`, `None`).
+    #[serde(serialize_with = "class_key")]
+    pub class: Option<u32>,
+}
+
+fn class_key<S: Serializer>(c: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+    match c {
+        Some(k) => s.serialize_u32(*k),
+        None => s.serialize_str("all"),
+    }
 }
 
 fn dataset_id<S: Serializer>(d: &Dataset, s: S) -> Result<S::Ok, S::Error> {
@@ -84,8 +97,9 @@ impl Default for Config {
             n: 4096,
             seed: 7,
             backend: BackendChoice::Auto,
-            model: "exact".into(),
+            model: "learned".into(),
             eta: 0.0,
+            class: None,
         }
     }
 }
@@ -110,6 +124,11 @@ pub struct Options {
     pub dataset: Vec<&'static str>,
     pub sampler: Vec<&'static str>,
     pub model: Vec<&'static str>,
+    #[serde(rename = "modelHelp")]
+    pub model_help: BTreeMap<&'static str, &'static str>,
+    /// Number of classes of each dataset (`class` takes `all` or 0 … n−1).
+    #[serde(rename = "numClasses")]
+    pub num_classes: BTreeMap<&'static str, usize>,
     pub backend: Vec<&'static str>,
     /// One line of explanation per sampler id.
     #[serde(rename = "samplerHelp")]
@@ -127,7 +146,9 @@ pub fn options() -> Options {
         sampler: SAMPLERS.iter().map(|s| s.0).collect(),
         sampler_help: SAMPLERS.into_iter().collect(),
         eta: [0.0, 1.0],
-        model: MODELS.to_vec(),
+        model: MODELS.iter().map(|m| m.0).collect(),
+        model_help: MODELS.into_iter().collect(),
+        num_classes: Dataset::ALL.iter().map(|d| (d.id(), d.num_classes())).collect(),
         backend: BackendChoice::ALL.iter().map(|b| b.id()).collect(),
         steps: [1, STEPS_MAX],
         n: [1, N_MAX],
@@ -162,6 +183,17 @@ impl Config {
             }
             "dataset" => {
                 self.dataset = Dataset::from_id(value).ok_or_else(|| one_of(value, &options().dataset).unwrap_err())?;
+                // A class index the new dataset does not have falls back to all classes.
+                if self.class.is_some_and(|k| k as usize >= self.dataset.num_classes()) {
+                    self.class = None;
+                }
+            }
+            "class" => {
+                let c = self.dataset.num_classes();
+                self.class = match value.trim() {
+                    "all" => None,
+                    v => Some(parse_int(v, 0, c as u64 - 1).map_err(|e| format!("{e}, or all; {} has {c} classes", self.dataset.id()))? as u32),
+                };
             }
             "sampler" => self.sampler = one_of(value, &options().sampler)?,
             "eta" => {
@@ -171,7 +203,7 @@ impl Config {
                 }
                 self.eta = v;
             }
-            "model" => self.model = one_of(value, &MODELS)?,
+            "model" => self.model = one_of(value, &options().model)?,
             "steps" => self.steps = parse_int(value, 1, STEPS_MAX as u64)? as usize,
             "n" => self.n = parse_int(value, 1, N_MAX as u64)? as usize,
             "seed" => self.seed = parse_int(value, 0, u32::MAX as u64)? as u32,
@@ -186,10 +218,13 @@ impl Config {
         Ok(())
     }
 
-    /// Applies `(key, value)` pairs in order; returns the ones it ignored.
+    /// Applies `(key, value)` pairs in order, except that `class` keys come
+    /// after the others (a class index is checked against the dataset);
+    /// returns the ones it ignored.
     pub fn apply<K: AsRef<str>, V: AsRef<str>>(&mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Vec<Ignored> {
         let mut ignored = Vec::new();
-        for (k, v) in pairs {
+        let (class, rest): (Vec<(K, V)>, Vec<(K, V)>) = pairs.into_iter().partition(|(k, _)| k.as_ref() == "class");
+        for (k, v) in rest.into_iter().chain(class) {
             let (k, v) = (k.as_ref(), v.as_ref());
             if let Err(reason) = self.set(k, v) {
                 ignored.push(Ignored { key: k.to_string(), value: v.to_string(), reason });
@@ -230,7 +265,7 @@ impl Config {
 
     /// The fragment (without `#`) that reproduces this config, keys in a fixed order.
     pub fn to_fragment(&self) -> String {
-        let pairs: [(&str, String); 9] = [
+        let pairs: [(&str, String); 10] = [
             ("v", self.v.to_string()),
             ("dataset", self.dataset.id().to_string()),
             ("sampler", self.sampler.clone()),
@@ -240,6 +275,7 @@ impl Config {
             ("backend", self.backend.id().to_string()),
             ("model", self.model.clone()),
             ("eta", self.eta.to_string()),
+            ("class", self.class.map_or("all".to_string(), |k| k.to_string())),
         ];
         serde_urlencoded::to_string(pairs).expect("string pairs always encode")
     }
@@ -255,14 +291,15 @@ mod tests {
         let (back, ignored) = Config::from_fragment(&format!("#{}", c.to_fragment()));
         assert!(ignored.is_empty());
         assert_eq!(back, c);
-        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=exact&eta=0");
+        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=learned&eta=0&class=all");
     }
 
     #[test]
     fn every_value_round_trips() {
-        let (c, ignored) = Config::from_fragment("v=1&dataset=grid25&sampler=ddim&steps=1000&n=1048576&seed=4294967295&backend=cpu&model=exact&eta=0.35");
+        let (c, ignored) = Config::from_fragment("v=1&class=24&dataset=grid25&sampler=ddim&steps=1000&n=1048576&seed=4294967295&backend=cpu&model=exact&eta=0.35");
         assert!(ignored.is_empty(), "{ignored:?}");
         assert_eq!((c.dataset, c.steps, c.n, c.seed, c.backend), (Dataset::Grid25, 1000, N_MAX, u32::MAX, BackendChoice::Cpu));
+        assert_eq!((c.model.as_str(), c.class), ("exact", Some(24)));
         assert_eq!(Config::from_fragment(&c.to_fragment()).0, c);
         assert_eq!(c.sampler_kind(), SamplerKind::Ddim { eta: 0.35 });
     }
@@ -305,6 +342,21 @@ mod tests {
         let (c, ignored) = Config::from_fragment("n=2000000");
         assert_eq!(c.n, Config::default().n);
         assert!(ignored[0].reason.contains("1048576"));
+    }
+
+    #[test]
+    fn class_is_checked_against_the_dataset() {
+        let (c, ignored) = Config::from_fragment("dataset=moons&class=2");
+        assert_eq!(c.class, None);
+        assert!(ignored[0].reason.contains("moons has 2 classes"), "{}", ignored[0].reason);
+        let (mut c, ignored) = Config::from_fragment("dataset=grid25&class=20");
+        assert!(ignored.is_empty());
+        // Switching to a dataset without that class falls back to all classes.
+        assert!(c.set("dataset", "moons").is_ok());
+        assert_eq!(c.class, None);
+        assert!(c.set("class", "1").is_ok() && c.set("class", "all").is_ok());
+        assert_eq!(c.class, None);
+        assert!(c.set("model", "learned").is_ok() && c.set("model", "magic").is_err());
     }
 
     #[test]

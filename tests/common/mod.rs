@@ -20,3 +20,10 @@ pub fn gpu() -> GpuContext {
 pub fn rng_probe_source() -> String {
     format!("{}\n{}", include_str!("../../shaders/rng.wgsl"), include_str!("../../shaders/rng_probe.wgsl"))
 }
+
+/// A shipped weights file, `models/<id>.safetensors`.
+pub fn shipped(dataset: diffusion_playground::science::datasets::Dataset) -> diffusion_playground::model::weights::ModelFile {
+    let path = format!("{}/models/{}.safetensors", env!("CARGO_MANIFEST_DIR"), dataset.id());
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (retrain with tools/train.sh)"));
+    diffusion_playground::model::weights::ModelFile::from_bytes(&bytes, dataset).unwrap_or_else(|e| panic!("{path}: {e}"))
+}

@@ -1,0 +1,303 @@
+//! The pretrained networks and their f32 forward passes.
+//!
+//! **Score MLP** (ε-prediction, class-conditional; the trainer in
+//! `tools/train` builds the same graph in candle):
+//!
+//! ```text
+//! temb(t)  = [sin(1000 t f_j), cos(1000 t f_j)]_{j<16},  f_j = 10000^(−j/16)   (32)
+//! h0 = SiLU(W0 · [x, temb(t), E[c]] + b0)      x ∈ R², E: (C+1)×16 class table
+//! h1 = SiLU(W1 h0 + b1),  h2 = SiLU(W2 h1 + b2)  (128 units each)
+//! ε̂  = W3 h2 + b3
+//! ```
+//!
+//! Class `C` (one past the last class) is the null token of classifier-free
+//! guidance: the trainer drops labels to it with probability 0.15, so
+//! `class=all` is the unconditional model.
+//!
+//! For evaluation the first layer is split by input: `W0 = [W0x | W0t | W0c]`.
+//! Its class part folds into a per-class bias `B[c] = W0c E[c] + b0` at load,
+//! and its time part `W0t temb(t)` is computed once per step
+//! ([`ScoreMlp::time_bias`]), so per particle the first layer costs 2×128
+//! multiply-adds. The GPU kernel reads the same folded tensors.
+//!
+//! **Classifier** (noisy-input, for classifier guidance):
+//! `logits = V2 SiLU(V1 SiLU(V0 [x, temb(t)] + c0) + c1) + c2`, 64 units.
+
+/// Frequencies of the sinusoidal time embedding.
+pub const TIME_FREQS: usize = 16;
+/// Width of the time embedding.
+pub const TIME_DIM: usize = 2 * TIME_FREQS;
+/// Width of the class embedding.
+pub const CLASS_DIM: usize = 16;
+/// Hidden units of the score MLP (three hidden layers).
+pub const HIDDEN: usize = 128;
+/// Hidden units of the classifier (two hidden layers).
+pub const CLF_HIDDEN: usize = 64;
+/// Particles per CPU forward block (weights stay in cache across a block).
+pub const BLOCK: usize = 32;
+
+/// `temb(t)`: sinusoidal features of the continuous VP time `t ∈ [0, 1]`.
+pub fn time_embedding(t: f32) -> [f32; TIME_DIM] {
+    let mut e = [0.0f32; TIME_DIM];
+    for j in 0..TIME_FREQS {
+        let f = (-(10000f32.ln()) * j as f32 / TIME_FREQS as f32).exp();
+        let arg = 1000.0 * t * f;
+        e[j] = arg.sin();
+        e[TIME_FREQS + j] = arg.cos();
+    }
+    e
+}
+
+#[inline]
+pub fn silu(v: f32) -> f32 {
+    v / (1.0 + (-v).exp())
+}
+
+/// The score MLP with its first layer folded (see the module docs).
+/// Matrices are row-major `[out][in]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScoreMlp {
+    pub num_classes: usize,
+    /// `W0x`: HIDDEN × 2.
+    pub w0x: Vec<f32>,
+    /// `W0t`: HIDDEN × TIME_DIM.
+    pub w0t: Vec<f32>,
+    /// `B[c] = W0c E[c] + b0`: (num_classes + 1) × HIDDEN; the last row is the null class.
+    pub class_bias: Vec<f32>,
+    pub w1: Vec<f32>,
+    pub b1: Vec<f32>,
+    pub w2: Vec<f32>,
+    pub b2: Vec<f32>,
+    /// `W3`: 2 × HIDDEN.
+    pub w3: Vec<f32>,
+    pub b3: Vec<f32>,
+}
+
+/// `out[o][b] = SiLU(bias[o] + Σ_i w[o][i] · h[i][b])` over a block, the sum
+/// taken in increasing `i` (the order of the WGSL kernel).
+fn dense_silu(w: &[f32], bias: &[f32], h: &[[f32; BLOCK]], out: &mut [[f32; BLOCK]], n: usize) {
+    let width_in = h.len();
+    for (o, row_out) in out.iter_mut().enumerate() {
+        let row = &w[o * width_in..(o + 1) * width_in];
+        let mut acc = [bias[o]; BLOCK];
+        for (i, &wi) in row.iter().enumerate() {
+            let hi = &h[i];
+            for b in 0..BLOCK {
+                acc[b] += wi * hi[b];
+            }
+        }
+        for b in 0..n {
+            row_out[b] = silu(acc[b]);
+        }
+    }
+}
+
+impl ScoreMlp {
+    /// Row of `class_bias` for a class choice (`None` → the null class).
+    pub fn class_row(&self, class: Option<u32>) -> usize {
+        match class {
+            Some(k) if (k as usize) < self.num_classes => k as usize,
+            _ => self.num_classes,
+        }
+    }
+
+    /// `W0t · temb(t)`, shared by every particle at one level; the sum over
+    /// the embedding is taken in increasing index (as in the GPU table).
+    pub fn time_bias(&self, t: f32) -> Vec<f32> {
+        let e = time_embedding(t);
+        (0..HIDDEN)
+            .map(|o| {
+                let row = &self.w0t[o * TIME_DIM..(o + 1) * TIME_DIM];
+                let mut acc = 0.0f32;
+                for (w, v) in row.iter().zip(&e) {
+                    acc += w * v;
+                }
+                acc
+            })
+            .collect()
+    }
+
+    /// `ε̂` for up to [`BLOCK`] particles sharing one level and class.
+    pub fn eps_hat_block(&self, xs: &[[f32; 2]], time_bias: &[f32], class: Option<u32>, out: &mut [[f32; 2]]) {
+        let n = xs.len();
+        assert!(n <= BLOCK && out.len() >= n);
+        let cb = &self.class_bias[self.class_row(class) * HIDDEN..][..HIDDEN];
+        let mut h0 = vec![[0.0f32; BLOCK]; HIDDEN];
+        for (o, row) in h0.iter_mut().enumerate() {
+            let base = cb[o] + time_bias[o];
+            let (wx, wy) = (self.w0x[2 * o], self.w0x[2 * o + 1]);
+            for b in 0..n {
+                row[b] = silu(base + wx * xs[b][0] + wy * xs[b][1]);
+            }
+        }
+        let mut h1 = vec![[0.0f32; BLOCK]; HIDDEN];
+        dense_silu(&self.w1, &self.b1, &h0, &mut h1, n);
+        dense_silu(&self.w2, &self.b2, &h1, &mut h0, n);
+        for (b, o) in out.iter_mut().enumerate().take(n) {
+            let mut e = [self.b3[0], self.b3[1]];
+            for i in 0..HIDDEN {
+                e[0] += self.w3[i] * h0[i][b];
+                e[1] += self.w3[HIDDEN + i] * h0[i][b];
+            }
+            *o = e;
+        }
+    }
+
+    /// The folded weights in the order `shaders/score_mlp.wgsl` reads them:
+    /// `W0x, W1, b1, W2, b2, W3, b3, B` (B last: its length depends on C).
+    pub fn gpu_weights(&self) -> Vec<f32> {
+        [&self.w0x, &self.w1, &self.b1, &self.w2, &self.b2, &self.w3, &self.b3, &self.class_bias]
+            .into_iter()
+            .flat_map(|v| v.iter().copied())
+            .collect()
+    }
+
+    /// `ε̂` of one particle (tests and diagnostics).
+    pub fn eps_hat(&self, x: [f32; 2], t: f32, class: Option<u32>) -> [f32; 2] {
+        let mut out = [[0.0; 2]];
+        self.eps_hat_block(&[x], &self.time_bias(t), class, &mut out);
+        out[0]
+    }
+}
+
+/// The noisy-input classifier `p_φ(y | x_t, t)`. Matrices row-major `[out][in]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Classifier {
+    pub num_classes: usize,
+    /// CLF_HIDDEN × (2 + TIME_DIM).
+    pub v0: Vec<f32>,
+    pub c0: Vec<f32>,
+    /// CLF_HIDDEN × CLF_HIDDEN.
+    pub v1: Vec<f32>,
+    pub c1: Vec<f32>,
+    /// num_classes × CLF_HIDDEN.
+    pub v2: Vec<f32>,
+    pub c2: Vec<f32>,
+}
+
+fn affine(w: &[f32], b: &[f32], x: &[f32]) -> Vec<f32> {
+    b.iter()
+        .enumerate()
+        .map(|(o, &bo)| {
+            let mut acc = bo;
+            for (wi, xi) in w[o * x.len()..(o + 1) * x.len()].iter().zip(x) {
+                acc += wi * xi;
+            }
+            acc
+        })
+        .collect()
+}
+
+impl Classifier {
+    /// Class logits at `x` and network time `t`.
+    pub fn logits(&self, x: [f32; 2], t: f32) -> Vec<f32> {
+        let mut input = vec![x[0], x[1]];
+        input.extend_from_slice(&time_embedding(t));
+        let h0: Vec<f32> = affine(&self.v0, &self.c0, &input).into_iter().map(silu).collect();
+        let h1: Vec<f32> = affine(&self.v1, &self.c1, &h0).into_iter().map(silu).collect();
+        affine(&self.v2, &self.c2, &h1)
+    }
+
+    /// The most probable class at `x`, `t`.
+    pub fn predict(&self, x: [f32; 2], t: f32) -> usize {
+        let l = self.logits(x, t);
+        (0..l.len()).fold(0, |best, k| if l[k] > l[best] { k } else { best })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small network with reproducible non-trivial weights.
+    pub(crate) fn toy_mlp(num_classes: usize) -> ScoreMlp {
+        let mut k = 0u32;
+        let mut w = |n: usize, scale: f32| -> Vec<f32> {
+            (0..n)
+                .map(|_| {
+                    k += 1;
+                    let h = crate::science::rng::pcg4d([k, 7, 7, 7])[0];
+                    scale * (crate::science::rng::unit(h) * 2.0 - 1.0)
+                })
+                .collect()
+        };
+        ScoreMlp {
+            num_classes,
+            w0x: w(HIDDEN * 2, 0.7),
+            w0t: w(HIDDEN * TIME_DIM, 0.2),
+            class_bias: w((num_classes + 1) * HIDDEN, 0.3),
+            w1: w(HIDDEN * HIDDEN, 0.15),
+            b1: w(HIDDEN, 0.1),
+            w2: w(HIDDEN * HIDDEN, 0.15),
+            b2: w(HIDDEN, 0.1),
+            w3: w(2 * HIDDEN, 0.2),
+            b3: w(2, 0.1),
+        }
+    }
+
+    #[test]
+    fn gpu_weight_offsets_match_the_shader() {
+        // shaders/score_mlp.wgsl: OFF_W1 = 256, …, OFF_CLASS_BIAS = OFF_B3 + 2.
+        let m = toy_mlp(4);
+        let w = m.gpu_weights();
+        let off_w1 = 2 * HIDDEN;
+        let off_b3 = off_w1 + 2 * (HIDDEN * HIDDEN + HIDDEN) + 2 * HIDDEN;
+        assert_eq!(off_b3 + 2, 33538);
+        assert_eq!(w[off_w1..off_w1 + 3], m.w1[..3]);
+        assert_eq!(w[off_b3..off_b3 + 2], m.b3[..]);
+        assert_eq!(w[off_b3 + 2..], m.class_bias[..]);
+        let src = include_str!("../../shaders/score_mlp.wgsl");
+        assert!(src.contains("const HIDDEN: u32 = 128u;") && HIDDEN == 128);
+        assert!(src.contains("var h0: array<f32, 128>;"));
+    }
+
+    #[test]
+    fn time_embedding_by_hand() {
+        let e = time_embedding(0.25);
+        // j = 0: f = 1, argument 250; j = 8: f = 10000^(-1/2) = 0.01, argument 2.5.
+        assert!((e[0] - 250f32.sin()).abs() < 1e-4 && (e[16] - 250f32.cos()).abs() < 1e-4);
+        assert!((e[8] - 2.5f32.sin()).abs() < 1e-5 && (e[24] - 2.5f32.cos()).abs() < 1e-5);
+    }
+
+    #[test]
+    fn block_forward_matches_the_unfolded_network() {
+        // The plain definition in f64, unfolded: h0 = SiLU(W0x x + W0t temb + B[c]).
+        let m = toy_mlp(3);
+        let xs: Vec<[f32; 2]> = (0..BLOCK).map(|i| [i as f32 * 0.2 - 3.0, 1.5 - i as f32 * 0.1]).collect();
+        for class in [Some(0), Some(2), None] {
+            let t = 0.37;
+            let mut out = vec![[0.0; 2]; BLOCK];
+            m.eps_hat_block(&xs, &m.time_bias(t), class, &mut out);
+            let e = time_embedding(t);
+            let row = m.class_row(class);
+            let s = |v: f64| v / (1.0 + (-v).exp());
+            for (x, got) in xs.iter().zip(&out) {
+                let h0: Vec<f64> = (0..HIDDEN)
+                    .map(|o| {
+                        let mut a = m.class_bias[row * HIDDEN + o] as f64
+                            + m.w0x[2 * o] as f64 * x[0] as f64
+                            + m.w0x[2 * o + 1] as f64 * x[1] as f64;
+                        for j in 0..TIME_DIM {
+                            a += m.w0t[o * TIME_DIM + j] as f64 * e[j] as f64;
+                        }
+                        s(a)
+                    })
+                    .collect();
+                let layer = |w: &[f32], b: &[f32], h: &[f64]| -> Vec<f64> {
+                    (0..HIDDEN).map(|o| s(b[o] as f64 + (0..HIDDEN).map(|i| w[o * HIDDEN + i] as f64 * h[i]).sum::<f64>())).collect()
+                };
+                let h2 = layer(&m.w2, &m.b2, &layer(&m.w1, &m.b1, &h0));
+                for c in 0..2 {
+                    let want = m.b3[c] as f64 + (0..HIDDEN).map(|i| m.w3[c * HIDDEN + i] as f64 * h2[i]).sum::<f64>();
+                    assert!((got[c] as f64 - want).abs() < 1e-4 * (1.0 + want.abs()), "{got:?} vs {want}");
+                }
+            }
+        }
+        // A partial block gives the same values as the full one.
+        let mut part = vec![[0.0; 2]; 5];
+        let mut full = vec![[0.0; 2]; BLOCK];
+        m.eps_hat_block(&xs[..5], &m.time_bias(0.5), Some(1), &mut part);
+        m.eps_hat_block(&xs, &m.time_bias(0.5), Some(1), &mut full);
+        assert_eq!(part[..], full[..5]);
+    }
+}
