@@ -12,11 +12,22 @@ const TYPES = {
   ".safetensors": "application/octet-stream",
 };
 
-/** Serves `root` on 127.0.0.1 at a free port; resolves to { url, close }. */
-export async function serve(root) {
+/**
+ * Serves `root` on 127.0.0.1 at a free port; resolves to { url, close }.
+ * `broken` maps URL paths to a status and body served instead of the file
+ * (the tests' corrupt and missing model files).
+ */
+export async function serve(root, broken = {}) {
   const server = createServer(async (req, res) => {
     try {
-      let path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+      const urlPath = new URL(req.url, "http://x").pathname;
+      if (broken[urlPath]) {
+        const { status, body } = broken[urlPath];
+        res.writeHead(status, { "content-type": "application/octet-stream" });
+        res.end(body);
+        return;
+      }
+      let path = normalize(decodeURIComponent(urlPath));
       if (path.includes("..")) throw new Error("bad path");
       if (path.endsWith("/")) path += "index.html";
       const body = await readFile(join(root, path));

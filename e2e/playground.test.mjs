@@ -9,8 +9,14 @@ import { energyDistance, nullMean, ACCEPT_FACTOR } from "./stats.mjs";
 const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 let server, gpuBrowser, cpuBrowser;
 
+// A truncated weights file and a missing one (the page must say so and keep working).
+const BROKEN = {
+  "/models/rings.safetensors": { status: 200, body: Buffer.from([8, 0, 0, 0, 0, 0, 0, 0, 123, 34]) },
+  "/models/spirals.safetensors": { status: 404, body: "not found" },
+};
+
 before(async () => {
-  server = await serve(DIST);
+  server = await serve(DIST, BROKEN);
   gpuBrowser = await launch({ webgpu: true });
   cpuBrowser = await launch({ webgpu: false });
 });
@@ -147,7 +153,14 @@ test("a malformed link keeps the page working and says which keys it ignored", a
 test("options() lists the ids and the controls change the config and the URL", async () => {
   const { page } = await open(cpuBrowser, server.url + "#steps=30&n=300");
   const opts = await page.evaluate(() => window.playground.options());
-  assert.deepEqual(opts.dataset, ["gaussians8", "grid25"]);
+  assert.deepEqual(opts.dataset, ["moons", "swissroll", "gaussians8", "grid25", "rings", "checkerboard", "pinwheel", "spirals", "smiley", "olympic"]);
+  assert.deepEqual(opts.model, ["learned", "exact"]);
+  // The class control follows the dataset: all, or one of its classes.
+  await page.selectOption("#dataset", "moons");
+  assert.deepEqual(await page.$$eval("#class option", (os) => os.map((o) => o.value)), ["all", "0", "1"]);
+  await page.selectOption("#class", "1");
+  assert.equal((await page.evaluate(() => window.playground.config())).class, 1);
+  assert.match(await page.evaluate(() => location.hash), /class=1/);
   assert.deepEqual(opts.sampler, ["ddpm", "ddim", "em", "ode_euler", "heun"]);
   // The η control appears for DDIM only, and the sampler's explanation follows the choice.
   assert.equal(await page.isVisible("#eta"), false);
@@ -180,5 +193,70 @@ test("CPU caps huge particle counts and says so", async () => {
   const st = await page.evaluate(() => window.playground.status());
   assert.equal(st.n, 65536);
   assert.match(st.backendReason, /65536 of the n=1048576/);
+  await page.close();
+});
+
+/** Fraction of samples whose nearest data point (of `data`) has label `k`. */
+function nearestLabelShare(x, data, labels, k) {
+  let hits = 0;
+  for (let i = 0; i < x.length; i += 2) {
+    let best = Infinity, lab = -1;
+    for (let j = 0; j < data.length; j += 2) {
+      const d = (x[i] - data[j]) ** 2 + (x[i + 1] - data[j + 1]) ** 2;
+      if (d < best) { best = d; lab = labels[j >> 1]; }
+    }
+    if (lab === k) hits++;
+  }
+  return hits / (x.length / 2);
+}
+
+test("the learned model samples the data on both backends, and class picks one class", async () => {
+  const frag = "#v=1&dataset=moons&model=learned&sampler=ddpm&steps=100&n=1024&seed=11";
+  const gpu = await open(gpuBrowser, server.url + frag);
+  const cpu = await open(gpuBrowser, server.url + frag + "&backend=cpu");
+  const a = await runAndSample(gpu.page);
+  const b = await runAndSample(cpu.page);
+  assert.equal(a.st.backend, "webgpu");
+  assert.equal(b.st.backend, "cpu");
+  assert.equal(a.st.error, null);
+  await assertCloseToData(gpu.page, a.x);
+  await assertCloseToData(cpu.page, b.x);
+  // Same tolerance as the exact-score comparison above (SwiftShader's exp differs from the CPU's).
+  const d = a.x.map((v, i) => Math.abs(v - b.x[i])).sort((p, q) => p - q);
+  assert.ok(d[d.length >> 1] < 1e-4, `median |x_webgpu − x_cpu| = ${d[d.length >> 1]}`);
+  assert.ok(d[Math.floor(d.length * 0.99)] < 5e-3, `99th percentile = ${d[Math.floor(d.length * 0.99)]}`);
+  // class=1: the samples land on the second moon. The learned classifier of the
+  // gate is 100 % accurate on clean moons; here ≥ 95 % of 1 024 samples must be
+  // nearest to a class-1 data point (a wrong class would give ≈ 0 %, all classes ≈ 50 %).
+  await gpu.page.evaluate(() => window.playground.setConfig({ class: 1 }));
+  const c = await runAndSample(gpu.page);
+  const data = await gpu.page.evaluate(async () => { const d = await window.playground.data(2000, 5); return { x: Array.from(d.x), label: Array.from(d.label) }; });
+  const share = nearestLabelShare(c.x, data.x, data.label, 1);
+  assert.ok(share >= 0.95, `class=1 share ${share}`);
+  assert.deepEqual(gpu.errors, []);
+  await gpu.page.close();
+  await cpu.page.close();
+});
+
+test("a corrupt or missing model file gives a clear message and the other datasets keep working", async () => {
+  const { page } = await open(cpuBrowser, server.url + "#dataset=rings&model=learned&steps=20&n=200&seed=3");
+  await page.waitForFunction(() => !window.playground.status().loading);
+  const st = await page.evaluate(() => window.playground.status());
+  assert.match(st.error, /learned model for rings .* unusable/);
+  assert.match(await page.textContent("#notices"), /rings/);
+  // The settings are kept, and run() rejects with the reason instead of hanging.
+  assert.equal((await page.evaluate(() => window.playground.config())).steps, 20);
+  await assert.rejects(page.evaluate(() => window.playground.run()), /rings/);
+  await page.evaluate(() => window.playground.setConfig({ dataset: "spirals" }));
+  await page.waitForFunction(() => !window.playground.status().loading);
+  assert.match((await page.evaluate(() => window.playground.status())).error, /spirals .* could not be loaded: HTTP 404/);
+  // Another dataset's model, and the exact model of the broken one, still sample.
+  await page.evaluate(() => window.playground.setConfig({ dataset: "moons" }));
+  const ok = await runAndSample(page);
+  assert.equal(ok.st.error, null);
+  assert.equal(ok.st.step, 20);
+  await page.evaluate(() => window.playground.setConfig({ dataset: "rings", model: "exact" }));
+  const exact = await runAndSample(page);
+  assert.equal(exact.st.error, null);
   await page.close();
 });
