@@ -27,6 +27,10 @@ pub struct CpuSampler {
     seed: u32,
     /// Index of the next plan step to run.
     step: usize,
+    /// Within a step run in slices ([`CpuSampler::run_slice`]): the first
+    /// particle not yet advanced, and the step's prepared levels.
+    cursor: usize,
+    current: Option<PreparedStep>,
 }
 
 /// One plan step with its prepared levels (start, and Heun's end).
@@ -39,9 +43,53 @@ struct PreparedStep {
 
 impl CpuSampler {
     pub fn new(plan: StepPlan, model: ScoreModel, class: ClassChoice, seed: u32, n: usize) -> Self {
-        Self { particles: initial_noise(seed, n), plan, model, class, seed, step: 0 }
+        Self { particles: initial_noise(seed, n), plan, model, class, seed, step: 0, cursor: 0, current: None }
     }
 
+    fn prepare(&self, s: usize) -> PreparedStep {
+        let st = self.plan.steps[s];
+        PreparedStep {
+            index: s as u32,
+            st,
+            start: self.model.level(st.t, st.alpha, st.sigma),
+            end: (st.heun != 0.0).then(|| self.model.level(st.t_end, st.alpha_end, st.sigma_end)),
+        }
+    }
+
+    /// Advances one block of particles by the current step; true when that
+    /// completed the step for every particle.
+    fn advance_block(&mut self) -> bool {
+        if self.current.is_none() {
+            self.current = Some(self.prepare(self.step));
+        }
+        let end = (self.cursor + BLOCK).min(self.particles.len());
+        if let Some(p) = &self.current {
+            run_block(&self.model, self.class, self.seed, self.cursor, &mut self.particles[self.cursor..end], std::slice::from_ref(p));
+        }
+        self.cursor = end;
+        if self.cursor < self.particles.len() {
+            return false;
+        }
+        self.cursor = 0;
+        self.step += 1;
+        self.current = None;
+        true
+    }
+
+    /// Advances block by block (a step is finished for every particle before
+    /// the next starts) until `out_of_time()` says stop or the plan is done;
+    /// at least one block runs. This keeps each call short however heavy the
+    /// model is: the page's time slices on the main thread.
+    pub fn run_slice(&mut self, mut out_of_time: impl FnMut() -> bool) {
+        while !self.done() {
+            self.advance_block();
+            if out_of_time() {
+                break;
+            }
+        }
+    }
+
+    /// Steps every particle has completed.
     pub fn step_index(&self) -> usize {
         self.step
     }
@@ -58,21 +106,18 @@ impl CpuSampler {
         self.step >= self.plan.len()
     }
 
-    /// Run up to `count` steps; returns how many ran.
+    /// Run up to `count` whole steps; returns how many ran.
     pub fn run_steps(&mut self, count: usize) -> usize {
+        // Finish a step left part-way by run_slice first.
+        let mut finished = 0;
+        if self.cursor > 0 && count > 0 {
+            while !self.advance_block() {}
+            finished = 1;
+        }
+        let count = count - finished;
         let end = (self.step + count).min(self.plan.len());
+        let steps: Vec<PreparedStep> = (self.step..end).map(|s| self.prepare(s)).collect();
         let model = &self.model;
-        let steps: Vec<PreparedStep> = (self.step..end)
-            .map(|s| {
-                let st = self.plan.steps[s];
-                PreparedStep {
-                    index: s as u32,
-                    st,
-                    start: model.level(st.t, st.alpha, st.sigma),
-                    end: (st.heun != 0.0).then(|| model.level(st.t_end, st.alpha_end, st.sigma_end)),
-                }
-            })
-            .collect();
         let (class, seed) = (self.class, self.seed);
         let run_chunk = |first: usize, chunk: &mut [[f32; 2]]| {
             for (b, block) in chunk.chunks_mut(BLOCK).enumerate() {
@@ -94,7 +139,7 @@ impl CpuSampler {
         run_chunk(0, &mut self.particles);
         let ran = end - self.step;
         self.step = end;
-        ran
+        ran + finished
     }
 }
 
@@ -124,5 +169,32 @@ fn run_block(model: &ScoreModel, class: ClassChoice, seed: u32, first: usize, xs
             }
         }
         xs.copy_from_slice(&next[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ExactMixture;
+    use crate::science::datasets::Dataset;
+    use crate::science::plan::{DdpmVariance, SamplerKind, Spacing};
+    use crate::science::schedule::ScheduleKind;
+
+    #[test]
+    fn slices_and_whole_steps_give_identical_particles() {
+        let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Heun, 12, Spacing::Uniform);
+        let model = ScoreModel::Exact(ExactMixture::new(&Dataset::Smiley.exact_mixture()));
+        let mut whole = CpuSampler::new(plan.clone(), model.clone(), Some(2), 9, 1000);
+        whole.run_steps(12);
+        let mut sliced = CpuSampler::new(plan, model, Some(2), 9, 1000);
+        // Slices of 3 blocks, then a whole-step call that finishes a part-done step.
+        let mut k = 0;
+        sliced.run_slice(|| { k += 1; k % 3 == 0 });
+        assert_eq!((sliced.step_index(), sliced.cursor), (0, 3 * BLOCK));
+        assert_eq!(sliced.run_steps(2), 2);
+        while !sliced.done() {
+            sliced.run_slice(|| { k += 1; k % 5 == 0 });
+        }
+        assert_eq!(sliced.particles, whole.particles);
     }
 }

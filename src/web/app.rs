@@ -403,13 +403,9 @@ impl App {
                 match (&mut st.engine, &st.gpu) {
                     (Engine::Cpu(s), _) => {
                         let start = now_ms();
-                        // At least one step a frame; the budget keeps the page responsive.
-                        loop {
-                            s.run_steps(1);
-                            if s.done() || now_ms() - start >= budget_ms {
-                                break;
-                            }
-                        }
+                        // Blocks of particles until the budget is spent: one
+                        // frame stays short even when one step is not.
+                        s.run_slice(|| now_ms() - start >= budget_ms);
                         st.particles.clear();
                         st.particles.extend(s.particles.iter().flatten());
                         None
