@@ -1,7 +1,7 @@
 // Bench: particle-steps per second per backend and particle count, in
 // headless Chromium on the real page (playground.bench, no drawing), and
 // rewrites BENCHMARKS.md with the table and the machine it came from.
-//   node e2e/bench.mjs [--steps 100] [--dataset gaussians8] [--no-write]
+//   node e2e/bench.mjs [--steps 100] [--dataset gaussians8] [--model exact|learned] [--no-write]
 import { readFileSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { cpus } from "node:os";
@@ -11,13 +11,15 @@ import { serve, launch, open, CHROMIUM } from "./harness.mjs";
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
 const STEPS = Number(arg("steps", 100));
 const DATASET = arg("dataset", "gaussians8");
+const MODEL = arg("model", "exact");
 const SIZES = { webgpu: [4096, 65536, 262144], cpu: [4096, 16384, 65536] };
 const REPEATS = 3; // best of 3: the least disturbed by other work on the machine
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const server = await serve(root + "dist/");
 const browser = await launch({ webgpu: true });
-const { page } = await open(browser, `${server.url}#dataset=${DATASET}&steps=${STEPS}&n=256`);
+const { page } = await open(browser, `${server.url}#dataset=${DATASET}&model=${MODEL}&steps=${STEPS}&n=256`);
+await page.waitForFunction(() => !window.playground.status().loading);
 await page.evaluate(() => window.playground.pause());
 const adapter = await page.evaluate(async () => {
   const a = await navigator.gpu?.requestAdapter();
@@ -52,7 +54,7 @@ const md = `# Benchmarks
 Written by \`tools/bench.sh\` (e2e/bench.mjs); do not edit by hand — rerun it.
 
 What is measured: \`playground.bench(backend, n, steps)\` on the real page in
-headless Chromium: DDPM, ${STEPS} steps, exact score of \`${DATASET}\`, no drawing.
+headless Chromium: DDPM, ${STEPS} steps, the ${MODEL} score of \`${DATASET}\`, no drawing.
 WebGPU runs the fused WGSL kernel in dispatches of 25 steps and ends with one
 readback (timed after a warm-up readback); the CPU runs the Rust reference
 compiled to wasm on the main thread. Best of ${REPEATS} runs.
