@@ -5,8 +5,11 @@
 //!
 //! ```text
 //! cargo run --release -p train -- [--dataset all|ID[,ID…]] [--out models]
-//!     [--steps 12000] [--clf-steps 3000] [--batch 1024] [--seed 1]
+//!     [--steps N] [--clf-steps 3000] [--batch 1024] [--seed 1]
 //! ```
+//!
+//! Without `--steps`, each dataset trains its score net for
+//! [`nets::default_score_steps`] (12 000, or 30 000 for grid25 and rings).
 //!
 //! The architecture is the one `diffusion_playground::model::mlp` evaluates.
 //! Training is on the continuous VP SDE (β_min 0.1, β_max 20), `t ~ U[10⁻³, 1]`,
@@ -31,12 +34,15 @@ struct Args {
     datasets: Vec<Dataset>,
     out: PathBuf,
     train: nets::TrainConfig,
+    /// `--steps` given: the same score-net steps for every dataset.
+    steps_override: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut datasets = Dataset::ALL.to_vec();
     let mut out = PathBuf::from("models");
     let mut train = nets::TrainConfig::default();
+    let mut steps_override = false;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -52,14 +58,17 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--out" => out = PathBuf::from(value()?),
-            "--steps" => train.score_steps = number(value()?)?,
+            "--steps" => {
+                train.score_steps = number(value()?)?;
+                steps_override = true;
+            }
             "--clf-steps" => train.classifier_steps = number(value()?)?,
             "--batch" => train.batch = number(value()?)?,
             "--seed" => train.seed = number(value()?)? as u32,
             other => return Err(format!("unknown flag `{other}` (see the doc comment of tools/train/src/main.rs)")),
         }
     }
-    Ok(Args { datasets, out, train })
+    Ok(Args { datasets, out, train, steps_override })
 }
 
 fn main() {
@@ -80,9 +89,13 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(args.out.join("plots"))?;
     for &dataset in &args.datasets {
         let started = Instant::now();
-        let trained = nets::train(dataset, &args.train)?;
+        let mut cfg = args.train.clone();
+        if !args.steps_override {
+            cfg.score_steps = nets::default_score_steps(dataset);
+        }
+        let trained = nets::train(dataset, &cfg)?;
         let train_seconds = started.elapsed().as_secs_f64();
-        let mut meta = metadata(dataset, &args.train, &trained, train_seconds);
+        let mut meta = metadata(dataset, &cfg, &trained, train_seconds);
         // Measure the gate on exactly the bytes that ship.
         let file = ModelFile::from_bytes(&weights::serialize(&trained.tensors, &meta)?, dataset)?;
         let report = quality::evaluate(&file);
