@@ -359,9 +359,11 @@ impl GpuSampler {
         let step = &self.pipelines(ctx).step;
         if self.is_mlp {
             // One network evaluation per dispatch for the MLP (Heun's step is
-            // two dispatches, its state kept in `heun_state`): with two MLP
-            // evaluations in one invocation, lavapipe computed the second one
-            // wrong, whatever the WGSL's shape. tests/gpu_parity.rs pins it down.
+            // two dispatches, its state kept in `heun_state`). One evaluation
+            // runs ≈ 33 000 loop iterations (two 128×128 layers), and llvmpipe
+            // (lavapipe, the CI's Vulkan) silently stops looping after 65 535
+            // iterations per invocation, so a second evaluation in the same
+            // invocation came out wrong. tests/gpu_parity.rs pins this down.
             for s in self.step..end {
                 if self.heun[s] {
                     self.dispatch(ctx, step, s, s + 1, 1);
