@@ -32,17 +32,13 @@ struct Params {
     // Mixture components, or the MLP's number of classes.
     n_model: u32,
     class_id: u32,
-    // 0: whole steps; 1: Heun's predictor only; 2: Heun's corrector only
-    // (the MLP runs one network evaluation per dispatch, see gpu.rs).
-    phase: u32,
+    pad1: u32,
     pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> plan: array<PlanStep>;
 @group(0) @binding(3) var<storage, read_write> particles: array<vec2<f32>>;
-// Heun's state between its two phases: (x, predictor drift d1) per particle.
-@group(0) @binding(5) var<storage, read_write> heun_state: array<vec4<f32>>;
 
 // x_T ~ N(0, I), the same draws as engine::cpu::initial_noise.
 @compute @workgroup_size(64)
@@ -63,25 +59,14 @@ fn run_steps(@builtin(global_invocation_id) gid: vec3<u32>) {
     var x = particles[i];
     for (var s = params.step_begin; s < params.step_end; s++) {
         let st = plan[s];
-        if (params.phase == 2u) {
-            // Heun's corrector on its own: x holds the predictor x̃.
-            let state = heun_state[i];
-            let eps2 = eps_hat_end(x, 2u * s + 1u, st.alpha_end, st.sigma_end, params.class_id, params.n_model);
-            x = state.xy + 0.5 * (state.zw + (st.c_x_end - 1.0) * x + st.c_eps_end * eps2);
-            continue;
-        }
         let eps = eps_hat(x, 2u * s, st.alpha, st.sigma, params.class_id, params.n_model);
         let z = gaussian2(params.seed, i, s, 0u);
         var next = st.c_x * x + st.c_eps * eps + st.c_z * z;
         if (st.heun != 0.0) {
             // Heun's corrector: average the drifts at both ends of the step.
             let d1 = (st.c_x - 1.0) * x + st.c_eps * eps;
-            if (params.phase == 1u) {
-                heun_state[i] = vec4<f32>(x, d1);
-            } else {
-                let eps2 = eps_hat_end(next, 2u * s + 1u, st.alpha_end, st.sigma_end, params.class_id, params.n_model);
-                next = x + 0.5 * (d1 + (st.c_x_end - 1.0) * next + st.c_eps_end * eps2);
-            }
+            let eps2 = eps_hat_end(next, 2u * s + 1u, st.alpha_end, st.sigma_end, params.class_id, params.n_model);
+            next = x + 0.5 * (d1 + (st.c_x_end - 1.0) * next + st.c_eps_end * eps2);
         }
         x = next;
     }

@@ -1,5 +1,6 @@
 // The pretrained score MLP's ε̂, per particle: twin of ScoreMlp::eps_hat_block
-// (src/model/mlp.rs), the same sums in the same order.
+// (src/model/mlp.rs), the same sums in the same order (inputs in groups of
+// four, each group summed left to right, then added to the accumulator).
 //   h0 = SiLU(B[c] + T[level] + W0x x),  h1 = SiLU(W1 h0 + b1),
 //   h2 = SiLU(W2 h1 + b2),               ε̂ = W3 h2 + b3
 // B[c] is the folded class part of the first layer (row C = the null class,
@@ -19,43 +20,64 @@ const OFF_CLASS_BIAS: u32 = OFF_B3 + 2u;
 @group(0) @binding(2) var<storage, read> weights: array<f32>;
 @group(0) @binding(4) var<storage, read> time_bias: array<f32>;
 
-fn silu(v: f32) -> f32 {
+fn silu(v: vec4<f32>) -> vec4<f32> {
     return v / (1.0 + exp(-v));
 }
 
+fn w4(at: u32) -> vec4<f32> {
+    return vec4<f32>(weights[at], weights[at + 1u], weights[at + 2u], weights[at + 3u]);
+}
+
+// Left to right, as the CPU sums it.
+fn dot4(a: vec4<f32>, b: vec4<f32>) -> f32 {
+    return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
+}
+
+// One dense layer's group of 4 outputs (rows 4r … 4r+3 of the matrix at `w`).
+fn rows4(w: u32, bias: u32, r: u32, h: ptr<function, array<vec4<f32>, 32>>) -> vec4<f32> {
+    var acc = w4(bias + 4u * r);
+    let row = w + 4u * r * HIDDEN;
+    for (var k = 0u; k < HIDDEN / 4u; k++) {
+        let hk = (*h)[k];
+        acc.x += dot4(w4(row + 4u * k), hk);
+        acc.y += dot4(w4(row + HIDDEN + 4u * k), hk);
+        acc.z += dot4(w4(row + 2u * HIDDEN + 4u * k), hk);
+        acc.w += dot4(w4(row + 3u * HIDDEN + 4u * k), hk);
+    }
+    return acc;
+}
+
 // `n_classes` rows of B precede the null row; class_id ≥ n_classes means all.
-// ≈ 33 000 loop iterations: the engine runs one evaluation per invocation
-// (llvmpipe caps an invocation at 65 535; gpu.rs says more).
+//
+// Loop iterations matter: llvmpipe (lavapipe, the CI's Vulkan) silently stops
+// looping after 65 535 iterations per invocation, shared by all loops. Four
+// outputs × four inputs per iteration make one evaluation ≈ 2 100 iterations,
+// so the engine can run MLP_EVALS_PER_DISPATCH (gpu.rs) evaluations in one
+// invocation; scalar loops took 33 000.
 fn eps_hat(x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_classes: u32) -> vec2<f32> {
     let row = select(n_classes, class_id, class_id < n_classes);
     let cb = OFF_CLASS_BIAS + row * HIDDEN;
     let tb = level * HIDDEN;
-    var h0: array<f32, 128>;
-    var h1: array<f32, 128>;
-    for (var o = 0u; o < HIDDEN; o++) {
-        h0[o] = silu((weights[cb + o] + time_bias[tb + o]) + weights[2u * o] * x.x + weights[2u * o + 1u] * x.y);
+    var h0: array<vec4<f32>, 32>;
+    var h1: array<vec4<f32>, 32>;
+    for (var r = 0u; r < HIDDEN / 4u; r++) {
+        let o = 4u * r;
+        let base = w4(cb + o) + vec4<f32>(time_bias[tb + o], time_bias[tb + o + 1u], time_bias[tb + o + 2u], time_bias[tb + o + 3u]);
+        let wx = vec4<f32>(weights[2u * o], weights[2u * o + 2u], weights[2u * o + 4u], weights[2u * o + 6u]);
+        let wy = vec4<f32>(weights[2u * o + 1u], weights[2u * o + 3u], weights[2u * o + 5u], weights[2u * o + 7u]);
+        h0[r] = silu(base + wx * x.x + wy * x.y);
     }
-    for (var o = 0u; o < HIDDEN; o++) {
-        var acc = weights[OFF_B1 + o];
-        let w = OFF_W1 + o * HIDDEN;
-        for (var i = 0u; i < HIDDEN; i++) {
-            acc += weights[w + i] * h0[i];
-        }
-        h1[o] = silu(acc);
+    for (var r = 0u; r < HIDDEN / 4u; r++) {
+        h1[r] = silu(rows4(OFF_W1, OFF_B1, r, &h0));
     }
     // The last hidden layer feeds the output as it goes: the same sums, in
     // the same order, as the CPU's separate output pass.
     var ex = weights[OFF_B3];
     var ey = weights[OFF_B3 + 1u];
-    for (var o = 0u; o < HIDDEN; o++) {
-        var acc = weights[OFF_B2 + o];
-        let w = OFF_W2 + o * HIDDEN;
-        for (var i = 0u; i < HIDDEN; i++) {
-            acc += weights[w + i] * h1[i];
-        }
-        let h2 = silu(acc);
-        ex += weights[OFF_W3 + o] * h2;
-        ey += weights[OFF_W3 + HIDDEN + o] * h2;
+    for (var r = 0u; r < HIDDEN / 4u; r++) {
+        let h2 = silu(rows4(OFF_W2, OFF_B2, r, &h1));
+        ex += dot4(w4(OFF_W3 + 4u * r), h2);
+        ey += dot4(w4(OFF_W3 + HIDDEN + 4u * r), h2);
     }
     return vec2<f32>(ex, ey);
 }

@@ -32,6 +32,13 @@ pub const SAMPLE_MLP_WGSL: &str = concat!(
     include_str!("../../shaders/sample.wgsl"),
 );
 
+/// Network evaluations of the MLP in one invocation. One evaluation runs
+/// ≈ 2 100 loop iterations (shaders/score_mlp.wgsl), and llvmpipe (lavapipe,
+/// the CI's Vulkan) silently stops looping after 65 535 iterations per
+/// invocation, shared by all loops; 24 evaluations stay well inside that.
+/// tests/gpu_parity.rs runs dispatches of this size against the CPU.
+pub const MLP_EVALS_PER_DISPATCH: usize = 24;
+
 /// `Params.class_id` for "all classes" (WGSL `CLASS_ALL`).
 const CLASS_ALL: u32 = u32::MAX;
 
@@ -63,9 +70,7 @@ struct Params {
     /// Mixture components, or the MLP's number of classes.
     n_model: u32,
     class_id: u32,
-    /// 0: whole steps; 1: Heun's predictor only; 2: Heun's corrector only.
-    phase: u32,
-    _pad: u32,
+    _pad: [u32; 2],
 }
 
 /// The two compiled kernels of one model kind.
@@ -157,7 +162,6 @@ impl GpuContext {
                 storage(2, true),
                 storage(3, false),
                 storage(4, true),
-                storage(5, false),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -207,8 +211,8 @@ pub struct GpuSampler {
     class_id: u32,
     /// Whether the MLP kernels run (else the mixture's).
     is_mlp: bool,
-    /// Which plan steps take Heun's second evaluation.
-    heun: Vec<bool>,
+    /// Steps per dispatch (the MLP's loop budget, see `run_steps`).
+    steps_per_dispatch: usize,
     total_steps: usize,
     step: usize,
     params: wgpu::Buffer,
@@ -258,13 +262,6 @@ impl GpuSampler {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::VERTEX,
             mapped_at_creation: false,
         });
-        // Heun's (x, d1) between its phases, for the MLP's split steps.
-        let heun_state = d.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("heun state"),
-            size: if matches!(model, ScoreModel::Mlp(_)) { (n * 16) as u64 } else { 16 },
-            usage: wgpu::BufferUsages::STORAGE,
-            mapped_at_creation: false,
-        });
         let readback = d.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size: bytes,
@@ -280,7 +277,6 @@ impl GpuSampler {
                 wgpu::BindGroupEntry { binding: 2, resource: model_buf.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 3, resource: particles.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 4, resource: table_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 5, resource: heun_state.as_entire_binding() },
             ],
         });
         let s = Self {
@@ -289,7 +285,13 @@ impl GpuSampler {
             n_model: n_model as u32,
             class_id: class.unwrap_or(CLASS_ALL),
             is_mlp: matches!(model, ScoreModel::Mlp(_)),
-            heun: plan.steps.iter().map(|st| st.heun != 0.0).collect(),
+            steps_per_dispatch: match model {
+                ScoreModel::Exact(_) => usize::MAX,
+                ScoreModel::Mlp(_) => {
+                    let evals_per_step = if plan.steps.iter().any(|st| st.heun != 0.0) { 2 } else { 1 };
+                    MLP_EVALS_PER_DISPATCH / evals_per_step
+                }
+            },
             total_steps: plan.len(),
             step: 0,
             params,
@@ -297,7 +299,7 @@ impl GpuSampler {
             readback,
             bind_group,
         };
-        s.dispatch(ctx, &s.pipelines(ctx).init, 0, 0, 0);
+        s.dispatch(ctx, &s.pipelines(ctx).init, 0, 0);
         s
     }
 
@@ -329,7 +331,7 @@ impl GpuSampler {
         self.step >= self.total_steps
     }
 
-    fn dispatch(&self, ctx: &GpuContext, pipeline: &wgpu::ComputePipeline, begin: usize, end: usize, phase: u32) {
+    fn dispatch(&self, ctx: &GpuContext, pipeline: &wgpu::ComputePipeline, begin: usize, end: usize) {
         let p = Params {
             n: self.n as u32,
             seed: self.seed,
@@ -337,8 +339,7 @@ impl GpuSampler {
             step_end: end as u32,
             n_model: self.n_model,
             class_id: self.class_id,
-            phase,
-            _pad: 0,
+            _pad: [0; 2],
         };
         // One dispatch per submit: the uniform written here is the one it reads.
         ctx.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
@@ -357,23 +358,11 @@ impl GpuSampler {
     pub fn run_steps(&mut self, ctx: &GpuContext, count: usize) -> usize {
         let end = (self.step + count).min(self.total_steps);
         let step = &self.pipelines(ctx).step;
-        if self.is_mlp {
-            // One network evaluation per dispatch for the MLP (Heun's step is
-            // two dispatches, its state kept in `heun_state`). One evaluation
-            // runs ≈ 33 000 loop iterations (two 128×128 layers), and llvmpipe
-            // (lavapipe, the CI's Vulkan) silently stops looping after 65 535
-            // iterations per invocation, so a second evaluation in the same
-            // invocation came out wrong. tests/gpu_parity.rs pins this down.
-            for s in self.step..end {
-                if self.heun[s] {
-                    self.dispatch(ctx, step, s, s + 1, 1);
-                    self.dispatch(ctx, step, s, s + 1, 2);
-                } else {
-                    self.dispatch(ctx, step, s, s + 1, 0);
-                }
-            }
-        } else if end > self.step {
-            self.dispatch(ctx, step, self.step, end, 0);
+        let mut begin = self.step;
+        while begin < end {
+            let stop = end.min(begin.saturating_add(self.steps_per_dispatch));
+            self.dispatch(ctx, step, begin, stop);
+            begin = stop;
         }
         let ran = end - self.step;
         self.step = end;

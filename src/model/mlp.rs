@@ -73,17 +73,18 @@ pub struct ScoreMlp {
     pub b3: Vec<f32>,
 }
 
-/// `out[o][b] = SiLU(bias[o] + Σ_i w[o][i] · h[i][b])` over a block, the sum
-/// taken in increasing `i` (the order of the WGSL kernel).
+/// `out[o][b] = SiLU(bias[o] + Σ_k (w[o][4k]·h[4k][b] + … + w[o][4k+3]·h[4k+3][b]))`
+/// over a block: inputs in groups of four summed left to right, groups added
+/// in increasing `k` — the order of the WGSL kernel's `rows4`.
 fn dense_silu(w: &[f32], bias: &[f32], h: &[[f32; BLOCK]], out: &mut [[f32; BLOCK]], n: usize) {
     let width_in = h.len();
     for (o, row_out) in out.iter_mut().enumerate() {
         let row = &w[o * width_in..(o + 1) * width_in];
         let mut acc = [bias[o]; BLOCK];
-        for (i, &wi) in row.iter().enumerate() {
-            let hi = &h[i];
+        for (k, wk) in row.chunks_exact(4).enumerate() {
+            let (ha, hb, hc, hd) = (&h[4 * k], &h[4 * k + 1], &h[4 * k + 2], &h[4 * k + 3]);
             for b in 0..BLOCK {
-                acc[b] += wi * hi[b];
+                acc[b] += wk[0] * ha[b] + wk[1] * hb[b] + wk[2] * hc[b] + wk[3] * hd[b];
             }
         }
         for b in 0..n {
@@ -135,9 +136,12 @@ impl ScoreMlp {
         dense_silu(&self.w2, &self.b2, &h1, &mut h0, n);
         for (b, o) in out.iter_mut().enumerate().take(n) {
             let mut e = [self.b3[0], self.b3[1]];
-            for i in 0..HIDDEN {
-                e[0] += self.w3[i] * h0[i][b];
-                e[1] += self.w3[HIDDEN + i] * h0[i][b];
+            for k in 0..HIDDEN / 4 {
+                let h = [h0[4 * k][b], h0[4 * k + 1][b], h0[4 * k + 2][b], h0[4 * k + 3][b]];
+                for (c, ec) in e.iter_mut().enumerate() {
+                    let w = &self.w3[c * HIDDEN + 4 * k..][..4];
+                    *ec += w[0] * h[0] + w[1] * h[1] + w[2] * h[2] + w[3] * h[3];
+                }
             }
             *o = e;
         }
@@ -248,7 +252,7 @@ mod tests {
         assert_eq!(w[off_b3 + 2..], m.class_bias[..]);
         let src = include_str!("../../shaders/score_mlp.wgsl");
         assert!(src.contains("const HIDDEN: u32 = 128u;") && HIDDEN == 128);
-        assert!(src.contains("var h0: array<f32, 128>;"));
+        assert!(src.contains("var h0: array<vec4<f32>, 32>;"));
     }
 
     #[test]
