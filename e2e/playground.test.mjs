@@ -164,8 +164,12 @@ test("options() lists the ids and the controls change the config and the URL", a
   assert.deepEqual(opts.sampler, ["ddpm", "ddim", "em", "ode_euler", "heun"]);
   // The η control appears for DDIM only, and the sampler's explanation follows the choice.
   assert.equal(await page.isVisible("#eta"), false);
+  assert.equal(await page.isVisible("#variance"), true, "DDPM shows its variance choice");
+  await page.selectOption("#variance", "beta");
+  assert.equal((await page.evaluate(() => window.playground.config())).variance, "beta");
   await page.selectOption("#sampler", "ddim");
   assert.equal(await page.isVisible("#eta"), true);
+  assert.equal(await page.isVisible("#variance"), false);
   assert.match(await page.textContent("#sampler-help"), /DDIM/);
   await page.locator("#eta").fill("0.5");
   await page.locator("#eta").dispatchEvent("change");

@@ -50,6 +50,7 @@
     $("steps-out").textContent = String(c.steps);
     $("eta-out").textContent = String(c.eta);
     $("eta-field").hidden = c.sampler !== "ddim";
+    $("variance-field").hidden = c.sampler !== "ddpm";
     $("sampler-help").textContent = opts.samplerHelp[c.sampler] || "";
     $("model-help").textContent = opts.modelHelp[c.model] || "";
     // The class choices follow the dataset: all, or one of its classes.
@@ -131,7 +132,7 @@
     try {
       const bindings = window.wasmBindings;
       opts = bindings.App.options();
-      for (const key of ["dataset", "sampler", "model", "backend"]) fillSelect($(key), opts[key]);
+      for (const key of ["dataset", "sampler", "variance", "model", "backend"]) fillSelect($(key), opts[key]);
       $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];
       $("n").min = opts.n[0]; $("n").max = opts.n[1];
       app = await bindings.App.create($("canvas"), location.hash);

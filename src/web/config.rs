@@ -52,6 +52,9 @@ pub const SAMPLERS: [(&str, &str); 5] = [
     ("ode_euler", "Euler on the probability-flow ODE: x ← x + [½βx + ½βs]Δt, no noise: deterministic given x_T."),
     ("heun", "Heun on the probability-flow ODE: Euler, then average the drifts at both ends; 2 network evaluations a step."),
 ];
+/// DDPM variance ids: the posterior variance β̃_t, or the forward β_t.
+pub const VARIANCES: [&str; 2] = ["beta_tilde", "beta"];
+
 /// Score models, with the line the page shows for each.
 pub const MODELS: [(&str, &str); 2] = [
     ("learned", "learned: the pretrained ε-prediction MLP for this dataset (models/<dataset>.safetensors)."),
@@ -71,6 +74,8 @@ pub struct Config {
     pub model: String,
     /// DDIM's stochasticity η ∈ [0, 1] (used by `sampler=ddim`).
     pub eta: f64,
+    /// DDPM's ancestral variance: `beta_tilde` (posterior β̃, default) or `beta`.
+    pub variance: String,
     /// The class to generate (`class=2`), or every class (`class=all`, `None`).
     #[serde(serialize_with = "class_key")]
     pub class: Option<u32>,
@@ -99,6 +104,7 @@ impl Default for Config {
             backend: BackendChoice::Auto,
             model: "learned".into(),
             eta: 0.0,
+            variance: "beta_tilde".into(),
             class: None,
         }
     }
@@ -134,6 +140,8 @@ pub struct Options {
     #[serde(rename = "samplerHelp")]
     pub sampler_help: BTreeMap<&'static str, &'static str>,
     pub eta: [f64; 2],
+    /// DDPM variance ids (`variance` key).
+    pub variance: Vec<&'static str>,
     pub steps: [usize; 2],
     pub n: [usize; 2],
     #[serde(rename = "cpuMaxN")]
@@ -146,6 +154,7 @@ pub fn options() -> Options {
         sampler: SAMPLERS.iter().map(|s| s.0).collect(),
         sampler_help: SAMPLERS.into_iter().collect(),
         eta: [0.0, 1.0],
+        variance: VARIANCES.to_vec(),
         model: MODELS.iter().map(|m| m.0).collect(),
         model_help: MODELS.into_iter().collect(),
         num_classes: Dataset::ALL.iter().map(|d| (d.id(), d.num_classes())).collect(),
@@ -204,6 +213,7 @@ impl Config {
                 self.eta = v;
             }
             "model" => self.model = one_of(value, &options().model)?,
+            "variance" => self.variance = one_of(value, &VARIANCES)?,
             "steps" => self.steps = parse_int(value, 1, STEPS_MAX as u64)? as usize,
             "n" => self.n = parse_int(value, 1, N_MAX as u64)? as usize,
             "seed" => self.seed = parse_int(value, 0, u32::MAX as u64)? as u32,
@@ -240,7 +250,9 @@ impl Config {
             "em" => SamplerKind::EulerMaruyama,
             "ode_euler" => SamplerKind::OdeEuler,
             "heun" => SamplerKind::Heun,
-            _ => SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde },
+            _ => SamplerKind::Ddpm {
+                variance: if self.variance == "beta" { DdpmVariance::Beta } else { DdpmVariance::BetaTilde },
+            },
         }
     }
 
@@ -265,7 +277,7 @@ impl Config {
 
     /// The fragment (without `#`) that reproduces this config, keys in a fixed order.
     pub fn to_fragment(&self) -> String {
-        let pairs: [(&str, String); 10] = [
+        let pairs: [(&str, String); 11] = [
             ("v", self.v.to_string()),
             ("dataset", self.dataset.id().to_string()),
             ("sampler", self.sampler.clone()),
@@ -275,6 +287,7 @@ impl Config {
             ("backend", self.backend.id().to_string()),
             ("model", self.model.clone()),
             ("eta", self.eta.to_string()),
+            ("variance", self.variance.clone()),
             ("class", self.class.map_or("all".to_string(), |k| k.to_string())),
         ];
         serde_urlencoded::to_string(pairs).expect("string pairs always encode")
@@ -291,7 +304,7 @@ mod tests {
         let (back, ignored) = Config::from_fragment(&format!("#{}", c.to_fragment()));
         assert!(ignored.is_empty());
         assert_eq!(back, c);
-        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=learned&eta=0&class=all");
+        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=learned&eta=0&variance=beta_tilde&class=all");
     }
 
     #[test]
@@ -357,6 +370,10 @@ mod tests {
         assert!(c.set("class", "1").is_ok() && c.set("class", "all").is_ok());
         assert_eq!(c.class, None);
         assert!(c.set("model", "learned").is_ok() && c.set("model", "magic").is_err());
+        // DDPM's variance key picks β̃ or β.
+        assert_eq!(c.sampler_kind(), SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde });
+        assert!(c.set("variance", "beta").is_ok() && c.set("variance", "sigma").is_err());
+        assert_eq!(c.sampler_kind(), SamplerKind::Ddpm { variance: DdpmVariance::Beta });
     }
 
     #[test]
