@@ -237,6 +237,15 @@ test("the learned model samples the data on both backends, and class picks one c
   const data = await gpu.page.evaluate(async () => { const d = await window.playground.data(2000, 5); return { x: Array.from(d.x), label: Array.from(d.label) }; });
   const share = nearestLabelShare(c.x, data.x, data.label, 1);
   assert.ok(share >= 0.95, `class=1 share ${share}`);
+  // Classifier-free guidance towards class 0 (w = 4): the share flips to class 0.
+  assert.equal(await gpu.page.isVisible("#w"), false);
+  await gpu.page.evaluate(() => window.playground.setConfig({ class: 0, guidance: "cfg", w: 4 }));
+  assert.equal(await gpu.page.isVisible("#w"), true);
+  assert.match(await gpu.page.evaluate(() => location.hash), /guidance=cfg&w=4/);
+  const g = await runAndSample(gpu.page);
+  assert.equal(g.st.nfe, 200, "cfg evaluates the network twice a step");
+  const share0 = nearestLabelShare(g.x, data.x, data.label, 0);
+  assert.ok(share0 >= 0.95, `cfg towards class 0: share ${share0}`);
   assert.deepEqual(gpu.errors, []);
   await gpu.page.close();
   await cpu.page.close();

@@ -40,7 +40,3 @@ fn eps_hat(x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_co
     return sigma * acc / z;
 }
 
-// Heun's second evaluation (see sample.wgsl).
-fn eps_hat_end(x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_components: u32) -> vec2<f32> {
-    return eps_hat(x, level, alpha, sigma, class_id, n_components);
-}

@@ -82,7 +82,3 @@ fn eps_hat(x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_cl
     return vec2<f32>(ex, ey);
 }
 
-// Heun's second evaluation (see sample.wgsl): the same network.
-fn eps_hat_end(x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_classes: u32) -> vec2<f32> {
-    return eps_hat(x, level, alpha, sigma, class_id, n_classes);
-}

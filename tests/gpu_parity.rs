@@ -5,7 +5,8 @@ mod common;
 
 use diffusion_playground::engine::cpu::CpuSampler;
 use diffusion_playground::engine::gpu::GpuSampler;
-use diffusion_playground::model::{ExactMixture, ScoreModel};
+use diffusion_playground::model::{Conditioning, ExactMixture, ScoreModel};
+use diffusion_playground::science::guidance::Guidance;
 use diffusion_playground::science::datasets::Dataset;
 use diffusion_playground::science::plan::{DdpmVariance, SamplerKind, Spacing, StepPlan};
 use diffusion_playground::science::schedule::ScheduleKind;
@@ -19,14 +20,14 @@ fn parity(dataset: Dataset, steps: usize, chunks: &[usize], n: usize, seed: u32)
 /// Returns (max, 99.9th percentile) of |x_gpu − x_cpu| over all coordinates.
 fn parity_for(sampler: SamplerKind, dataset: Dataset, steps: usize, chunks: &[usize], n: usize, seed: u32) -> (f32, f32) {
     let model = ScoreModel::Exact(ExactMixture::new(&dataset.exact_mixture()));
-    parity_model(&model, None, sampler, steps, chunks, n, seed)
+    parity_model(&model, Conditioning::class(None), sampler, steps, chunks, n, seed)
 }
 
-fn parity_model(model: &ScoreModel, class: Option<u32>, sampler: SamplerKind, steps: usize, chunks: &[usize], n: usize, seed: u32) -> (f32, f32) {
+fn parity_model(model: &ScoreModel, cond: Conditioning, sampler: SamplerKind, steps: usize, chunks: &[usize], n: usize, seed: u32) -> (f32, f32) {
     let ctx = common::gpu();
     let plan = StepPlan::build(ScheduleKind::VpLinear, sampler, steps, Spacing::Uniform);
-    let mut cpu = CpuSampler::new(plan.clone(), model.clone(), class, seed, n);
-    let mut gpu = GpuSampler::new(&ctx, &plan, model, class, seed, n);
+    let mut cpu = CpuSampler::new(plan.clone(), model.clone(), cond, seed, n);
+    let mut gpu = GpuSampler::new(&ctx, &plan, model, cond, seed, n);
 
     // The initial noise is the same draw on both.
     let x_t = pollster::block_on(gpu.read_particles(&ctx)).unwrap();
@@ -46,7 +47,7 @@ fn parity_model(model: &ScoreModel, class: Option<u32>, sampler: SamplerKind, st
     let mut d: Vec<f32> = cpu.particles.iter().flatten().zip(&got).map(|(a, b)| (a - b).abs()).collect();
     d.sort_by(f32::total_cmp);
     let (err, p999) = (d[d.len() - 1], d[d.len() * 999 / 1000]);
-    eprintln!("{sampler:?} class {class:?}: |x_gpu - x_cpu| max {err:e}, 99.9% {p999:e}, median {:e} over {n} particles", d[d.len() / 2]);
+    eprintln!("{sampler:?} {cond:?}: |x_gpu - x_cpu| max {err:e}, 99.9% {p999:e}, median {:e} over {n} particles", d[d.len() / 2]);
     (err, p999)
 }
 
@@ -79,21 +80,30 @@ fn every_sampler_gpu_matches_cpu_after_100_steps() {
 #[test]
 fn class_conditional_exact_score_gpu_matches_cpu() {
     let model = ScoreModel::Exact(ExactMixture::new(&Dataset::Gaussians8.exact_mixture()));
-    let (max, p999) = parity_model(&model, Some(5), DDPM, 100, &[100], 4096, 3);
-    assert!(p999 < 1e-4 && max < 5e-3, "max {max}, 99.9% {p999}");
+    for guidance in [Guidance::None, Guidance::ClassifierFree { w: 4.0 }] {
+        let (max, p999) = parity_model(&model, Conditioning { class: Some(5), guidance }, DDPM, 100, &[100], 4096, 3);
+        assert!(p999 < 1e-4 && max < 5e-3, "{guidance:?}: max {max}, 99.9% {p999}");
+    }
 }
 
-/// The pretrained MLP (the shipped moons weights): every sampler, all classes
-/// and one class. Same tolerance as the mixture samplers above; the MLP's sums
-/// run in the same order on both, and its time table is computed on the host.
+/// The pretrained MLP (the shipped moons weights): every sampler × {all
+/// classes, one class, classifier-free guidance w = 3}. Same tolerance as the
+/// mixture samplers above; the MLP's sums run in the same order on both, and
+/// its time table is computed on the host. The chunks of 50 steps are cut to
+/// the loop budget's dispatch size (gpu.rs), so full-size dispatches run.
 #[test]
-fn every_sampler_with_the_mlp_gpu_matches_cpu() {
+fn every_sampler_and_guidance_with_the_mlp_gpu_matches_cpu() {
     let model = ScoreModel::Mlp(common::shipped(Dataset::Moons).score);
+    let conds = [
+        Conditioning::class(None),
+        Conditioning::class(Some(1)),
+        Conditioning { class: Some(0), guidance: Guidance::ClassifierFree { w: 3.0 } },
+    ];
     for sampler in [DDPM, SamplerKind::Ddim { eta: 0.0 }, SamplerKind::EulerMaruyama, SamplerKind::OdeEuler, SamplerKind::Heun] {
-        for class in [None, Some(1)] {
-            let (max, p999) = parity_model(&model, class, sampler, 50, &[17, 50], 2048, 21);
-            assert!(p999 < 1e-4, "{sampler:?} {class:?}: 99.9th percentile |x_gpu - x_cpu| = {p999}");
-            assert!(max < 5e-3, "{sampler:?} {class:?}: max |x_gpu - x_cpu| = {max}");
+        for cond in conds {
+            let (max, p999) = parity_model(&model, cond, sampler, 50, &[17, 50], 1024, 21);
+            assert!(p999 < 1e-4, "{sampler:?} {cond:?}: 99.9th percentile |x_gpu - x_cpu| = {p999}");
+            assert!(max < 5e-3, "{sampler:?} {cond:?}: max |x_gpu - x_cpu| = {max}");
         }
     }
 }

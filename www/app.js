@@ -51,6 +51,9 @@
     $("eta-out").textContent = String(c.eta);
     $("eta-field").hidden = c.sampler !== "ddim";
     $("variance-field").hidden = c.sampler !== "ddpm";
+    $("w-field").hidden = c.guidance !== "cfg";
+    $("w-out").textContent = String(c.w);
+    $("guidance-help").textContent = opts.guidanceHelp[c.guidance] || "";
     $("sampler-help").textContent = opts.samplerHelp[c.sampler] || "";
     $("model-help").textContent = opts.modelHelp[c.model] || "";
     // The class choices follow the dataset: all, or one of its classes.
@@ -107,6 +110,7 @@
     }
     $("steps").addEventListener("input", (e) => { $("steps-out").textContent = e.target.value; });
     $("eta").addEventListener("input", (e) => { $("eta-out").textContent = e.target.value; });
+    $("w").addEventListener("input", (e) => { $("w-out").textContent = e.target.value; });
     $("reroll").addEventListener("click", () => {
       const seed = crypto.getRandomValues(new Uint32Array(1))[0];
       window.playground.setConfig({ seed });
@@ -132,7 +136,7 @@
     try {
       const bindings = window.wasmBindings;
       opts = bindings.App.options();
-      for (const key of ["dataset", "sampler", "variance", "model", "backend"]) fillSelect($(key), opts[key]);
+      for (const key of ["dataset", "sampler", "variance", "model", "guidance", "backend"]) fillSelect($(key), opts[key]);
       $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];
       $("n").min = opts.n[0]; $("n").max = opts.n[1];
       app = await bindings.App.create($("canvas"), location.hash);

@@ -1,6 +1,7 @@
 //! The CPU backend: the reference arithmetic of the fused kernel, in Rust.
 //!
-//! Per particle and step: `ε̂ = model(x, t, class)`, `x ← c_x x + c_eps ε̂ + c_z z`
+//! Per particle and step: `ε̂ = model(x, t, class)` (guided, see
+//! `science::guidance`), `x ← c_x x + c_eps ε̂ + c_z z`
 //! with `z` from the counter-based RNG keyed by (seed, particle, step, 0),
 //! then, on Heun steps, the corrector with a second evaluation at the end level.
 //! The GPU kernel (`shaders/sample.wgsl`) does the same operations in the
@@ -10,7 +11,7 @@
 //! depend on the split).
 
 use crate::model::mlp::BLOCK;
-use crate::model::{ClassChoice, Level, ScoreModel};
+use crate::model::{Conditioning, Level, ScoreModel};
 use crate::science::plan::{PlanStep, StepPlan};
 use crate::science::rng::{gaussian2, STEP_INITIAL_NOISE};
 
@@ -23,7 +24,7 @@ pub struct CpuSampler {
     pub particles: Vec<[f32; 2]>,
     plan: StepPlan,
     model: ScoreModel,
-    class: ClassChoice,
+    cond: Conditioning,
     seed: u32,
     /// Index of the next plan step to run.
     step: usize,
@@ -42,8 +43,8 @@ struct PreparedStep {
 }
 
 impl CpuSampler {
-    pub fn new(plan: StepPlan, model: ScoreModel, class: ClassChoice, seed: u32, n: usize) -> Self {
-        Self { particles: initial_noise(seed, n), plan, model, class, seed, step: 0, cursor: 0, current: None }
+    pub fn new(plan: StepPlan, model: ScoreModel, cond: Conditioning, seed: u32, n: usize) -> Self {
+        Self { particles: initial_noise(seed, n), plan, model, cond, seed, step: 0, cursor: 0, current: None }
     }
 
     fn prepare(&self, s: usize) -> PreparedStep {
@@ -64,7 +65,7 @@ impl CpuSampler {
         }
         let end = (self.cursor + BLOCK).min(self.particles.len());
         if let Some(p) = &self.current {
-            run_block(&self.model, self.class, self.seed, self.cursor, &mut self.particles[self.cursor..end], std::slice::from_ref(p));
+            run_block(&self.model, self.cond, self.seed, self.cursor, &mut self.particles[self.cursor..end], std::slice::from_ref(p));
         }
         self.cursor = end;
         if self.cursor < self.particles.len() {
@@ -118,10 +119,10 @@ impl CpuSampler {
         let end = (self.step + count).min(self.plan.len());
         let steps: Vec<PreparedStep> = (self.step..end).map(|s| self.prepare(s)).collect();
         let model = &self.model;
-        let (class, seed) = (self.class, self.seed);
+        let (cond, seed) = (self.cond, self.seed);
         let run_chunk = |first: usize, chunk: &mut [[f32; 2]]| {
             for (b, block) in chunk.chunks_mut(BLOCK).enumerate() {
-                run_block(model, class, seed, first + b * BLOCK, block, &steps);
+                run_block(model, cond, seed, first + b * BLOCK, block, &steps);
             }
         };
         #[cfg(not(target_arch = "wasm32"))]
@@ -144,14 +145,14 @@ impl CpuSampler {
 }
 
 /// All prepared steps for one block of particles, the first with index `first`.
-fn run_block(model: &ScoreModel, class: ClassChoice, seed: u32, first: usize, xs: &mut [[f32; 2]], steps: &[PreparedStep]) {
+fn run_block(model: &ScoreModel, cond: Conditioning, seed: u32, first: usize, xs: &mut [[f32; 2]], steps: &[PreparedStep]) {
     let n = xs.len();
     let mut eps = [[0.0f32; 2]; BLOCK];
     let mut next = [[0.0f32; 2]; BLOCK];
     let mut eps2 = [[0.0f32; 2]; BLOCK];
     for p in steps {
         let st = &p.st;
-        model.eps_hat_block(xs, &p.start, class, &mut eps);
+        model.guided_eps_block(xs, &p.start, cond, &mut eps);
         for b in 0..n {
             let (x, e) = (xs[b], eps[b]);
             let z = gaussian2(seed, (first + b) as u32, p.index, 0);
@@ -159,7 +160,7 @@ fn run_block(model: &ScoreModel, class: ClassChoice, seed: u32, first: usize, xs
         }
         if let Some(end) = &p.end {
             // Heun's corrector: average the drifts at both ends of the step.
-            model.eps_hat_block(&next[..n], end, class, &mut eps2);
+            model.guided_eps_block(&next[..n], end, cond, &mut eps2);
             for b in 0..n {
                 let (x, e, y, e2) = (xs[b], eps[b], next[b], eps2[b]);
                 next[b] = [
@@ -184,9 +185,9 @@ mod tests {
     fn slices_and_whole_steps_give_identical_particles() {
         let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Heun, 12, Spacing::Uniform);
         let model = ScoreModel::Exact(ExactMixture::new(&Dataset::Smiley.exact_mixture()));
-        let mut whole = CpuSampler::new(plan.clone(), model.clone(), Some(2), 9, 1000);
+        let mut whole = CpuSampler::new(plan.clone(), model.clone(), Conditioning::class(Some(2)), 9, 1000);
         whole.run_steps(12);
-        let mut sliced = CpuSampler::new(plan, model, Some(2), 9, 1000);
+        let mut sliced = CpuSampler::new(plan, model, Conditioning::class(Some(2)), 9, 1000);
         // Slices of 3 blocks, then a whole-step call that finishes a part-done step.
         let mut k = 0;
         sliced.run_slice(|| { k += 1; k % 3 == 0 });

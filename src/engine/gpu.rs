@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use wgpu::util::DeviceExt;
 
 use crate::model::mlp::HIDDEN;
-use crate::model::{ClassChoice, ScoreModel};
+use crate::model::{Conditioning, ScoreModel};
 use crate::science::plan::StepPlan;
 
 /// The fused kernel with the exact mixture score: the RNG and the model are
@@ -32,12 +32,13 @@ pub const SAMPLE_MLP_WGSL: &str = concat!(
     include_str!("../../shaders/sample.wgsl"),
 );
 
-/// Network evaluations of the MLP in one invocation. One evaluation runs
-/// ≈ 2 100 loop iterations (shaders/score_mlp.wgsl), and llvmpipe (lavapipe,
-/// the CI's Vulkan) silently stops looping after 65 535 iterations per
-/// invocation, shared by all loops; 24 evaluations stay well inside that.
-/// tests/gpu_parity.rs runs dispatches of this size against the CPU.
-pub const MLP_EVALS_PER_DISPATCH: usize = 24;
+/// Loop iterations one invocation may run. llvmpipe (lavapipe, the CI's
+/// Vulkan) silently stops looping after 65 535 iterations per invocation,
+/// shared by all loops, so a dispatch takes only as many steps as fit in
+/// this budget (tests/gpu_parity.rs runs dispatches of this size against the CPU).
+pub const LOOP_BUDGET: usize = 50_000;
+/// Loop iterations of one MLP evaluation (shaders/score_mlp.wgsl): 32 + 2 × (32 + 32 × 32).
+pub const MLP_LOOP_ITERATIONS: usize = 2_144;
 
 /// `Params.class_id` for "all classes" (WGSL `CLASS_ALL`).
 const CLASS_ALL: u32 = u32::MAX;
@@ -70,7 +71,9 @@ struct Params {
     /// Mixture components, or the MLP's number of classes.
     n_model: u32,
     class_id: u32,
-    _pad: [u32; 2],
+    /// 1: classifier-free guidance with strength `cfg_w`.
+    cfg: u32,
+    cfg_w: f32,
 }
 
 /// The two compiled kernels of one model kind.
@@ -209,6 +212,7 @@ pub struct GpuSampler {
     seed: u32,
     n_model: u32,
     class_id: u32,
+    cfg_w: Option<f32>,
     /// Whether the MLP kernels run (else the mixture's).
     is_mlp: bool,
     /// Steps per dispatch (the MLP's loop budget, see `run_steps`).
@@ -223,7 +227,7 @@ pub struct GpuSampler {
 
 impl GpuSampler {
     /// Uploads the plan and the model and draws the initial noise on the GPU.
-    pub fn new(ctx: &GpuContext, plan: &StepPlan, model: &ScoreModel, class: ClassChoice, seed: u32, n: usize) -> Self {
+    pub fn new(ctx: &GpuContext, plan: &StepPlan, model: &ScoreModel, cond: Conditioning, seed: u32, n: usize) -> Self {
         assert!(n >= 1 && n <= MAX_PARTICLES, "particle count out of range");
         let d = &ctx.device;
         let storage = |label: &str, contents: &[u8]| {
@@ -283,14 +287,16 @@ impl GpuSampler {
             n,
             seed,
             n_model: n_model as u32,
-            class_id: class.unwrap_or(CLASS_ALL),
+            class_id: cond.class.unwrap_or(CLASS_ALL),
+            cfg_w: cond.cfg_w(),
             is_mlp: matches!(model, ScoreModel::Mlp(_)),
-            steps_per_dispatch: match model {
-                ScoreModel::Exact(_) => usize::MAX,
-                ScoreModel::Mlp(_) => {
-                    let evals_per_step = if plan.steps.iter().any(|st| st.heun != 0.0) { 2 } else { 1 };
-                    MLP_EVALS_PER_DISPATCH / evals_per_step
-                }
+            steps_per_dispatch: {
+                let iterations_per_eval = match model {
+                    ScoreModel::Exact(m) => m.components.len().max(1),
+                    ScoreModel::Mlp(_) => MLP_LOOP_ITERATIONS,
+                };
+                let heun = if plan.steps.iter().any(|st| st.heun != 0.0) { 2 } else { 1 };
+                (LOOP_BUDGET / (iterations_per_eval * heun * cond.evals())).max(1)
             },
             total_steps: plan.len(),
             step: 0,
@@ -339,7 +345,8 @@ impl GpuSampler {
             step_end: end as u32,
             n_model: self.n_model,
             class_id: self.class_id,
-            _pad: [0; 2],
+            cfg: self.cfg_w.is_some() as u32,
+            cfg_w: self.cfg_w.unwrap_or(0.0),
         };
         // One dispatch per submit: the uniform written here is the one it reads.
         ctx.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&p));

@@ -16,7 +16,7 @@
 
 use super::cpu::CpuSampler;
 use crate::model::weights::ModelFile;
-use crate::model::ScoreModel;
+use crate::model::{Conditioning, ScoreModel};
 use crate::science::datasets::Dataset;
 use crate::science::metrics::energy_distance;
 use crate::science::plan::{DdpmVariance, SamplerKind, Spacing, StepPlan};
@@ -63,7 +63,7 @@ pub fn baseline(dataset: Dataset) -> f64 {
 /// The gate's samples from a model file.
 pub fn gate_samples(file: &ModelFile) -> Vec<[f32; 2]> {
     let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde }, GATE_STEPS, Spacing::Uniform);
-    let mut sampler = CpuSampler::new(plan, ScoreModel::Mlp(file.score.clone()), None, GATE_SAMPLE_SEED, GATE_N);
+    let mut sampler = CpuSampler::new(plan, ScoreModel::Mlp(file.score.clone()), Conditioning::class(None), GATE_SAMPLE_SEED, GATE_N);
     sampler.run_steps(GATE_STEPS);
     sampler.particles
 }

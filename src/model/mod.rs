@@ -17,9 +17,38 @@ pub mod weights;
 pub use exact::{ExactMixture, GpuComponent};
 pub use mlp::{Classifier, ScoreMlp};
 
+use crate::science::guidance::{cfg_combine, Guidance};
+
 /// Which class the network is conditioned on: one class, or all classes
 /// (the unconditional model — the MLP's null class, the whole mixture).
 pub type ClassChoice = Option<u32>;
+
+/// What a run conditions on: a class, and how strongly to guide towards it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Conditioning {
+    pub class: ClassChoice,
+    pub guidance: Guidance,
+}
+
+impl Conditioning {
+    /// Conditioned on `class`, no guidance.
+    pub fn class(class: ClassChoice) -> Self {
+        Self { class, guidance: Guidance::None }
+    }
+
+    /// The guidance strength when classifier-free guidance applies (a class is chosen).
+    pub fn cfg_w(&self) -> Option<f32> {
+        match (self.guidance, self.class) {
+            (Guidance::ClassifierFree { w }, Some(_)) => Some(w),
+            _ => None,
+        }
+    }
+
+    /// Network evaluations per ε̂ (2 under classifier-free guidance).
+    pub fn evals(&self) -> usize {
+        1 + self.cfg_w().is_some() as usize
+    }
+}
 
 /// The noise level of one network evaluation, prepared once per step and
 /// shared by every particle: `a_t`, `σ_t`, and for the MLP the time part of
@@ -45,6 +74,21 @@ impl ScoreModel {
             ScoreModel::Mlp(m) => m.time_bias(t),
         };
         Level { alpha, sigma, time_bias }
+    }
+
+    /// The guided `ε̂` for a block of particles (at most [`mlp::BLOCK`]).
+    pub fn guided_eps_block(&self, xs: &[[f32; 2]], level: &Level, cond: Conditioning, out: &mut [[f32; 2]]) {
+        match cond.cfg_w() {
+            None => self.eps_hat_block(xs, level, cond.class, out),
+            Some(w) => {
+                let mut eps_u = [[0.0f32; 2]; mlp::BLOCK];
+                self.eps_hat_block(xs, level, None, &mut eps_u);
+                self.eps_hat_block(xs, level, cond.class, out);
+                for (o, u) in out.iter_mut().zip(&eps_u).take(xs.len()) {
+                    *o = cfg_combine(*u, *o, w);
+                }
+            }
+        }
     }
 
     /// `ε̂` for a block of particles (at most [`mlp::BLOCK`] of them).

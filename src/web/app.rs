@@ -18,7 +18,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use crate::engine::cpu::CpuSampler;
 use crate::engine::gpu::{GpuContext, GpuSampler};
 use crate::model::weights::ModelFile;
-use crate::model::{ExactMixture, ScoreModel};
+use crate::model::{Conditioning, ExactMixture, ScoreModel};
 use crate::science::datasets::Dataset;
 use crate::science::plan::{Spacing, StepPlan};
 use crate::science::schedule::ScheduleKind;
@@ -255,7 +255,7 @@ impl State {
             other => {
                 // Nothing to sample yet (loading) or at all (failed): an empty
                 // engine, the settings kept, and the reason on the page.
-                self.engine = Engine::Cpu(CpuSampler::new(plan, ScoreModel::Exact(ExactMixture { components: Vec::new() }), None, seed, 0));
+                self.engine = Engine::Cpu(CpuSampler::new(plan, ScoreModel::Exact(ExactMixture { components: Vec::new() }), Conditioning::class(None), seed, 0));
                 self.running = false;
                 self.particles.clear();
                 match other {
@@ -266,12 +266,12 @@ impl State {
                 return;
             }
         };
-        let class = self.config.class;
+        let cond = self.config.conditioning();
         self.engine = match (self.backend, &self.gpu) {
-            (Backend::Webgpu, Some(gpu)) => Engine::Gpu(GpuSampler::new(gpu, &plan, &model, class, seed, self.config.n)),
+            (Backend::Webgpu, Some(gpu)) => Engine::Gpu(GpuSampler::new(gpu, &plan, &model, cond, seed, self.config.n)),
             _ => {
                 let n = self.config.n.min(CPU_N_MAX);
-                Engine::Cpu(CpuSampler::new(plan, model, class, seed, n))
+                Engine::Cpu(CpuSampler::new(plan, model, cond, seed, n))
             }
         };
         self.running = true;
@@ -329,7 +329,8 @@ impl State {
             loading: self.loading,
             step: self.engine.step(),
             total_steps: self.engine.total(),
-            nfe: self.plan.nfe_through(self.engine.step()) as u64,
+            // Network evaluations per particle: the plan's, twice under classifier-free guidance.
+            nfe: self.plan.nfe_through(self.engine.step()) as u64 * self.config.conditioning().evals() as u64,
             error: self.error.as_deref(),
             n: self.effective_n(),
             ignored: self.ignored.iter().map(|i| i.to_string()).collect(),
@@ -360,7 +361,7 @@ impl App {
         };
         let raster = Raster::new(canvas.width() as usize, canvas.height() as usize);
         let plan = plan_for(&config);
-        let placeholder = CpuSampler::new(plan.clone(), ScoreModel::Exact(ExactMixture { components: Vec::new() }), None, config.seed, 0);
+        let placeholder = CpuSampler::new(plan.clone(), ScoreModel::Exact(ExactMixture { components: Vec::new() }), Conditioning::class(None), config.seed, 0);
         let state = Rc::new_cyclic(|me| RefCell::new(State {
             me: me.clone(),
             models: HashMap::new(),
@@ -547,13 +548,13 @@ impl App {
             let start;
             match backend.as_str() {
                 "cpu" => {
-                    let mut s = CpuSampler::new(plan, model, c.class, c.seed, n);
+                    let mut s = CpuSampler::new(plan, model, c.conditioning(), c.seed, n);
                     start = now_ms();
                     s.run_steps(steps);
                 }
                 "webgpu" => {
                     let gpu = gpu.ok_or_else(|| JsValue::from_str("WebGPU is unavailable"))?;
-                    let mut s = GpuSampler::new(&gpu, &plan, &model, c.class, c.seed, n);
+                    let mut s = GpuSampler::new(&gpu, &plan, &model, c.conditioning(), c.seed, n);
                     // Warm-up: the first readback includes pipeline and buffer set-up.
                     s.read_particles(&gpu).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
                     start = now_ms();

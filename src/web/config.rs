@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::model::Conditioning;
 use crate::science::datasets::Dataset;
+use crate::science::guidance::{Guidance, CFG_W_MAX};
 use crate::science::plan::{DdpmVariance, SamplerKind};
 
 /// Share-link format version.
@@ -52,6 +54,12 @@ pub const SAMPLERS: [(&str, &str); 5] = [
     ("ode_euler", "Euler on the probability-flow ODE: x ← x + [½βx + ½βs]Δt, no noise: deterministic given x_T."),
     ("heun", "Heun on the probability-flow ODE: Euler, then average the drifts at both ends; 2 network evaluations a step."),
 ];
+/// Guidance ids, with the line the page shows for each.
+pub const GUIDANCES: [(&str, &str); 2] = [
+    ("none", "none: the model conditioned on the class (all classes: unconditional)."),
+    ("cfg", "cfg: classifier-free guidance ε̂ = ε̂_u + w (ε̂_c − ε̂_u) towards the class; w = 0 unconditional, 1 conditional, > 1 extrapolates. Needs a class."),
+];
+
 /// DDPM variance ids: the posterior variance β̃_t, or the forward β_t.
 pub const VARIANCES: [&str; 2] = ["beta_tilde", "beta"];
 
@@ -76,6 +84,10 @@ pub struct Config {
     pub eta: f64,
     /// DDPM's ancestral variance: `beta_tilde` (posterior β̃, default) or `beta`.
     pub variance: String,
+    /// `none` or `cfg` (classifier-free guidance towards `class`).
+    pub guidance: String,
+    /// Classifier-free guidance strength w ∈ [0, 20] (`ε̂_u + w (ε̂_c − ε̂_u)`).
+    pub w: f64,
     /// The class to generate (`class=2`), or every class (`class=all`, `None`).
     #[serde(serialize_with = "class_key")]
     pub class: Option<u32>,
@@ -105,6 +117,8 @@ impl Default for Config {
             model: "learned".into(),
             eta: 0.0,
             variance: "beta_tilde".into(),
+            guidance: "none".into(),
+            w: 3.0,
             class: None,
         }
     }
@@ -142,6 +156,10 @@ pub struct Options {
     pub eta: [f64; 2],
     /// DDPM variance ids (`variance` key).
     pub variance: Vec<&'static str>,
+    pub guidance: Vec<&'static str>,
+    #[serde(rename = "guidanceHelp")]
+    pub guidance_help: BTreeMap<&'static str, &'static str>,
+    pub w: [f64; 2],
     pub steps: [usize; 2],
     pub n: [usize; 2],
     #[serde(rename = "cpuMaxN")]
@@ -155,6 +173,9 @@ pub fn options() -> Options {
         sampler_help: SAMPLERS.into_iter().collect(),
         eta: [0.0, 1.0],
         variance: VARIANCES.to_vec(),
+        guidance: GUIDANCES.iter().map(|g| g.0).collect(),
+        guidance_help: GUIDANCES.into_iter().collect(),
+        w: [0.0, CFG_W_MAX],
         model: MODELS.iter().map(|m| m.0).collect(),
         model_help: MODELS.into_iter().collect(),
         num_classes: Dataset::ALL.iter().map(|d| (d.id(), d.num_classes())).collect(),
@@ -214,6 +235,14 @@ impl Config {
             }
             "model" => self.model = one_of(value, &options().model)?,
             "variance" => self.variance = one_of(value, &VARIANCES)?,
+            "guidance" => self.guidance = one_of(value, &options().guidance)?,
+            "w" => {
+                let v: f64 = value.trim().parse().map_err(|_| format!("not a number (allowed 0–{CFG_W_MAX})"))?;
+                if !(0.0..=CFG_W_MAX).contains(&v) {
+                    return Err(format!("out of range (allowed 0–{CFG_W_MAX})"));
+                }
+                self.w = v;
+            }
             "steps" => self.steps = parse_int(value, 1, STEPS_MAX as u64)? as usize,
             "n" => self.n = parse_int(value, 1, N_MAX as u64)? as usize,
             "seed" => self.seed = parse_int(value, 0, u32::MAX as u64)? as u32,
@@ -256,6 +285,15 @@ impl Config {
         }
     }
 
+    /// The class and guidance a run conditions on.
+    pub fn conditioning(&self) -> Conditioning {
+        let guidance = match self.guidance.as_str() {
+            "cfg" => Guidance::ClassifierFree { w: self.w as f32 },
+            _ => Guidance::None,
+        };
+        Conditioning { class: self.class, guidance }
+    }
+
     /// Parses a URL fragment (with or without the leading `#`) over the defaults.
     pub fn from_fragment(fragment: &str) -> (Self, Vec<Ignored>) {
         let mut cfg = Self::default();
@@ -277,7 +315,7 @@ impl Config {
 
     /// The fragment (without `#`) that reproduces this config, keys in a fixed order.
     pub fn to_fragment(&self) -> String {
-        let pairs: [(&str, String); 11] = [
+        let pairs: [(&str, String); 13] = [
             ("v", self.v.to_string()),
             ("dataset", self.dataset.id().to_string()),
             ("sampler", self.sampler.clone()),
@@ -288,6 +326,8 @@ impl Config {
             ("model", self.model.clone()),
             ("eta", self.eta.to_string()),
             ("variance", self.variance.clone()),
+            ("guidance", self.guidance.clone()),
+            ("w", self.w.to_string()),
             ("class", self.class.map_or("all".to_string(), |k| k.to_string())),
         ];
         serde_urlencoded::to_string(pairs).expect("string pairs always encode")
@@ -304,7 +344,7 @@ mod tests {
         let (back, ignored) = Config::from_fragment(&format!("#{}", c.to_fragment()));
         assert!(ignored.is_empty());
         assert_eq!(back, c);
-        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=learned&eta=0&variance=beta_tilde&class=all");
+        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=learned&eta=0&variance=beta_tilde&guidance=none&w=3&class=all");
     }
 
     #[test]
@@ -374,6 +414,12 @@ mod tests {
         assert_eq!(c.sampler_kind(), SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde });
         assert!(c.set("variance", "beta").is_ok() && c.set("variance", "sigma").is_err());
         assert_eq!(c.sampler_kind(), SamplerKind::Ddpm { variance: DdpmVariance::Beta });
+        // Guidance: cfg with w, checked ranges; it applies only with a class.
+        assert!(c.set("guidance", "cfg").is_ok() && c.set("w", "7.5").is_ok());
+        assert!(c.set("w", "21").is_err() && c.set("w", "-1").is_err() && c.set("guidance", "magic").is_err());
+        assert_eq!(c.conditioning().cfg_w(), None, "class=all: nothing to guide towards");
+        assert!(c.set("class", "1").is_ok());
+        assert_eq!(c.conditioning().cfg_w(), Some(7.5));
     }
 
     #[test]
