@@ -129,6 +129,22 @@ impl ModelFile {
     }
 }
 
+/// Every tensor of a file as written (the trainer's re-evaluation rewrites
+/// the metadata of unchanged weights).
+pub fn read_tensors(bytes: &[u8]) -> Result<Vec<NamedTensor>, WeightsError> {
+    let st = SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Parse(e.to_string()))?;
+    let mut names: Vec<String> = st.names().into_iter().map(str::to_string).collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let shape = st.tensor(&name).map_err(|e| WeightsError::Parse(e.to_string()))?.shape().to_vec();
+            let values = tensor(&st, &name, &shape)?;
+            Ok((name, shape, values))
+        })
+        .collect()
+}
+
 /// One tensor to write: name, shape, row-major f32 values.
 pub type NamedTensor = (String, Vec<usize>, Vec<f32>);
 
