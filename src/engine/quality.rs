@@ -15,7 +15,8 @@
 //!   expectation `E|X−X'|(2/N)` to about ±25 %).
 //! - **Pass**: the smaller distance ≤ [`GATE_RATIO`] × baseline.
 //! - **Classifier**: accuracy on [`GATE_N`] clean data draws at the smallest
-//!   training time, ≥ [`GATE_ACCURACY`].
+//!   training time, ≥ [`GATE_ACCURACY`] where the classes are separable
+//!   ([`classes_separable`]).
 
 use super::cpu::CpuSampler;
 use crate::model::weights::ModelFile;
@@ -34,6 +35,15 @@ pub const GATE_RATIO: f64 = 2.0;
 pub const GATE_ACCURACY: f64 = 0.95;
 /// Smallest network time the trainer draws (`ᾱ ≈ 0.9999`).
 pub const T_MIN: f32 = 1e-3;
+
+/// Whether a dataset's classes are separable up to its small noise. Olympic's
+/// five rings interlock: near their eight crossings the rings' points overlap,
+/// and even the Bayes-optimal classifier (the true class posterior) is right
+/// only ≈ 94.8 % of the time (tests/model_quality.rs computes it), so the 95 %
+/// bar cannot apply; its classifier is held to the Bayes rate instead.
+pub fn classes_separable(d: Dataset) -> bool {
+    !matches!(d, Dataset::Olympic)
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct QualityReport {
