@@ -99,10 +99,6 @@ impl CpuSampler {
         self.plan.len()
     }
 
-    pub fn plan(&self) -> &StepPlan {
-        &self.plan
-    }
-
     pub fn done(&self) -> bool {
         self.step >= self.plan.len()
     }

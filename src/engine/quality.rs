@@ -87,18 +87,18 @@ pub fn gate_samples(file: &ModelFile, sampler: SamplerKind) -> Vec<[f32; 2]> {
     sampler.particles
 }
 
-pub fn classifier_accuracy(file: &ModelFile) -> f64 {
-    let (xs, labels) = file.dataset.sample(GATE_N, GATE_DATA_SEED);
-    let right = xs.iter().zip(&labels).filter(|(x, &l)| file.classifier.predict(**x, T_MIN) == l as usize).count();
-    right as f64 / GATE_N as f64
+/// Classifier accuracy on the gate's clean data draws.
+pub fn classifier_accuracy(file: &ModelFile, xs: &[[f32; 2]], labels: &[i32]) -> f64 {
+    let right = xs.iter().zip(labels).filter(|(x, &l)| file.classifier.predict(**x, T_MIN) == l as usize).count();
+    right as f64 / xs.len() as f64
 }
 
 pub fn evaluate(file: &ModelFile) -> QualityReport {
-    let data = file.dataset.sample(GATE_N, GATE_DATA_SEED).0;
+    let (data, labels) = file.dataset.sample(GATE_N, GATE_DATA_SEED);
     QualityReport {
         ddpm_distance: energy_distance(&gate_samples(file, GATE_DDPM), &data),
         heun_distance: energy_distance(&gate_samples(file, SamplerKind::Heun), &data),
         baseline: baseline(file.dataset),
-        classifier_accuracy: classifier_accuracy(file),
+        classifier_accuracy: classifier_accuracy(file, &data, &labels),
     }
 }

@@ -194,6 +194,15 @@ fn parse_int(value: &str, lo: u64, hi: u64) -> Result<u64, String> {
     Ok(v)
 }
 
+/// A finite number in `[lo, hi]` (NaN and infinities are out of range).
+fn parse_float(value: &str, lo: f64, hi: f64) -> Result<f64, String> {
+    let v: f64 = value.trim().parse().map_err(|_| format!("not a number (allowed {lo}–{hi})"))?;
+    if !(lo..=hi).contains(&v) {
+        return Err(format!("out of range (allowed {lo}–{hi})"));
+    }
+    Ok(v)
+}
+
 fn one_of(value: &str, allowed: &[&str]) -> Result<String, String> {
     if allowed.contains(&value) {
         Ok(value.to_string())
@@ -226,23 +235,11 @@ impl Config {
                 };
             }
             "sampler" => self.sampler = one_of(value, &options().sampler)?,
-            "eta" => {
-                let v: f64 = value.trim().parse().map_err(|_| "not a number (allowed 0–1)".to_string())?;
-                if !(0.0..=1.0).contains(&v) {
-                    return Err("out of range (allowed 0–1)".into());
-                }
-                self.eta = v;
-            }
+            "eta" => self.eta = parse_float(value, 0.0, 1.0)?,
             "model" => self.model = one_of(value, &options().model)?,
             "variance" => self.variance = one_of(value, &VARIANCES)?,
             "guidance" => self.guidance = one_of(value, &options().guidance)?,
-            "w" => {
-                let v: f64 = value.trim().parse().map_err(|_| format!("not a number (allowed 0–{CFG_W_MAX})"))?;
-                if !(0.0..=CFG_W_MAX).contains(&v) {
-                    return Err(format!("out of range (allowed 0–{CFG_W_MAX})"));
-                }
-                self.w = v;
-            }
+            "w" => self.w = parse_float(value, 0.0, CFG_W_MAX)?,
             "steps" => self.steps = parse_int(value, 1, STEPS_MAX as u64)? as usize,
             "n" => self.n = parse_int(value, 1, N_MAX as u64)? as usize,
             "seed" => self.seed = parse_int(value, 0, u32::MAX as u64)? as u32,

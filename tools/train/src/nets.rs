@@ -1,6 +1,6 @@
 //! The two networks in candle and their training loops.
 
-use candle_core::{DType, Device, Result, Tensor, Var};
+use candle_core::{Device, Result, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use diffusion_playground::engine::quality::T_MIN;
 use diffusion_playground::model::mlp::{time_embedding, CLASS_DIM, CLF_HIDDEN, HIDDEN, TIME_DIM};
@@ -271,7 +271,6 @@ pub fn train(dataset: Dataset, cfg: &TrainConfig) -> Result<Trained> {
     // ema.shadow is [w0, b0, w1, b1, w2, b2, w3, b3, class_emb].
     let mut tensors = named("score", &["w0", "b0", "w1", "b1", "w2", "b2", "w3", "b3", "class_emb"], &ema.shadow)?;
     tensors.extend(named("classifier", &["w0", "b0", "w1", "b1", "w2", "b2"], &clf_ema.shadow)?);
-    let _ = DType::F32;
     Ok(Trained { tensors, score_losses, classifier_losses })
 }
 
