@@ -54,6 +54,12 @@ enum Engine {
 }
 
 impl Engine {
+    /// An engine with no particles, shown while there is nothing to sample
+    /// (before start-up, while weights load, after they failed).
+    fn idle(plan: StepPlan, seed: u32) -> Self {
+        Engine::Cpu(CpuSampler::new(plan, ScoreModel::Exact(ExactMixture { components: Vec::new() }), Conditioning::class(None), seed, 0))
+    }
+
     fn step(&self) -> usize {
         match self {
             Engine::Cpu(s) => s.step_index(),
@@ -255,7 +261,7 @@ impl State {
             other => {
                 // Nothing to sample yet (loading) or at all (failed): an empty
                 // engine, the settings kept, and the reason on the page.
-                self.engine = Engine::Cpu(CpuSampler::new(plan, ScoreModel::Exact(ExactMixture { components: Vec::new() }), Conditioning::class(None), seed, 0));
+                self.engine = Engine::idle(plan, seed);
                 self.running = false;
                 self.particles.clear();
                 match other {
@@ -361,7 +367,7 @@ impl App {
         };
         let raster = Raster::new(canvas.width() as usize, canvas.height() as usize);
         let plan = plan_for(&config);
-        let placeholder = CpuSampler::new(plan.clone(), ScoreModel::Exact(ExactMixture { components: Vec::new() }), Conditioning::class(None), config.seed, 0);
+        let placeholder = Engine::idle(plan.clone(), config.seed);
         let state = Rc::new_cyclic(|me| RefCell::new(State {
             me: me.clone(),
             models: HashMap::new(),
@@ -372,7 +378,7 @@ impl App {
             gpu_failure,
             backend: Backend::Cpu,
             backend_reason: String::new(),
-            engine: Engine::Cpu(placeholder),
+            engine: placeholder,
             plan,
             generation: 0,
             running: false,
