@@ -215,7 +215,7 @@ pub struct GpuSampler {
     cfg_w: Option<f32>,
     /// Whether the MLP kernels run (else the mixture's).
     is_mlp: bool,
-    /// Steps per dispatch (the MLP's loop budget, see `run_steps`).
+    /// Steps per dispatch, so one invocation stays inside [`LOOP_BUDGET`].
     steps_per_dispatch: usize,
     total_steps: usize,
     step: usize,
