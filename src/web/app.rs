@@ -273,10 +273,10 @@ impl State {
             }
         };
         let cond = self.config.conditioning();
+        let n = self.effective_n();
         self.engine = match (self.backend, &self.gpu) {
-            (Backend::Webgpu, Some(gpu)) => Engine::Gpu(GpuSampler::new(gpu, &plan, &model, cond, seed, self.config.n)),
+            (Backend::Webgpu, Some(gpu)) => Engine::Gpu(GpuSampler::new(gpu, &plan, &model, cond, seed, n)),
             _ => {
-                let n = self.config.n.min(CPU_N_MAX);
                 Engine::Cpu(CpuSampler::new(plan, model, cond, seed, n))
             }
         };
@@ -296,10 +296,13 @@ impl State {
         self.draw();
     }
 
+    /// Particles the run samples: n, or the CPU cap. Derived from the config
+    /// and the backend, so it is right while the model's weights still load
+    /// (when the engine holds no particles yet).
     fn effective_n(&self) -> usize {
-        match &self.engine {
-            Engine::Cpu(s) => s.particles.len(),
-            Engine::Gpu(s) => s.len(),
+        match self.backend {
+            Backend::Webgpu => self.config.n,
+            Backend::Cpu => self.config.n.min(CPU_N_MAX),
         }
     }
 
