@@ -1,26 +1,47 @@
 // The fused sampling kernel: per particle, for steps [step_begin, step_end)
-// of the step plan, evaluate ε̂, apply x ← c_x x + c_eps ε̂ + c_z z and draw z
-// from the counter-based RNG — many steps in one dispatch, the particle kept
-// in registers, no readback in between. Prepended at build time with
-// rng.wgsl and one model (score_mixture.wgsl or score_mlp.wgsl), each of
-// which defines eps_hat(x, level, a, σ, class_id, n).
+// of the step plan (src/science/plan.rs), evaluate the guided ε̂ at the
+// rescaled input c_in·x, apply x ← c_x x + c_eps ε̂ + c_z z (+ c_prev m on
+// multistep plans) and draw z from the counter-based RNG — many steps in one
+// dispatch, the particle kept in registers, no readback in between.
+// Prepended at build time with rng.wgsl and one model (score_mixture.wgsl or
+// score_mlp.wgsl), each of which defines
+//   eps_hat(x, level, a, σ, class_id, n_model)
+//   log_class_grad(x, eps_u, level, a, σ, class_id, n_model)   (∇ log p(y | x)).
+
+// Pipeline-overridable constants: one compiled variant per combination
+// (engine/gpu.rs builds and caches them), so no run pays for another
+// variant's branches.
+// GUIDANCE: 0 none, 1 classifier-free, 2 classifier (science/guidance.rs).
+override GUIDANCE: u32 = 0u;
+// 1 when some step takes Heun's second evaluation.
+override HEUN: u32 = 0u;
+// 1 on multistep plans (DPM-Solver++ 2M): the memory m holds the last x̂0.
+override MULTISTEP: u32 = 0u;
 
 // Params.class_id value for "all classes".
 const CLASS_ALL: u32 = 0xFFFFFFFFu;
 
 struct PlanStep {
-    t: f32,
+    level: u32,
+    c_in: f32,
     alpha: f32,
     sigma: f32,
     c_x: f32,
     c_eps: f32,
     c_z: f32,
+    c_prev: f32,
+    x0_x: f32,
+    x0_eps: f32,
+    heun: u32,
+    level_end: u32,
+    c_in_end: f32,
     alpha_end: f32,
     sigma_end: f32,
     c_x_end: f32,
     c_eps_end: f32,
-    heun: f32,
-    t_end: f32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
 }
 
 struct Params {
@@ -31,31 +52,39 @@ struct Params {
     // Mixture components, or the MLP's number of classes.
     n_model: u32,
     class_id: u32,
-    // 1: classifier-free guidance ε̂_u + w (ε̂_c − ε̂_u) towards class_id.
-    cfg: u32,
-    cfg_w: f32,
+    // Guidance strength: w (classifier-free) or g (classifier).
+    strength: f32,
+    // Standard deviation of the initial noise (1 for VP, σ_max for VE).
+    init_scale: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> plan: array<PlanStep>;
 @group(0) @binding(3) var<storage, read_write> particles: array<vec2<f32>>;
+@group(0) @binding(5) var<storage, read_write> memory: array<vec2<f32>>;
 
-// x_T ~ N(0, I), the same draws as engine::cpu::initial_noise.
+// x_T ~ N(0, init_scale² I), the same draws as engine::cpu::initial_noise.
 @compute @workgroup_size(64)
 fn init_noise(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
     if (i >= params.n) {
         return;
     }
-    particles[i] = gaussian2(params.seed, i, STEP_INITIAL_NOISE, 0u);
+    particles[i] = params.init_scale * gaussian2(params.seed, i, STEP_INITIAL_NOISE, 0u);
 }
 
-// The guided ε̂ (science/guidance.rs states the convention).
+// The guided ε̂ (science/guidance.rs states the conventions).
 fn guided_eps(x: vec2<f32>, level: u32, alpha: f32, sigma: f32) -> vec2<f32> {
-    if (params.cfg == 1u) {
+    if (GUIDANCE == 1u) {
         let eps_u = eps_hat(x, level, alpha, sigma, CLASS_ALL, params.n_model);
         let eps_c = eps_hat(x, level, alpha, sigma, params.class_id, params.n_model);
-        return eps_u + params.cfg_w * (eps_c - eps_u);
+        return eps_u + params.strength * (eps_c - eps_u);
+    }
+    if (GUIDANCE == 2u) {
+        let eps_u = eps_hat(x, level, alpha, sigma, CLASS_ALL, params.n_model);
+        let grad = log_class_grad(x, eps_u, level, alpha, sigma, params.class_id, params.n_model);
+        let k = params.strength * sigma;
+        return eps_u - k * grad;
     }
     return eps_hat(x, level, alpha, sigma, params.class_id, params.n_model);
 }
@@ -67,18 +96,29 @@ fn run_steps(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     var x = particles[i];
+    var m = vec2<f32>(0.0);
+    if (MULTISTEP == 1u) {
+        m = memory[i];
+    }
     for (var s = params.step_begin; s < params.step_end; s++) {
         let st = plan[s];
-        let eps = guided_eps(x, 2u * s, st.alpha, st.sigma);
+        let eps = guided_eps(st.c_in * x, st.level, st.alpha, st.sigma);
         let z = gaussian2(params.seed, i, s, 0u);
         var next = st.c_x * x + st.c_eps * eps + st.c_z * z;
-        if (st.heun != 0.0) {
+        if (MULTISTEP == 1u) {
+            next = next + st.c_prev * m;
+            m = st.x0_x * x + st.x0_eps * eps;
+        }
+        if (HEUN == 1u && st.heun != 0u) {
             // Heun's corrector: average the drifts at both ends of the step.
             let d1 = (st.c_x - 1.0) * x + st.c_eps * eps;
-            let eps2 = guided_eps(next, 2u * s + 1u, st.alpha_end, st.sigma_end);
+            let eps2 = guided_eps(st.c_in_end * next, st.level_end, st.alpha_end, st.sigma_end);
             next = x + 0.5 * (d1 + (st.c_x_end - 1.0) * next + st.c_eps_end * eps2);
         }
         x = next;
     }
     particles[i] = x;
+    if (MULTISTEP == 1u) {
+        memory[i] = m;
+    }
 }

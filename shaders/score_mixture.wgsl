@@ -40,3 +40,10 @@ fn eps_hat(x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_co
     return sigma * acc / z;
 }
 
+
+// ∇ log p_t(class | x) of the mixture, exactly: s_c − s = (ε̂_u − ε̂_c)/σ
+// (twin of ScoreModel::log_class_grad_block).
+fn log_class_grad(x: vec2<f32>, eps_u: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_components: u32) -> vec2<f32> {
+    let eps_c = eps_hat(x, level, alpha, sigma, class_id, n_components);
+    return (eps_u - eps_c) / sigma;
+}

@@ -5,7 +5,10 @@
 //   h2 = SiLU(W2 h1 + b2),               ε̂ = W3 h2 + b3
 // B[c] is the folded class part of the first layer (row C = the null class,
 // used for class = all), T[level] its time part, tabulated on the host per
-// plan step (row 2s: the step's start level, row 2s + 1: Heun's end level).
+// level of the step plan (StepPlan::levels).
+//
+// Also the noisy-input classifier's gradient ∇_x log p(y | x) for classifier
+// guidance: log_class_grad, twin of Classifier::grad_log_prob.
 
 const HIDDEN: u32 = 128u;
 // Offsets into `weights`, the order of ScoreMlp::gpu_weights.
@@ -52,8 +55,8 @@ fn rows4(w: u32, bias: u32, r: u32, h: ptr<function, array<vec4<f32>, 32>>) -> v
 // Loop iterations matter: llvmpipe (lavapipe, the CI's Vulkan) silently stops
 // looping after 65 535 iterations per invocation, shared by all loops. Four
 // outputs × four inputs per iteration make one evaluation ≈ 2 100 iterations,
-// so the engine can run MLP_EVALS_PER_DISPATCH (gpu.rs) evaluations in one
-// invocation; scalar loops took 33 000.
+// so the engine runs as many evaluations in one invocation as fit in
+// LOOP_BUDGET (gpu.rs); scalar loops took 33 000.
 fn eps_hat(x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_classes: u32) -> vec2<f32> {
     let row = select(n_classes, class_id, class_id < n_classes);
     let cb = OFF_CLASS_BIAS + row * HIDDEN;
@@ -82,3 +85,98 @@ fn eps_hat(x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_cl
     return vec2<f32>(ex, ey);
 }
 
+
+// ---- The classifier: logits = V2 SiLU(V1 SiLU(V0x x + Tc[level]) + c1) + c2.
+const CLF_HIDDEN: u32 = 64u;
+// Offsets into `clf`, the order of Classifier::gpu_weights: V0x, V1, c1, V2, c2.
+const CLF_W1: u32 = 128u;                 // after V0x (CLF_HIDDEN × 2)
+const CLF_C1: u32 = CLF_W1 + CLF_HIDDEN * CLF_HIDDEN;
+const CLF_W2: u32 = CLF_C1 + CLF_HIDDEN;
+// Largest class count (grid25 has 25).
+const MAX_CLASSES: u32 = 32u;
+
+@group(0) @binding(6) var<storage, read> clf: array<f32>;
+// Tc[level] = V0t · temb(t) + c0, CLF_HIDDEN per level.
+@group(0) @binding(7) var<storage, read> clf_bias: array<f32>;
+
+fn c4(at: u32) -> vec4<f32> {
+    return vec4<f32>(clf[at], clf[at + 1u], clf[at + 2u], clf[at + 3u]);
+}
+
+fn dsilu(u: vec4<f32>) -> vec4<f32> {
+    let s = 1.0 / (1.0 + exp(-u));
+    return s * (1.0 + u * (1.0 - s));
+}
+
+fn log_class_grad(x: vec2<f32>, eps_u: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_classes: u32) -> vec2<f32> {
+    var u0: array<vec4<f32>, 16>;
+    var h: array<vec4<f32>, 16>;
+    var u1: array<vec4<f32>, 16>;
+    var h1: array<vec4<f32>, 16>;
+    let tb = level * CLF_HIDDEN;
+    for (var r = 0u; r < 16u; r++) {
+        let o = 4u * r;
+        let wx = vec4<f32>(clf[2u * o], clf[2u * o + 2u], clf[2u * o + 4u], clf[2u * o + 6u]);
+        let wy = vec4<f32>(clf[2u * o + 1u], clf[2u * o + 3u], clf[2u * o + 5u], clf[2u * o + 7u]);
+        let base = vec4<f32>(clf_bias[tb + o], clf_bias[tb + o + 1u], clf_bias[tb + o + 2u], clf_bias[tb + o + 3u]);
+        u0[r] = base + wx * x.x + wy * x.y;
+        h[r] = silu(u0[r]);
+    }
+    for (var r = 0u; r < 16u; r++) {
+        var acc = c4(CLF_C1 + 4u * r);
+        let row = CLF_W1 + 4u * r * CLF_HIDDEN;
+        for (var k = 0u; k < 16u; k++) {
+            let hk = h[k];
+            acc.x += dot4(c4(row + 4u * k), hk);
+            acc.y += dot4(c4(row + CLF_HIDDEN + 4u * k), hk);
+            acc.z += dot4(c4(row + 2u * CLF_HIDDEN + 4u * k), hk);
+            acc.w += dot4(c4(row + 3u * CLF_HIDDEN + 4u * k), hk);
+        }
+        u1[r] = acc;
+        h1[r] = silu(acc);
+    }
+    let w2 = CLF_W2;
+    let c2 = CLF_W2 + n_classes * CLF_HIDDEN;
+    var logits: array<f32, MAX_CLASSES>;
+    var m = -0x1.fffffep+127f;
+    for (var k = 0u; k < n_classes; k++) {
+        var acc = clf[c2 + k];
+        for (var j = 0u; j < 16u; j++) {
+            acc += dot4(c4(w2 + k * CLF_HIDDEN + 4u * j), h1[j]);
+        }
+        logits[k] = acc;
+        m = max(m, acc);
+    }
+    var z = 0.0;
+    for (var k = 0u; k < n_classes; k++) {
+        logits[k] = exp(logits[k] - m);
+        z += logits[k];
+    }
+    // ∂ log p_y / ∂ logit_k = δ_yk − p_k, back through V2, V1, V0x.
+    var g_h1: array<vec4<f32>, 16>;
+    for (var k = 0u; k < n_classes; k++) {
+        let g = select(0.0, 1.0, k == class_id) - logits[k] / z;
+        for (var j = 0u; j < 16u; j++) {
+            g_h1[j] += g * c4(w2 + k * CLF_HIDDEN + 4u * j);
+        }
+    }
+    var g_h0: array<vec4<f32>, 16>;
+    for (var i = 0u; i < 16u; i++) {
+        let g = g_h1[i] * dsilu(u1[i]);
+        let row = CLF_W1 + 4u * i * CLF_HIDDEN;
+        for (var j = 0u; j < 16u; j++) {
+            g_h0[j] += g.x * c4(row + 4u * j) + g.y * c4(row + CLF_HIDDEN + 4u * j)
+                + g.z * c4(row + 2u * CLF_HIDDEN + 4u * j) + g.w * c4(row + 3u * CLF_HIDDEN + 4u * j);
+        }
+    }
+    var gx = vec2<f32>(0.0);
+    for (var r = 0u; r < 16u; r++) {
+        let g = g_h0[r] * dsilu(u0[r]);
+        let o = 4u * r;
+        gx += g.x * vec2<f32>(clf[2u * o], clf[2u * o + 1u]);
+        gx += g.y * vec2<f32>(clf[2u * o + 2u], clf[2u * o + 3u]);
+        gx += g.z * vec2<f32>(clf[2u * o + 4u], clf[2u * o + 5u]);
+        gx += g.w * vec2<f32>(clf[2u * o + 6u], clf[2u * o + 7u]);
+    }
+    return gx;
+}

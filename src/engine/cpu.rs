@@ -1,9 +1,10 @@
 //! The CPU backend: the reference arithmetic of the fused kernel, in Rust.
 //!
-//! Per particle and step: `ε̂ = model(x, t, class)` (guided, see
-//! `science::guidance`), `x ← c_x x + c_eps ε̂ + c_z z`
+//! Per particle and step (`science::plan` gives the update): `ε̂ = model(c_in x,
+//! level, class)` (guided, see `science::guidance`), `x ← c_x x + c_eps ε̂ + c_z z`
 //! with `z` from the counter-based RNG keyed by (seed, particle, step, 0),
-//! then, on Heun steps, the corrector with a second evaluation at the end level.
+//! plus `c_prev m` and the memory update `m ← x̂0` on multistep plans, then,
+//! on Heun steps, the corrector with a second evaluation at the end level.
 //! The GPU kernel (`shaders/sample.wgsl`) does the same operations in the
 //! same order. Particles are processed in blocks of [`BLOCK`] (the MLP's
 //! weights stay in cache across a block); natively, blocks are spread over
@@ -15,13 +16,20 @@ use crate::model::{Conditioning, Level, ScoreModel};
 use crate::science::plan::{PlanStep, StepPlan};
 use crate::science::rng::{gaussian2, STEP_INITIAL_NOISE};
 
-/// Initial noise `x_T ~ N(0, I)` for particle `i` (shared by both backends).
-pub fn initial_noise(seed: u32, n: usize) -> Vec<[f32; 2]> {
-    (0..n as u32).map(|i| gaussian2(seed, i, STEP_INITIAL_NOISE, 0)).collect()
+/// Initial noise `x_T ~ N(0, scale² I)` (shared by both backends: `scale · z`).
+pub fn initial_noise(seed: u32, n: usize, scale: f32) -> Vec<[f32; 2]> {
+    (0..n as u32)
+        .map(|i| {
+            let z = gaussian2(seed, i, STEP_INITIAL_NOISE, 0);
+            [scale * z[0], scale * z[1]]
+        })
+        .collect()
 }
 
 pub struct CpuSampler {
     pub particles: Vec<[f32; 2]>,
+    /// Per-particle multistep memory (the previous step's x̂0); empty unless the plan is multistep.
+    memory: Vec<[f32; 2]>,
     plan: StepPlan,
     model: ScoreModel,
     cond: Conditioning,
@@ -44,16 +52,18 @@ struct PreparedStep {
 
 impl CpuSampler {
     pub fn new(plan: StepPlan, model: ScoreModel, cond: Conditioning, seed: u32, n: usize) -> Self {
-        Self { particles: initial_noise(seed, n), plan, model, cond, seed, step: 0, cursor: 0, current: None }
+        let memory = if plan.multistep { vec![[0.0; 2]; n] } else { Vec::new() };
+        Self { particles: initial_noise(seed, n, plan.init_scale), memory, plan, model, cond, seed, step: 0, cursor: 0, current: None }
     }
 
     fn prepare(&self, s: usize) -> PreparedStep {
         let st = self.plan.steps[s];
+        let levels = &self.plan.levels;
         PreparedStep {
             index: s as u32,
             st,
-            start: self.model.level(st.t, st.alpha, st.sigma),
-            end: (st.heun != 0.0).then(|| self.model.level(st.t_end, st.alpha_end, st.sigma_end)),
+            start: self.model.level(levels[st.level as usize], st.alpha, st.sigma),
+            end: (st.heun != 0).then(|| self.model.level(levels[st.level_end as usize], st.alpha_end, st.sigma_end)),
         }
     }
 
@@ -65,7 +75,8 @@ impl CpuSampler {
         }
         let end = (self.cursor + BLOCK).min(self.particles.len());
         if let Some(p) = &self.current {
-            run_block(&self.model, self.cond, self.seed, self.cursor, &mut self.particles[self.cursor..end], std::slice::from_ref(p));
+            let memory = if self.memory.is_empty() { None } else { Some(&mut self.memory[self.cursor..end]) };
+            run_block(&self.model, self.cond, self.seed, self.cursor, &mut self.particles[self.cursor..end], memory, std::slice::from_ref(p));
         }
         self.cursor = end;
         if self.cursor < self.particles.len() {
@@ -116,24 +127,28 @@ impl CpuSampler {
         let steps: Vec<PreparedStep> = (self.step..end).map(|s| self.prepare(s)).collect();
         let model = &self.model;
         let (cond, seed) = (self.cond, self.seed);
-        let run_chunk = |first: usize, chunk: &mut [[f32; 2]]| {
+        let run_chunk = |first: usize, chunk: &mut [[f32; 2]], mut memory: Option<&mut [[f32; 2]]>| {
             for (b, block) in chunk.chunks_mut(BLOCK).enumerate() {
-                run_block(model, cond, seed, first + b * BLOCK, block, &steps);
+                let mem = memory.as_deref_mut().map(|m| &mut m[b * BLOCK..b * BLOCK + block.len()]);
+                run_block(model, cond, seed, first + b * BLOCK, block, mem, &steps);
             }
         };
+        let multistep = !self.memory.is_empty();
         #[cfg(not(target_arch = "wasm32"))]
         {
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
             let per = self.particles.len().div_ceil(threads).div_ceil(BLOCK).max(1) * BLOCK;
+            let mut memory_chunks = self.memory.chunks_mut(per);
             std::thread::scope(|scope| {
                 for (c, chunk) in self.particles.chunks_mut(per).enumerate() {
                     let run_chunk = &run_chunk;
-                    scope.spawn(move || run_chunk(c * per, chunk));
+                    let mem = if multistep { memory_chunks.next() } else { None };
+                    scope.spawn(move || run_chunk(c * per, chunk, mem));
                 }
             });
         }
         #[cfg(target_arch = "wasm32")]
-        run_chunk(0, &mut self.particles);
+        run_chunk(0, &mut self.particles, multistep.then_some(&mut self.memory[..]));
         let ran = end - self.step;
         self.step = end;
         ran + finished
@@ -141,22 +156,45 @@ impl CpuSampler {
 }
 
 /// All prepared steps for one block of particles, the first with index `first`.
-fn run_block(model: &ScoreModel, cond: Conditioning, seed: u32, first: usize, xs: &mut [[f32; 2]], steps: &[PreparedStep]) {
+fn run_block(
+    model: &ScoreModel,
+    cond: Conditioning,
+    seed: u32,
+    first: usize,
+    xs: &mut [[f32; 2]],
+    mut memory: Option<&mut [[f32; 2]]>,
+    steps: &[PreparedStep],
+) {
     let n = xs.len();
+    let mut xin = [[0.0f32; 2]; BLOCK];
     let mut eps = [[0.0f32; 2]; BLOCK];
     let mut next = [[0.0f32; 2]; BLOCK];
     let mut eps2 = [[0.0f32; 2]; BLOCK];
     for p in steps {
         let st = &p.st;
-        model.guided_eps_block(xs, &p.start, cond, &mut eps);
+        for b in 0..n {
+            xin[b] = [st.c_in * xs[b][0], st.c_in * xs[b][1]];
+        }
+        model.guided_eps_block(&xin[..n], &p.start, cond, &mut eps);
         for b in 0..n {
             let (x, e) = (xs[b], eps[b]);
             let z = gaussian2(seed, (first + b) as u32, p.index, 0);
             next[b] = [st.c_x * x[0] + st.c_eps * e[0] + st.c_z * z[0], st.c_x * x[1] + st.c_eps * e[1] + st.c_z * z[1]];
         }
+        if let Some(m) = memory.as_deref_mut() {
+            // Multistep: the previous x̂0 enters, this step's x̂0 is remembered.
+            for b in 0..n {
+                let (x, e) = (xs[b], eps[b]);
+                next[b] = [next[b][0] + st.c_prev * m[b][0], next[b][1] + st.c_prev * m[b][1]];
+                m[b] = [st.x0_x * x[0] + st.x0_eps * e[0], st.x0_x * x[1] + st.x0_eps * e[1]];
+            }
+        }
         if let Some(end) = &p.end {
             // Heun's corrector: average the drifts at both ends of the step.
-            model.guided_eps_block(&next[..n], end, cond, &mut eps2);
+            for b in 0..n {
+                xin[b] = [st.c_in_end * next[b][0], st.c_in_end * next[b][1]];
+            }
+            model.guided_eps_block(&xin[..n], end, cond, &mut eps2);
             for b in 0..n {
                 let (x, e, y, e2) = (xs[b], eps[b], next[b], eps2[b]);
                 next[b] = [

@@ -5,12 +5,14 @@
 //! dispatch of the fused kernel over a range of plan steps; particles stay on
 //! the GPU until `read_particles` copies them back (at most once a frame).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use wgpu::util::DeviceExt;
 
-use crate::model::mlp::HIDDEN;
+use crate::model::mlp::CLF_HIDDEN;
 use crate::model::{Conditioning, ScoreModel};
+use crate::science::guidance::Guidance;
 use crate::science::plan::StepPlan;
 
 /// The fused kernel with the exact mixture score: the RNG and the model are
@@ -39,6 +41,13 @@ pub const SAMPLE_MLP_WGSL: &str = concat!(
 pub const LOOP_BUDGET: usize = 50_000;
 /// Loop iterations of one MLP evaluation (shaders/score_mlp.wgsl): 32 + 2 × (32 + 32 × 32).
 pub const MLP_LOOP_ITERATIONS: usize = 2_144;
+/// Loop iterations of one classifier gradient with C classes (shaders/score_mlp.wgsl,
+/// `log_class_grad`): 16 + 2 × (16 + 16 × 16) + 16 × 4 + C × (2 × 16 + 4).
+pub fn clf_loop_iterations(classes: usize) -> usize {
+    16 + 2 * (16 + 256) + 64 + classes * 36
+}
+/// Largest class count the classifier kernel holds (WGSL `MAX_CLASSES`).
+pub const MAX_CLASSES: usize = 32;
 
 /// `Params.class_id` for "all classes" (WGSL `CLASS_ALL`).
 const CLASS_ALL: u32 = u32::MAX;
@@ -71,12 +80,40 @@ struct Params {
     /// Mixture components, or the MLP's number of classes.
     n_model: u32,
     class_id: u32,
-    /// 1: classifier-free guidance with strength `cfg_w`.
-    cfg: u32,
-    cfg_w: f32,
+    /// Guidance strength: w (classifier-free) or g (classifier).
+    strength: f32,
+    /// Standard deviation of the initial noise.
+    init_scale: f32,
 }
 
-/// The two compiled kernels of one model kind.
+/// One compiled variant of the kernel: the WGSL override constants
+/// (`GUIDANCE`, `HEUN`, `MULTISTEP`) and the model it was built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Variant {
+    pub mlp: bool,
+    /// 0 none, 1 classifier-free, 2 classifier.
+    pub guidance: u32,
+    pub heun: bool,
+    pub multistep: bool,
+}
+
+impl Variant {
+    pub fn of(plan: &StepPlan, model: &ScoreModel, cond: Conditioning) -> Self {
+        Self {
+            mlp: matches!(model, ScoreModel::Mlp { .. }),
+            guidance: match cond.active() {
+                Guidance::None => 0,
+                Guidance::ClassifierFree { .. } => 1,
+                Guidance::Classifier { .. } => 2,
+            },
+            heun: plan.steps.iter().any(|st| st.heun != 0),
+            multistep: plan.multistep,
+        }
+    }
+}
+
+/// The two entry points of one variant.
+#[derive(Clone)]
 struct Pipelines {
     init: wgpu::ComputePipeline,
     step: wgpu::ComputePipeline,
@@ -92,8 +129,11 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     pub adapter_info: wgpu::AdapterInfo,
     layout: wgpu::BindGroupLayout,
-    mixture: Pipelines,
-    mlp: Pipelines,
+    pipeline_layout: wgpu::PipelineLayout,
+    /// Shader modules (mixture, MLP), compiled on first use.
+    modules: Mutex<[Option<wgpu::ShaderModule>; 2]>,
+    /// Compiled variants, built on first use.
+    pipelines: Mutex<HashMap<Variant, Pipelines>>,
     /// The first error the device reported outside any error scope.
     error: Arc<Mutex<Option<String>>>,
 }
@@ -165,6 +205,9 @@ impl GpuContext {
                 storage(2, true),
                 storage(3, false),
                 storage(4, true),
+                storage(5, false),
+                storage(6, true),
+                storage(7, true),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -172,26 +215,47 @@ impl GpuContext {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipelines = |label: &str, source: &str| {
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(label),
-                source: wgpu::ShaderSource::Wgsl(source.into()),
-            });
-            let pipeline = |entry: &str| {
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: Some(&pipeline_layout),
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
+        Ok(Self {
+            device,
+            queue,
+            adapter_info,
+            layout,
+            pipeline_layout,
+            modules: Mutex::new([None, None]),
+            pipelines: Mutex::new(HashMap::new()),
+            error,
+        })
+    }
+
+    /// The compiled pipelines of a variant (built and cached on first use).
+    fn pipelines(&self, v: Variant) -> Pipelines {
+        let mut cache = self.pipelines.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = cache.get(&v) {
+            return p.clone();
+        }
+        let module = {
+            let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
+            let (label, source) = if v.mlp { ("sample + score_mlp", SAMPLE_MLP_WGSL) } else { ("sample + score_mixture", SAMPLE_MIXTURE_WGSL) };
+            modules[v.mlp as usize]
+                .get_or_insert_with(|| {
+                    self.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(label), source: wgpu::ShaderSource::Wgsl(source.into()) })
                 })
-            };
-            Pipelines { init: pipeline("init_noise"), step: pipeline("run_steps") }
+                .clone()
         };
-        let mixture = pipelines("sample + score_mixture", SAMPLE_MIXTURE_WGSL);
-        let mlp = pipelines("sample + score_mlp", SAMPLE_MLP_WGSL);
-        Ok(Self { device, queue, adapter_info, layout, mixture, mlp, error })
+        let constants = [("GUIDANCE", v.guidance as f64), ("HEUN", v.heun as u32 as f64), ("MULTISTEP", v.multistep as u32 as f64)];
+        let pipeline = |entry: &str| {
+            self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&self.pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: wgpu::PipelineCompilationOptions { constants: &constants, ..Default::default() },
+                cache: None,
+            })
+        };
+        let p = Pipelines { init: pipeline("init_noise"), step: pipeline("run_steps") };
+        cache.insert(v, p.clone());
+        p
     }
 
     /// A short human description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) via Vulkan".
@@ -212,9 +276,9 @@ pub struct GpuSampler {
     seed: u32,
     n_model: u32,
     class_id: u32,
-    cfg_w: Option<f32>,
-    /// Whether the MLP kernels run (else the mixture's).
-    is_mlp: bool,
+    strength: f32,
+    init_scale: f32,
+    pipelines: Pipelines,
     /// Steps per dispatch, so one invocation stays inside [`LOOP_BUDGET`].
     steps_per_dispatch: usize,
     total_steps: usize,
@@ -234,24 +298,31 @@ impl GpuSampler {
             d.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage: wgpu::BufferUsages::STORAGE })
         };
         let plan_buf = storage("plan", bytemuck::cast_slice(&plan.steps));
-        // Binding 2 is the model; binding 4 the MLP's time table (row 2s: the
-        // start level of step s, row 2s + 1: Heun's end level), a stub for the mixture.
-        let (model_buf, table_buf, n_model) = match model {
-            ScoreModel::Exact(m) => {
-                (storage("components", bytemuck::cast_slice(&m.components)), storage("time table (unused)", &[0u8; 16]), m.components.len())
+        let stub = || storage("unused", &[0u8; 16]);
+        // Binding 2 is the model; 4 the MLP's time table (a row per plan
+        // level); 6 and 7 the classifier and its time table; stubs where unused.
+        let (model_buf, table_buf, clf_buf, clf_table_buf, n_model) = match model {
+            ScoreModel::Exact(m) => (storage("components", bytemuck::cast_slice(&m.components)), stub(), stub(), stub(), m.components.len()),
+            ScoreModel::Mlp { score, classifier } => {
+                assert!(score.num_classes <= MAX_CLASSES, "the classifier kernel holds at most {MAX_CLASSES} classes");
+                let table: Vec<f32> = plan.levels.iter().flat_map(|&t| score.time_bias(t)).collect();
+                let clf_table: Vec<f32> = plan.levels.iter().flat_map(|&t| classifier.time_bias(t)).collect();
+                debug_assert_eq!(clf_table.len(), plan.levels.len() * CLF_HIDDEN);
+                (
+                    storage("mlp weights", bytemuck::cast_slice(&score.gpu_weights())),
+                    storage("time table", bytemuck::cast_slice(&table)),
+                    storage("classifier weights", bytemuck::cast_slice(&classifier.gpu_weights())),
+                    storage("classifier time table", bytemuck::cast_slice(&clf_table)),
+                    score.num_classes,
+                )
             }
-            ScoreModel::Mlp(m) => {
-                let mut table = Vec::with_capacity(plan.len() * 2 * HIDDEN);
-                for st in &plan.steps {
-                    table.extend(m.time_bias(st.t));
-                    if st.heun != 0.0 {
-                        table.extend(m.time_bias(st.t_end));
-                    } else {
-                        table.extend(std::iter::repeat_n(0.0f32, HIDDEN));
-                    }
-                }
-                (storage("mlp weights", bytemuck::cast_slice(&m.gpu_weights())), storage("time table", bytemuck::cast_slice(&table)), m.num_classes)
-            }
+        };
+        let variant = Variant::of(plan, model, cond);
+        // The multistep memory starts at zero (the first step's c_prev is 0).
+        let memory = if variant.multistep {
+            d.create_buffer(&wgpu::BufferDescriptor { label: Some("memory"), size: (n * 8) as u64, usage: wgpu::BufferUsages::STORAGE, mapped_at_creation: false })
+        } else {
+            stub()
         };
         let params = d.create_buffer(&wgpu::BufferDescriptor {
             label: Some("params"),
@@ -281,6 +352,9 @@ impl GpuSampler {
                 wgpu::BindGroupEntry { binding: 2, resource: model_buf.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 3, resource: particles.as_entire_binding() },
                 wgpu::BindGroupEntry { binding: 4, resource: table_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 5, resource: memory.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 6, resource: clf_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 7, resource: clf_table_buf.as_entire_binding() },
             ],
         });
         let s = Self {
@@ -288,15 +362,25 @@ impl GpuSampler {
             seed,
             n_model: n_model as u32,
             class_id: cond.class.unwrap_or(CLASS_ALL),
-            cfg_w: cond.cfg_w(),
-            is_mlp: matches!(model, ScoreModel::Mlp(_)),
+            strength: match cond.active() {
+                Guidance::ClassifierFree { w } => w,
+                Guidance::Classifier { g } => g,
+                Guidance::None => 0.0,
+            },
+            init_scale: plan.init_scale,
+            pipelines: ctx.pipelines(variant),
             steps_per_dispatch: {
-                let iterations_per_eval = match model {
+                let score = match model {
                     ScoreModel::Exact(m) => m.components.len().max(1),
-                    ScoreModel::Mlp(_) => MLP_LOOP_ITERATIONS,
+                    ScoreModel::Mlp { .. } => MLP_LOOP_ITERATIONS,
                 };
-                let heun = if plan.steps.iter().any(|st| st.heun != 0.0) { 2 } else { 1 };
-                (LOOP_BUDGET / (iterations_per_eval * heun * cond.evals())).max(1)
+                let per_eps = match (cond.active(), model) {
+                    (Guidance::None, _) => score,
+                    (Guidance::Classifier { .. }, ScoreModel::Mlp { score: s, .. }) => score + clf_loop_iterations(s.num_classes),
+                    _ => 2 * score,
+                };
+                let heun = if variant.heun { 2 } else { 1 };
+                (LOOP_BUDGET / (per_eps * heun)).max(1)
             },
             total_steps: plan.len(),
             step: 0,
@@ -305,16 +389,8 @@ impl GpuSampler {
             readback,
             bind_group,
         };
-        s.dispatch(ctx, &s.pipelines(ctx).init, 0, 0);
+        s.dispatch(ctx, &s.pipelines.init, 0, 0);
         s
-    }
-
-    fn pipelines<'c>(&self, ctx: &'c GpuContext) -> &'c Pipelines {
-        if self.is_mlp {
-            &ctx.mlp
-        } else {
-            &ctx.mixture
-        }
     }
 
     pub fn len(&self) -> usize {
@@ -345,8 +421,8 @@ impl GpuSampler {
             step_end: end as u32,
             n_model: self.n_model,
             class_id: self.class_id,
-            cfg: self.cfg_w.is_some() as u32,
-            cfg_w: self.cfg_w.unwrap_or(0.0),
+            strength: self.strength,
+            init_scale: self.init_scale,
         };
         // One dispatch per submit: the uniform written here is the one it reads.
         ctx.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
@@ -364,7 +440,7 @@ impl GpuSampler {
     /// Runs up to `count` plan steps in one dispatch; returns how many.
     pub fn run_steps(&mut self, ctx: &GpuContext, count: usize) -> usize {
         let end = (self.step + count).min(self.total_steps);
-        let step = &self.pipelines(ctx).step;
+        let step = &self.pipelines.step;
         let mut begin = self.step;
         while begin < end {
             let stop = end.min(begin.saturating_add(self.steps_per_dispatch));

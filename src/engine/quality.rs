@@ -82,7 +82,7 @@ pub const GATE_DDPM: SamplerKind = SamplerKind::Ddpm { variance: DdpmVariance::B
 /// The gate's samples from a model file with `sampler`.
 pub fn gate_samples(file: &ModelFile, sampler: SamplerKind) -> Vec<[f32; 2]> {
     let plan = StepPlan::build(ScheduleKind::VpLinear, sampler, GATE_STEPS, Spacing::Uniform);
-    let mut sampler = CpuSampler::new(plan, ScoreModel::Mlp(file.score.clone()), Conditioning::class(None), GATE_SAMPLE_SEED, GATE_N);
+    let mut sampler = CpuSampler::new(plan, ScoreModel::learned(file), Conditioning::class(None), GATE_SAMPLE_SEED, GATE_N);
     sampler.run_steps(GATE_STEPS);
     sampler.particles
 }

@@ -202,6 +202,99 @@ impl Classifier {
         affine(&self.v2, &self.c2, &h1)
     }
 
+    /// `V0t · temb(t) + c0`: the classifier's first-layer time part at one
+    /// level (the GPU's classifier time table holds the same rows).
+    pub fn time_bias(&self, t: f32) -> Vec<f32> {
+        let e = time_embedding(t);
+        let width = 2 + TIME_DIM;
+        (0..CLF_HIDDEN)
+            .map(|o| {
+                let mut acc = 0.0f32;
+                for (w, v) in self.v0[o * width + 2..(o + 1) * width].iter().zip(&e) {
+                    acc += w * v;
+                }
+                acc + self.c0[o]
+            })
+            .collect()
+    }
+
+    /// The classifier's weights in the order `shaders/score_mlp.wgsl` reads
+    /// them: `V0x` (the x columns of V0), `V1, c1, V2, c2`.
+    pub fn gpu_weights(&self) -> Vec<f32> {
+        let width = 2 + TIME_DIM;
+        let v0x = (0..CLF_HIDDEN).flat_map(|o| [self.v0[o * width], self.v0[o * width + 1]]);
+        v0x.chain(self.v1.iter().copied())
+            .chain(self.c1.iter().copied())
+            .chain(self.v2.iter().copied())
+            .chain(self.c2.iter().copied())
+            .collect()
+    }
+
+    /// `∇_x log p_φ(class | x, t)` by backpropagation through the classifier,
+    /// with `time_bias` from [`Classifier::time_bias`]. The sums run in the
+    /// order of the WGSL twin `clf_grad` (groups of four, left to right).
+    pub fn grad_log_prob(&self, x: [f32; 2], time_bias: &[f32], class: u32) -> [f32; 2] {
+        const G: usize = CLF_HIDDEN / 4;
+        let width = 2 + TIME_DIM;
+        let dot4 = |a: &[f32], b: &[f32]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3];
+        let dsilu = |u: f32| {
+            let s = 1.0 / (1.0 + (-u).exp());
+            s * (1.0 + u * (1.0 - s))
+        };
+        let (mut u0, mut h0, mut u1, mut h1) = ([0.0f32; CLF_HIDDEN], [0.0f32; CLF_HIDDEN], [0.0f32; CLF_HIDDEN], [0.0f32; CLF_HIDDEN]);
+        for o in 0..CLF_HIDDEN {
+            u0[o] = time_bias[o] + self.v0[o * width] * x[0] + self.v0[o * width + 1] * x[1];
+            h0[o] = silu(u0[o]);
+        }
+        for o in 0..CLF_HIDDEN {
+            let mut acc = self.c1[o];
+            for k in 0..G {
+                acc += dot4(&self.v1[o * CLF_HIDDEN + 4 * k..], &h0[4 * k..]);
+            }
+            u1[o] = acc;
+            h1[o] = silu(acc);
+        }
+        let c = self.num_classes;
+        let mut logits = vec![0.0f32; c];
+        let mut m = f32::MIN;
+        for (k, l) in logits.iter_mut().enumerate() {
+            let mut acc = self.c2[k];
+            for j in 0..G {
+                acc += dot4(&self.v2[k * CLF_HIDDEN + 4 * j..], &h1[4 * j..]);
+            }
+            *l = acc;
+            m = m.max(acc);
+        }
+        let mut z = 0.0f32;
+        for l in logits.iter_mut() {
+            *l = (*l - m).exp();
+            z += *l;
+        }
+        // ∂ log p_y / ∂ logit_k = δ_yk − p_k, back through V2, V1, V0x.
+        let mut g_h1 = [0.0f32; CLF_HIDDEN];
+        for (k, e) in logits.iter().enumerate() {
+            let g = (if k as u32 == class { 1.0 } else { 0.0 }) - e / z;
+            for j in 0..CLF_HIDDEN {
+                g_h1[j] += g * self.v2[k * CLF_HIDDEN + j];
+            }
+        }
+        let mut g_h0 = [0.0f32; CLF_HIDDEN];
+        for i in 0..G {
+            let g: [f32; 4] = std::array::from_fn(|q| g_h1[4 * i + q] * dsilu(u1[4 * i + q]));
+            for j in 0..CLF_HIDDEN {
+                let v = |q: usize| self.v1[(4 * i + q) * CLF_HIDDEN + j];
+                g_h0[j] += g[0] * v(0) + g[1] * v(1) + g[2] * v(2) + g[3] * v(3);
+            }
+        }
+        let mut gx = [0.0f32; 2];
+        for o in 0..CLF_HIDDEN {
+            let g = g_h0[o] * dsilu(u0[o]);
+            gx[0] += g * self.v0[o * width];
+            gx[1] += g * self.v0[o * width + 1];
+        }
+        gx
+    }
+
     /// The most probable class at `x`, `t`.
     pub fn predict(&self, x: [f32; 2], t: f32) -> usize {
         let l = self.logits(x, t);
@@ -303,5 +396,46 @@ mod tests {
         m.eps_hat_block(&xs[..5], &m.time_bias(0.5), Some(1), &mut part);
         m.eps_hat_block(&xs, &m.time_bias(0.5), Some(1), &mut full);
         assert_eq!(part[..], full[..5]);
+    }
+
+    #[test]
+    fn classifier_gradient_matches_finite_differences() {
+        let mut k = 0u32;
+        let mut w = |n: usize, scale: f32| -> Vec<f32> {
+            (0..n)
+                .map(|_| {
+                    k += 1;
+                    scale * (crate::science::rng::unit(crate::science::rng::pcg4d([k, 3, 5, 7])[0]) * 2.0 - 1.0)
+                })
+                .collect()
+        };
+        let c = 3;
+        let clf = Classifier {
+            num_classes: c,
+            v0: w(CLF_HIDDEN * (2 + TIME_DIM), 0.8),
+            c0: w(CLF_HIDDEN, 0.2),
+            v1: w(CLF_HIDDEN * CLF_HIDDEN, 0.3),
+            c1: w(CLF_HIDDEN, 0.2),
+            v2: w(c * CLF_HIDDEN, 0.5),
+            c2: w(c, 0.2),
+        };
+        let log_p = |x: [f32; 2], y: usize| {
+            let l: Vec<f64> = clf.logits(x, 0.3).into_iter().map(f64::from).collect();
+            let m = l.iter().cloned().fold(f64::MIN, f64::max);
+            l[y] - m - l.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
+        };
+        let tb = clf.time_bias(0.3);
+        for (x, y) in [([0.3f32, -0.7f32], 0usize), ([1.2, 0.4], 2), ([-2.0, 1.5], 1)] {
+            let g = clf.grad_log_prob(x, &tb, y as u32);
+            let h = 1e-2f32;
+            for d in 0..2 {
+                let (mut xp, mut xm) = (x, x);
+                xp[d] += h;
+                xm[d] -= h;
+                let fd = (log_p(xp, y) - log_p(xm, y)) / (2.0 * h as f64);
+                // Central differences in f32 inputs: error O(h²) plus f32 rounding of log p / h.
+                assert!((g[d] as f64 - fd).abs() < 2e-3 * (1.0 + fd.abs()), "x={x:?} y={y} d={d}: {} vs {fd}", g[d]);
+            }
+        }
     }
 }

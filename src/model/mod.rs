@@ -17,7 +17,7 @@ pub mod weights;
 pub use exact::{ExactMixture, GpuComponent};
 pub use mlp::{Classifier, ScoreMlp};
 
-use crate::science::guidance::{cfg_combine, Guidance};
+use crate::science::guidance::{cfg_combine, classifier_combine, Guidance};
 
 /// Which class the network is conditioned on: one class, or all classes
 /// (the unconditional model — the MLP's null class, the whole mixture).
@@ -36,56 +36,95 @@ impl Conditioning {
         Self { class, guidance: Guidance::None }
     }
 
-    /// The guidance strength when classifier-free guidance applies (a class is chosen).
-    pub fn cfg_w(&self) -> Option<f32> {
-        match (self.guidance, self.class) {
-            (Guidance::ClassifierFree { w }, Some(_)) => Some(w),
-            _ => None,
+    /// The guidance that applies: none without a class.
+    pub fn active(&self) -> Guidance {
+        match self.class {
+            Some(_) => self.guidance,
+            None => Guidance::None,
         }
     }
 
-    /// Network evaluations per ε̂ (2 under classifier-free guidance).
+    /// Network evaluations per ε̂: 2 under either guidance (two score
+    /// evaluations, or the score and the classifier's gradient).
     pub fn evals(&self) -> usize {
-        1 + self.cfg_w().is_some() as usize
+        match self.active() {
+            Guidance::None => 1,
+            _ => 2,
+        }
     }
 }
 
 /// The noise level of one network evaluation, prepared once per step and
-/// shared by every particle: `a_t`, `σ_t`, and for the MLP the time part of
-/// its first layer (`W_t · temb(t)`).
+/// shared by every particle: the VP scales `a_t`, `σ_t` the network sees,
+/// and for the MLP the time parts of its first layer (`W_t · temb(t)`) and
+/// of the classifier's.
 #[derive(Clone, Debug)]
 pub struct Level {
     pub alpha: f32,
     pub sigma: f32,
     pub time_bias: Vec<f32>,
+    pub clf_bias: Vec<f32>,
 }
 
 #[derive(Clone, Debug)]
 pub enum ScoreModel {
     Exact(ExactMixture),
-    Mlp(ScoreMlp),
+    /// The pretrained score MLP and its noisy-input classifier (for classifier guidance).
+    Mlp { score: ScoreMlp, classifier: Classifier },
 }
 
 impl ScoreModel {
-    /// Prepare the evaluations at network time `t`, scales `a_t`, `σ_t`.
+    /// The learned model of a weights file.
+    pub fn learned(file: &weights::ModelFile) -> Self {
+        ScoreModel::Mlp { score: file.score.clone(), classifier: file.classifier.clone() }
+    }
+
+    /// Prepare the evaluations at network time `t`, VP scales `a_t`, `σ_t`.
     pub fn level(&self, t: f32, alpha: f32, sigma: f32) -> Level {
-        let time_bias = match self {
-            ScoreModel::Exact(_) => Vec::new(),
-            ScoreModel::Mlp(m) => m.time_bias(t),
+        let (time_bias, clf_bias) = match self {
+            ScoreModel::Exact(_) => (Vec::new(), Vec::new()),
+            ScoreModel::Mlp { score, classifier } => (score.time_bias(t), classifier.time_bias(t)),
         };
-        Level { alpha, sigma, time_bias }
+        Level { alpha, sigma, time_bias, clf_bias }
     }
 
     /// The guided `ε̂` for a block of particles (at most [`mlp::BLOCK`]).
     pub fn guided_eps_block(&self, xs: &[[f32; 2]], level: &Level, cond: Conditioning, out: &mut [[f32; 2]]) {
-        match cond.cfg_w() {
-            None => self.eps_hat_block(xs, level, cond.class, out),
-            Some(w) => {
+        match (cond.active(), cond.class) {
+            (Guidance::ClassifierFree { w }, _) => {
                 let mut eps_u = [[0.0f32; 2]; mlp::BLOCK];
                 self.eps_hat_block(xs, level, None, &mut eps_u);
                 self.eps_hat_block(xs, level, cond.class, out);
                 for (o, u) in out.iter_mut().zip(&eps_u).take(xs.len()) {
                     *o = cfg_combine(*u, *o, w);
+                }
+            }
+            (Guidance::Classifier { g }, Some(class)) => {
+                let mut eps_u = [[0.0f32; 2]; mlp::BLOCK];
+                self.eps_hat_block(xs, level, None, &mut eps_u);
+                let mut grad = [[0.0f32; 2]; mlp::BLOCK];
+                self.log_class_grad_block(xs, &eps_u, level, class, &mut grad);
+                for ((o, u), gr) in out.iter_mut().zip(&eps_u).zip(&grad).take(xs.len()) {
+                    *o = classifier_combine(*u, *gr, g, level.sigma);
+                }
+            }
+            _ => self.eps_hat_block(xs, level, cond.class, out),
+        }
+    }
+
+    /// `∇_x log p_t(class | x)` for a block: the learned classifier's
+    /// gradient, or for an exact mixture the exact `(ε̂_u − ε̂_c)/σ` (given `ε̂_u`).
+    pub fn log_class_grad_block(&self, xs: &[[f32; 2]], eps_u: &[[f32; 2]], level: &Level, class: u32, out: &mut [[f32; 2]]) {
+        match self {
+            ScoreModel::Exact(m) => {
+                for ((x, u), o) in xs.iter().zip(eps_u).zip(out.iter_mut()) {
+                    let c = m.eps_hat(*x, level.alpha, level.sigma, Some(class));
+                    *o = [(u[0] - c[0]) / level.sigma, (u[1] - c[1]) / level.sigma];
+                }
+            }
+            ScoreModel::Mlp { classifier, .. } => {
+                for (x, o) in xs.iter().zip(out.iter_mut()) {
+                    *o = classifier.grad_log_prob(*x, &level.clf_bias, class);
                 }
             }
         }
@@ -99,7 +138,7 @@ impl ScoreModel {
                     *o = m.eps_hat(*x, level.alpha, level.sigma, class);
                 }
             }
-            ScoreModel::Mlp(m) => m.eps_hat_block(xs, &level.time_bias, class, out),
+            ScoreModel::Mlp { score, .. } => score.eps_hat_block(xs, &level.time_bias, class, out),
         }
     }
 }

@@ -1,62 +1,94 @@
 //! Step plans: a sampler as data (DESIGN.md, "one idea carries the whole engine").
 //!
 //! For a schedule, a sampler and a step count, [`StepPlan::build`] computes,
-//! per step, the scalar coefficients of the update
+//! per plan step, the scalar coefficients of one update
 //!
 //! ```text
-//! x' = c_x · x + c_eps · ε̂(x, t) + c_z · z,     z ~ N(0, I)
+//! ε̂ = model(c_in · x, level)                  (guided, see science::guidance)
+//! x' = c_x · x + c_eps · ε̂ + c_z · z + c_prev · m,     z ~ N(0, I)
+//! m' = x0_x · x + x0_eps · ε̂                  (multistep memory: the step's x̂0)
 //! ```
 //!
+//! and, on Heun steps, a corrector with a second evaluation at the end level.
 //! Both backends execute the same plan; neither knows which sampler made it.
 //!
-//! **DDPM ancestral** (SCIENCE.md §3) on a subsequence `τ_S > … > τ_1 > τ_0 = 0`
-//! of the training timesteps: stepping from `t = τ_i` to `s = τ_{i-1}` uses the
-//! respaced per-step quantities `α = ᾱ_t / ᾱ_s`, `β = 1 - α`, so
-//! `x_s = (x_t - β/σ_t · ε̂) / sqrt(α) + sqrt(v) z` with `v = β̃ = (1-ᾱ_s)/(1-ᾱ_t) · β`
-//! (default) or `v = β`; no noise on the last step.
+//! **Levels and the rescaling** (SCIENCE.md §2). A level of the schedule has
+//! scales `(a, σ)` (`x = a x0 + σ ε`). The network was trained on VP levels
+//! (`a² + σ² = 1`); any level is served by evaluating it at
+//! `c_in · x` with `c_in = 1/sqrt(a² + σ²)`, which is the VP level
+//! `(a c_in, σ c_in)` with the same ε. The network time is the continuous VP
+//! time with that `ᾱ = (a c_in)²` ([`VpSde::t_of_alpha_bar`]). The score in the
+//! schedule's own coordinates is `s = −ε̂/σ`. For VP, `c_in = 1`.
 //!
-//! **DDIM** (Song, Meng, Ermon 2021) on the same subsequence:
-//! `x_s = a_s x̂0 + sqrt(1 − ᾱ_s − c²) ε̂ + c z`, `x̂0 = (x_t − σ_t ε̂)/a_t`,
-//! `c = η sqrt((1−ᾱ_s)/(1−ᾱ_t)) sqrt(1 − ᾱ_t/ᾱ_s)`; η = 1 is DDPM with β̃.
+//! The samplers (SCIENCE.md §3), stepping from level t to level s < t on the
+//! subsequence `τ_S > … > τ_1 > τ_0 = 0` ([`timesteps`]); with
+//! `α_{t|s} = a_t/a_s`, `σ²_{t|s} = σ_t² − α_{t|s}² σ_s²` (for VP:
+//! `1 − ᾱ_t/ᾱ_s`, the respaced β) and `x̂0 = (x − σ_t ε̂)/a_t`:
 //!
-//! **Euler–Maruyama** on the reverse VP SDE and **Euler** on the
-//! probability-flow ODE use the continuous [`VpSde`] at `t = τ/T`, stepping
-//! `Δt = (τ_i − τ_{i−1})/T` backwards with the score `s = −ε̂/σ_t`:
-//! `x ← x + [½β x + β s] Δt + sqrt(β Δt) z` (no noise on the last step) and
-//! `x ← x + [½β x + ½β s] Δt`.
-//!
-//! **Heun** on the probability-flow ODE: the Euler step above is the
-//! predictor `x̃`; the corrector averages the drifts at both ends,
-//! `x ← x + ½(d(x, t) + d(x̃, s))`, with `d(·, s)` from the `*_end`
-//! coefficients. Two network evaluations a step; the last step (to `s = 0`,
-//! where `σ_s = 0` and the drift's ε̂/σ form is undefined) is plain Euler.
+//! - **DDPM ancestral**: the posterior mean
+//!   `μ̃ = α_{t|s} σ_s²/σ_t² · x + a_s σ²_{t|s}/σ_t² · x̂0`, plus `sqrt(v) z` with
+//!   `v = β̃ = σ²_{t|s} σ_s²/σ_t²` (default) or `v = β = σ²_{t|s}`; no noise on the last step.
+//!   For VP this is `x_s = (x_t − β/σ_t · ε̂)/sqrt(α) + sqrt(v) z`.
+//! - **DDIM**: `x_s = a_s x̂0 + sqrt(σ_s² − c²) ε̂ + c z`, `c = η sqrt(β̃)`
+//!   (for VP, SCIENCE.md's `η sqrt((1−ᾱ_s)/(1−ᾱ_t)) sqrt(1 − ᾱ_t/ᾱ_s)`).
+//! - **DPM-Solver++ 2M** (Lu et al. 2022), with `λ = ln(a/σ)`, `h = λ_s − λ_t`:
+//!   `x_s = (σ_s/σ_t) x + a_s (1 − e^{−h}) D`, `D = x̂0_t` on the first and
+//!   the last step (first order, which is DDIM η = 0), else
+//!   `D = (1 + 1/(2r)) x̂0_t − 1/(2r) x̂0_prev`, `r = h_prev/h`. The previous
+//!   step's `x̂0` is the per-particle memory `m`.
+//! - **Euler–Maruyama** on the reverse SDE and **Euler** on the
+//!   probability-flow ODE, in the schedule's continuous time ([`Schedule::sde`]:
+//!   `dx = f x dt + g dW`), stepping `Δt` backwards from t with the start
+//!   level's values: `x ← (1 − fΔt) x + g² s Δt + g sqrt(Δt) z` (no noise on
+//!   the last step) and `x ← (1 − fΔt) x + ½ g² s Δt`. For VP, `f = −½β`, `g² = β`.
+//! - **Heun** on the PF-ODE: the Euler step is the predictor `x̃`; the
+//!   corrector averages the drifts at both ends, `x ← x + ½(d(x, t) + d(x̃, s))`,
+//!   `d(·, s)` from the `*_end` coefficients. Two evaluations a step; the last
+//!   step (to τ = 0, where `σ` may vanish) is plain Euler.
+//! - **Annealed Langevin** (Song & Ermon 2019) on the S levels `τ_S … τ_1`
+//!   (τ = 0, where the score is undefined, is not a level): K iterations per
+//!   level of `x ← x + (α_i/2) s + sqrt(α_i) z`, `α_i = ε σ_i²/σ_L²`.
+//! - **Predictor–corrector** (Song et al. 2021): each step the Euler–Maruyama
+//!   predictor to level s, then (unless s is the data) M Langevin corrector
+//!   steps at s, `x ← x + ε s + sqrt(2ε) z` with `ε = 2 a_s² (r ||z|| / ||s||)²`.
+//!   The reference code takes the two norms as batch means; here they are
+//!   their expectations, `||z|| → sqrt(d)`, `||s|| → sqrt(d)/σ_s` (the noise's
+//!   own score), so `ε = 2 a_s² r² σ_s²` is a plan constant and particles stay
+//!   independent — the property that lets the kernel fuse many steps.
 
-use super::schedule::{ScheduleKind, VpSchedule, VpSde, T_TRAIN};
+use super::schedule::{Schedule, ScheduleKind, VpSde, T_TRAIN};
 
-/// One step's coefficients, laid out exactly as the WGSL `PlanStep` struct.
+/// One plan step's coefficients, laid out exactly as the WGSL `PlanStep` struct.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct PlanStep {
-    /// Network time input of the level the step starts from: the continuous
-    /// VP time with the same `ᾱ` ([`VpSde::t_of_alpha_bar`]).
-    pub t: f32,
-    /// Signal scale `a_t = sqrt(ᾱ_t)` at the start level.
+    /// Index into [`StepPlan::levels`] of the start level (the MLP's time-table row).
+    pub level: u32,
+    /// Network input scale `1/sqrt(a² + σ²)` at the start level (1 for VP).
+    pub c_in: f32,
+    /// The VP level the network sees: `a·c_in` and `σ·c_in`.
     pub alpha: f32,
-    /// Noise scale `σ_t = sqrt(1 - ᾱ_t)` at the start level.
     pub sigma: f32,
     pub c_x: f32,
     pub c_eps: f32,
     pub c_z: f32,
-    /// Heun's second evaluation, at the end level s: `a_s`, `σ_s`, and the
-    /// drift coefficients there (`d = (c_x_end − 1)·x̃ + c_eps_end·ε̂(x̃, s)`).
+    /// Coefficient on the memory `m` (the previous step's x̂0; DPM-Solver++ 2M).
+    pub c_prev: f32,
+    /// The memory written by this step: `m' = x0_x · x + x0_eps · ε̂`.
+    pub x0_x: f32,
+    pub x0_eps: f32,
+    /// 1 when the step takes Heun's second evaluation, else 0.
+    pub heun: u32,
+    /// Heun's second evaluation, at the end level s: its level index, input
+    /// scale and VP scales, and the drift there,
+    /// `d = (c_x_end − 1)·x̃ + c_eps_end·ε̂(x̃, s)`.
+    pub level_end: u32,
+    pub c_in_end: f32,
     pub alpha_end: f32,
     pub sigma_end: f32,
     pub c_x_end: f32,
     pub c_eps_end: f32,
-    /// 1.0 when the step takes Heun's second evaluation, else 0.0.
-    pub heun: f32,
-    /// Network time input of the end level (Heun's second evaluation).
-    pub t_end: f32,
+    pub pad: [u32; 3],
 }
 
 /// How the S sampling levels are picked among the T training timesteps.
@@ -66,6 +98,21 @@ pub enum Spacing {
     Uniform,
     /// `τ_i = round((i / S)² · T)`: finer steps near the data.
     Quadratic,
+}
+
+impl Spacing {
+    pub const ALL: [Spacing; 2] = [Spacing::Uniform, Spacing::Quadratic];
+
+    pub fn id(&self) -> &'static str {
+        match self {
+            Spacing::Uniform => "uniform",
+            Spacing::Quadratic => "quadratic",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.id() == id)
+    }
 }
 
 /// The variance of DDPM's ancestral noise.
@@ -83,12 +130,18 @@ pub enum SamplerKind {
     Ddpm { variance: DdpmVariance },
     /// DDIM with stochasticity η ∈ [0, 1].
     Ddim { eta: f64 },
-    /// Euler–Maruyama on the reverse VP SDE.
+    /// Euler–Maruyama on the reverse SDE.
     EulerMaruyama,
     /// Euler on the probability-flow ODE (deterministic).
     OdeEuler,
     /// Heun (2nd order) on the probability-flow ODE.
     Heun,
+    /// DPM-Solver++ 2M (deterministic, multistep).
+    DpmPp2m,
+    /// Annealed Langevin: `per_level` iterations per level, step size ε.
+    Langevin { per_level: usize, step_size: f64 },
+    /// Euler–Maruyama predictor + `correctors` Langevin steps at signal-to-noise ratio `snr`.
+    PredictorCorrector { correctors: usize, snr: f64 },
 }
 
 impl SamplerKind {
@@ -99,6 +152,9 @@ impl SamplerKind {
             SamplerKind::EulerMaruyama => "em",
             SamplerKind::OdeEuler => "ode_euler",
             SamplerKind::Heun => "heun",
+            SamplerKind::DpmPp2m => "dpmpp2m",
+            SamplerKind::Langevin { .. } => "langevin",
+            SamplerKind::PredictorCorrector { .. } => "pc",
         }
     }
 }
@@ -107,8 +163,14 @@ impl SamplerKind {
 pub struct StepPlan {
     /// Steps in execution order (from noise towards data).
     pub steps: Vec<PlanStep>,
+    /// Network time of each level the steps refer to ([`PlanStep::level`]).
+    pub levels: Vec<f32>,
     /// The training timesteps visited, `τ_S, …, τ_1, τ_0 = 0`.
     pub timesteps: Vec<usize>,
+    /// Standard deviation of the initial noise `x_T` (1 for VP, σ_max for VE).
+    pub init_scale: f32,
+    /// Whether steps read and write the multistep memory (DPM-Solver++ 2M).
+    pub multistep: bool,
 }
 
 /// Increasing timesteps `τ_1 < … < τ_S = T`, strictly increasing even when
@@ -138,84 +200,156 @@ pub fn timesteps(t_max: usize, steps: usize, spacing: Spacing) -> Vec<usize> {
     out
 }
 
-fn step_at(alpha: f64, sigma: f64, c_x: f64, c_eps: f64, c_z: f64) -> PlanStep {
-    PlanStep {
-        t: VpSde::default().t_of_alpha_bar(alpha * alpha) as f32,
-        alpha: alpha as f32,
-        sigma: sigma as f32,
-        c_x: c_x as f32,
-        c_eps: c_eps as f32,
-        c_z: c_z as f32,
-        alpha_end: 0.0,
-        sigma_end: 0.0,
-        c_x_end: 0.0,
-        c_eps_end: 0.0,
-        heun: 0.0,
-        t_end: 0.0,
+/// Collects steps and the levels they evaluate at.
+struct Builder {
+    steps: Vec<PlanStep>,
+    levels: Vec<f32>,
+    last_level: Option<(f64, f64)>,
+}
+
+/// The network's view of level `(a, σ)`: `(t_net, c_in, a·c_in, σ·c_in)`.
+fn network_level(a: f64, sigma: f64) -> (f32, f32, f32, f32) {
+    let c_in = 1.0 / (a * a + sigma * sigma).sqrt();
+    let alpha = a * c_in;
+    let t = VpSde::default().t_of_alpha_bar(alpha * alpha);
+    (t as f32, c_in as f32, alpha as f32, (sigma * c_in) as f32)
+}
+
+impl Builder {
+    /// Index of level `(a, σ)`, reusing the previous one when it is the same.
+    fn level(&mut self, a: f64, sigma: f64) -> u32 {
+        if self.last_level != Some((a, sigma)) {
+            self.levels.push(network_level(a, sigma).0);
+            self.last_level = Some((a, sigma));
+        }
+        (self.levels.len() - 1) as u32
+    }
+
+    /// A one-evaluation step at level `(a, σ)`.
+    fn push(&mut self, a: f64, sigma: f64, c_x: f64, c_eps: f64, c_z: f64) -> &mut PlanStep {
+        let level = self.level(a, sigma);
+        let (_, c_in, alpha, sig) = network_level(a, sigma);
+        self.steps.push(PlanStep {
+            level,
+            c_in,
+            alpha,
+            sigma: sig,
+            c_x: c_x as f32,
+            c_eps: c_eps as f32,
+            c_z: c_z as f32,
+            ..Default::default()
+        });
+        self.steps.last_mut().unwrap()
     }
 }
 
 impl StepPlan {
     pub fn build(schedule: ScheduleKind, sampler: SamplerKind, steps: usize, spacing: Spacing) -> Self {
-        let sched = VpSchedule::new(schedule, T_TRAIN);
+        let sched = Schedule::new(schedule);
         let mut taus = timesteps(T_TRAIN, steps, spacing);
         taus.reverse();
         taus.push(0);
-        let mut plan_steps = Vec::with_capacity(steps);
+        let mut b = Builder { steps: Vec::with_capacity(steps), levels: Vec::new(), last_level: None };
+        if let SamplerKind::Langevin { per_level, step_size } = sampler {
+            let sigma_l = sched.level(taus[steps - 1]).1;
+            for &tau in &taus[..steps] {
+                let (a, sigma) = sched.level(tau);
+                let alpha_i = step_size * sigma * sigma / (sigma_l * sigma_l);
+                for _ in 0..per_level {
+                    b.push(a, sigma, 1.0, -0.5 * alpha_i / sigma, alpha_i.sqrt());
+                }
+            }
+        }
+        // DPM-Solver++: λ of the previous step's start level.
+        let mut lambda_prev: Option<f64> = None;
         for w in taus.windows(2) {
             let (t, s) = (w[0], w[1]);
-            let (ab_t, ab_s) = (sched.alpha_bars[t], sched.alpha_bars[s]);
-            let sigma = sched.sigma(t);
-            let step = match sampler {
+            let last = s == 0;
+            let ((a_t, sigma_t), (a_s, sigma_s)) = (sched.level(t), sched.level(s));
+            // Respaced one-step quantities: α_{t|s} and σ²_{t|s}.
+            let alpha_ts = a_t / a_s;
+            let var_ts = sigma_t * sigma_t - alpha_ts * alpha_ts * sigma_s * sigma_s;
+            let beta_tilde = var_ts * sigma_s * sigma_s / (sigma_t * sigma_t);
+            match sampler {
+                SamplerKind::Langevin { .. } => break,
                 SamplerKind::Ddpm { variance } => {
-                    let alpha_step = ab_t / ab_s;
-                    let beta = 1.0 - alpha_step;
-                    let last = s == 0;
                     let v = match variance {
-                        DdpmVariance::BetaTilde => (1.0 - ab_s) / (1.0 - ab_t) * beta,
+                        DdpmVariance::BetaTilde => beta_tilde,
                         DdpmVariance::Beta if last => 0.0,
-                        DdpmVariance::Beta => beta,
+                        DdpmVariance::Beta => var_ts,
                     };
-                    step_at(sched.alpha(t), sigma, 1.0 / alpha_step.sqrt(), -beta / (sigma * alpha_step.sqrt()), v.sqrt())
+                    let c_x = alpha_ts * sigma_s * sigma_s / (sigma_t * sigma_t) + a_s * var_ts / (sigma_t * sigma_t * a_t);
+                    b.push(a_t, sigma_t, c_x, -a_s * var_ts / (sigma_t * a_t), v.max(0.0).sqrt());
                 }
                 SamplerKind::Ddim { eta } => {
-                    let c = eta * ((1.0 - ab_s) / (1.0 - ab_t)).sqrt() * (1.0 - ab_t / ab_s).sqrt();
-                    let (a_t, a_s) = (ab_t.sqrt(), ab_s.sqrt());
-                    // max(0): rounding can make 1 − ᾱ_s − c² a hair negative at η = 1.
-                    let dir = (1.0 - ab_s - c * c).max(0.0).sqrt();
-                    step_at(a_t, sigma, a_s / a_t, dir - a_s * sigma / a_t, c)
+                    let c = eta * beta_tilde.max(0.0).sqrt();
+                    // max(0): rounding can make σ_s² − c² a hair negative at η = 1.
+                    let dir = (sigma_s * sigma_s - c * c).max(0.0).sqrt();
+                    b.push(a_t, sigma_t, a_s / a_t, dir - a_s * sigma_t / a_t, c);
                 }
-                SamplerKind::EulerMaruyama | SamplerKind::OdeEuler | SamplerKind::Heun => {
-                    let sde = VpSde::default();
-                    let tc = t as f64 / T_TRAIN as f64;
-                    let dt = (t - s) as f64 / T_TRAIN as f64;
-                    let beta = sde.beta(tc);
-                    let ab = sde.alpha_bar(tc);
-                    let sig = (1.0 - ab).sqrt();
-                    // Drift weight on the score: β for the SDE, ½β for the ODE.
-                    let (score_w, noise) = match sampler {
-                        SamplerKind::EulerMaruyama if s > 0 => (beta, (beta * dt).sqrt()),
-                        SamplerKind::EulerMaruyama => (beta, 0.0),
-                        _ => (0.5 * beta, 0.0),
+                SamplerKind::DpmPp2m => {
+                    let lambda_t = (a_t / sigma_t).ln();
+                    // K = a_s (1 − e^{−h}), e^{−h} = a_t σ_s / (a_s σ_t).
+                    let k = a_s - a_t * sigma_s / sigma_t;
+                    let (c_d, c_prev) = match lambda_prev {
+                        Some(lp) if !last => {
+                            let h = (a_s / sigma_s).ln() - lambda_t;
+                            let r = (lambda_t - lp) / h;
+                            (k * (1.0 + 0.5 / r), -k * 0.5 / r)
+                        }
+                        _ => (k, 0.0),
                     };
-                    let mut st = step_at(ab.sqrt(), sig, 1.0 + 0.5 * beta * dt, -score_w * dt / sig, noise);
-                    if sampler == SamplerKind::Heun && s > 0 {
-                        let ts = s as f64 / T_TRAIN as f64;
-                        let (beta_s, ab_s) = (sde.beta(ts), sde.alpha_bar(ts));
-                        let sig_s = (1.0 - ab_s).sqrt();
-                        st.alpha_end = ab_s.sqrt() as f32;
-                        st.sigma_end = sig_s as f32;
-                        st.c_x_end = (1.0 + 0.5 * beta_s * dt) as f32;
-                        st.c_eps_end = (-0.5 * beta_s * dt / sig_s) as f32;
-                        st.heun = 1.0;
-                        st.t_end = ts as f32;
-                    }
-                    st
+                    let st = b.push(a_t, sigma_t, sigma_s / sigma_t + c_d / a_t, -c_d * sigma_t / a_t, 0.0);
+                    st.c_prev = c_prev as f32;
+                    st.x0_x = (1.0 / a_t) as f32;
+                    st.x0_eps = (-sigma_t / a_t) as f32;
+                    lambda_prev = Some(lambda_t);
                 }
-            };
-            plan_steps.push(step);
+                SamplerKind::EulerMaruyama | SamplerKind::OdeEuler | SamplerKind::Heun | SamplerKind::PredictorCorrector { .. } => {
+                    let (tc, ts) = (sched.time(t), sched.time(s));
+                    let dt = tc - ts;
+                    let (f, g2) = sched.sde(tc);
+                    let (a, sigma) = sched.continuous(tc);
+                    // Drift weight on the score: g² for the SDE, ½g² for the ODE.
+                    let (score_w, noise) = match sampler {
+                        SamplerKind::OdeEuler | SamplerKind::Heun => (0.5 * g2, 0.0),
+                        _ if last => (g2, 0.0),
+                        _ => (g2, (g2 * dt).sqrt()),
+                    };
+                    b.push(a, sigma, 1.0 - f * dt, -score_w * dt / sigma, noise);
+                    if sampler == SamplerKind::Heun && !last {
+                        let (f_s, g2_s) = sched.sde(ts);
+                        let (a_e, sigma_e) = sched.continuous(ts);
+                        let level_end = b.level(a_e, sigma_e);
+                        let (_, c_in, alpha, sig) = network_level(a_e, sigma_e);
+                        let st = b.steps.last_mut().unwrap();
+                        st.heun = 1;
+                        st.level_end = level_end;
+                        st.c_in_end = c_in;
+                        st.alpha_end = alpha;
+                        st.sigma_end = sig;
+                        st.c_x_end = (1.0 - f_s * dt) as f32;
+                        st.c_eps_end = (-0.5 * g2_s * dt / sigma_e) as f32;
+                    }
+                    if let SamplerKind::PredictorCorrector { correctors, snr } = sampler {
+                        if !last {
+                            let (a_e, sigma_e) = sched.continuous(ts);
+                            let eps = 2.0 * a_e * a_e * snr * snr * sigma_e * sigma_e;
+                            for _ in 0..correctors {
+                                b.push(a_e, sigma_e, 1.0, -eps / sigma_e, (2.0 * eps).sqrt());
+                            }
+                        }
+                    }
+                }
+            }
         }
-        StepPlan { steps: plan_steps, timesteps: taus }
+        StepPlan {
+            steps: b.steps,
+            levels: b.levels,
+            timesteps: taus,
+            init_scale: sched.prior_scale() as f32,
+            multistep: sampler == SamplerKind::DpmPp2m,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -233,13 +367,14 @@ impl StepPlan {
 
     /// Network evaluations per particle for the first `steps_done` steps.
     pub fn nfe_through(&self, steps_done: usize) -> u32 {
-        self.steps[..steps_done.min(self.steps.len())].iter().map(|s| 1 + (s.heun != 0.0) as u32).sum()
+        self.steps[..steps_done.min(self.steps.len())].iter().map(|s| 1 + s.heun).sum()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::science::schedule::VpSchedule;
 
     const DDPM: SamplerKind = SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde };
 
@@ -273,7 +408,8 @@ mod tests {
         let ab_prev = sched.alpha_bars[t - 1];
         // The network time is the continuous VP time at the same ᾱ: close to t/T
         // (the discrete Σ −ln(1 − β) exceeds ∫β by about Σβ²/2 ≈ 0.014 here, i.e. 1.2e-3 in t).
-        assert!((st.t - 0.6).abs() < 2e-3);
+        assert!((plan.levels[st.level as usize] - 0.6).abs() < 2e-3);
+        assert_eq!((st.c_in, st.c_prev, st.heun), (1.0, 0.0, 0));
         assert!((st.c_x as f64 - 1.0 / (1.0 - beta).sqrt()).abs() < 1e-6);
         assert!((st.c_eps as f64 + beta / ((1.0 - ab).sqrt() * (1.0 - beta).sqrt())).abs() < 1e-6);
         let beta_tilde = (1.0 - ab_prev) / (1.0 - ab) * beta;
@@ -358,13 +494,14 @@ mod tests {
         let euler = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::OdeEuler, 50, Spacing::Uniform);
         assert_eq!(heun.nfe(), 99);
         assert_eq!(heun.nfe_through(10), 20);
-        assert_eq!(heun.steps[49].heun, 0.0);
+        assert_eq!(heun.steps[49].heun, 0);
+        // The levels are shared: step i ends where step i + 1 starts.
+        assert_eq!(heun.levels, euler.levels);
         // The predictor is the Euler step; the end coefficients are Euler's at the next level.
         for i in 0..49 {
             let (h, e, e_next) = (heun.steps[i], euler.steps[i], euler.steps[i + 1]);
             assert_eq!((h.c_x, h.c_eps, h.c_z), (e.c_x, e.c_eps, e.c_z));
-            assert_eq!((h.alpha_end, h.sigma_end), (e_next.alpha, e_next.sigma));
-            assert!((h.t_end - e_next.t).abs() < 1e-6);
+            assert_eq!((h.alpha_end, h.sigma_end, h.level_end), (e_next.alpha, e_next.sigma, e_next.level));
             // Uniform spacing: the same Δt at both ends, so the end drift is the next Euler step's.
             assert!((h.c_x_end - e_next.c_x).abs() < 1e-6 && (h.c_eps_end - e_next.c_eps).abs() < 1e-5 * e_next.c_eps.abs());
         }
@@ -379,5 +516,143 @@ mod tests {
         assert!((st.c_x as f64 - 1.0 / sched.alpha(1000)).abs() / st.c_x as f64 <= 1e-6);
         assert!((st.c_eps as f64 + sched.sigma(1000) / sched.alpha(1000)).abs() / (st.c_eps.abs() as f64) < 1e-6);
         assert_eq!(st.c_z, 0.0);
+    }
+
+    /// `x_τ = a_τ x0 + σ_τ ε` on the schedule's discrete levels.
+    fn on_path(sched: &Schedule, tau: usize, x0: f64, eps: f64) -> f64 {
+        let (a, s) = sched.level(tau);
+        a * x0 + s * eps
+    }
+
+    #[test]
+    fn first_order_and_dpmpp_land_on_the_path_with_true_noise() {
+        // With ε̂ the true noise of x_t = a_t x0 + σ_t ε, DDIM(η=0) and
+        // DPM-Solver++ 2M land exactly on x_s = a_s x0 + σ_s ε, on every schedule
+        // (x̂0 is the true x0 at every step, so the 2M extrapolation is exact too).
+        for kind in ScheduleKind::ALL {
+            let sched = Schedule::new(kind);
+            for sampler in [SamplerKind::Ddim { eta: 0.0 }, SamplerKind::DpmPp2m] {
+                let plan = StepPlan::build(kind, sampler, 12, Spacing::Quadratic);
+                let (x0, eps) = (0.8f64, 1.7f64);
+                let mut memory = 0.0;
+                for (i, st) in plan.steps.iter().enumerate() {
+                    let (t, s) = (plan.timesteps[i], plan.timesteps[i + 1]);
+                    let xt = on_path(&sched, t, x0, eps);
+                    let xs = st.c_x as f64 * xt + st.c_eps as f64 * eps + st.c_prev as f64 * memory;
+                    memory = st.x0_x as f64 * xt + st.x0_eps as f64 * eps;
+                    let want = on_path(&sched, s, x0, eps);
+                    let tol = 2e-5 * (1.0 + xt.abs() + (st.c_x as f64 * xt).abs());
+                    assert!((xs - want).abs() < tol, "{kind:?} {sampler:?} step {i}: {xs} vs {want}");
+                    if sampler == SamplerKind::DpmPp2m {
+                        assert!((memory - x0).abs() < 1e-4 * (1.0 + xt.abs() / sched.level(t).0), "memory is x̂0");
+                    }
+                }
+                assert_eq!(plan.multistep, sampler == SamplerKind::DpmPp2m);
+            }
+        }
+    }
+
+    #[test]
+    fn dpmpp2m_second_order_coefficients_by_hand() {
+        // Step 2 of 4 uniform VP-linear steps: t = 500, s = 250, previous start 750.
+        let sched = Schedule::new(ScheduleKind::VpLinear);
+        let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::DpmPp2m, 4, Spacing::Uniform);
+        assert_eq!(plan.timesteps, vec![1000, 750, 500, 250, 0]);
+        let lam = |tau| {
+            let (a, s) = sched.level(tau);
+            f64::ln(a / s)
+        };
+        let ((a_t, s_t), (a_s, s_s)) = (sched.level(500), sched.level(250));
+        let h = lam(250) - lam(500);
+        let r = (lam(500) - lam(750)) / h;
+        let k = a_s * (1.0 - (-h).exp());
+        let st = plan.steps[2];
+        assert!((st.c_x as f64 - (s_s / s_t + k * (1.0 + 0.5 / r) / a_t)).abs() < 1e-5);
+        assert!((st.c_eps as f64 + k * (1.0 + 0.5 / r) * s_t / a_t).abs() < 1e-5);
+        assert!((st.c_prev as f64 + k * 0.5 / r).abs() < 1e-5);
+        // First and last steps are first order (no memory term).
+        assert_eq!((plan.steps[0].c_prev, plan.steps[3].c_prev), (0.0, 0.0));
+        assert_eq!(plan.nfe(), 4);
+    }
+
+    #[test]
+    fn langevin_levels_and_step_sizes() {
+        let (k, eps) = (3, 2e-5);
+        let plan = StepPlan::build(ScheduleKind::Ve, SamplerKind::Langevin { per_level: k, step_size: eps }, 10, Spacing::Uniform);
+        let sched = Schedule::new(ScheduleKind::Ve);
+        assert_eq!((plan.len(), plan.nfe(), plan.levels.len()), (30, 30, 10));
+        assert_eq!(plan.init_scale, 20.0);
+        let sigma_l = sched.level(100).1;
+        for (i, tau) in (1..=10).rev().map(|j| j * 100).enumerate() {
+            let sigma = sched.level(tau).1;
+            let alpha_i = eps * sigma * sigma / (sigma_l * sigma_l);
+            for st in &plan.steps[k * i..k * (i + 1)] {
+                assert_eq!(st.level as usize, i);
+                assert_eq!(st.c_x, 1.0);
+                assert!((st.c_z as f64 - alpha_i.sqrt()).abs() < 1e-6 * alpha_i.sqrt());
+                // (α_i/2)·s with s = −ε̂/σ.
+                assert!((st.c_eps as f64 + 0.5 * alpha_i / sigma).abs() < 1e-6 * (0.5 * alpha_i / sigma));
+                // VE rescaling: the network sees x / sqrt(1 + σ²) at VP level (c_in, σ c_in).
+                let c_in = 1.0 / (1.0 + sigma * sigma).sqrt();
+                assert!((st.c_in as f64 - c_in).abs() < 1e-6 * c_in && (st.alpha - st.c_in).abs() == 0.0);
+                assert!((st.sigma as f64 - sigma * c_in).abs() < 1e-6);
+            }
+        }
+        // The last level's step is ε itself.
+        assert!((plan.steps[29].c_z as f64 - eps.sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn predictor_corrector_steps() {
+        let (m, r) = (2, 0.16);
+        let pc = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::PredictorCorrector { correctors: m, snr: r }, 10, Spacing::Uniform);
+        let em = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::EulerMaruyama, 10, Spacing::Uniform);
+        // S predictors, M correctors after each but the last.
+        assert_eq!((pc.len(), pc.nfe()), (10 + 2 * 9, 28));
+        let sched = Schedule::new(ScheduleKind::VpLinear);
+        for i in 0..10 {
+            let p = pc.steps[i * (m + 1)];
+            assert_eq!((p.c_x, p.c_eps, p.c_z), (em.steps[i].c_x, em.steps[i].c_eps, em.steps[i].c_z));
+            if i < 9 {
+                let (a, sigma) = sched.continuous(sched.time(em.timesteps[i + 1]));
+                let eps = 2.0 * a * a * r * r * sigma * sigma;
+                for c in &pc.steps[i * (m + 1) + 1..(i + 1) * (m + 1)] {
+                    assert_eq!((c.level, c.c_x), (em.steps[i + 1].level, 1.0));
+                    assert!((c.c_eps as f64 + eps / sigma).abs() < 1e-6 * eps / sigma);
+                    assert!((c.c_z as f64 - (2.0 * eps).sqrt()).abs() < 1e-6 * (2.0 * eps).sqrt());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ve_and_cosine_coefficients_by_hand() {
+        // VE DDPM is SMLD's reverse diffusion: x_s = x + (σ_t² − σ_s²) s + sqrt(β̃) z.
+        let ve = Schedule::new(ScheduleKind::Ve);
+        let plan = StepPlan::build(ScheduleKind::Ve, DDPM, 5, Spacing::Uniform);
+        let ((_, st_), (_, ss)) = (ve.level(600), ve.level(400));
+        let step = plan.steps[2];
+        assert!((step.c_x - 1.0).abs() < 1e-6);
+        assert!((step.c_eps as f64 + (st_ * st_ - ss * ss) / st_).abs() < 1e-5 * st_);
+        assert!((step.c_z as f64 - ((st_ * st_ - ss * ss) * ss * ss / (st_ * st_)).sqrt()).abs() < 1e-5);
+        // VE Euler–Maruyama: g² = 2σ² ln(σ_max/σ_min), no drift on x.
+        let em = StepPlan::build(ScheduleKind::Ve, SamplerKind::EulerMaruyama, 5, Spacing::Uniform);
+        let g2 = 2.0 * st_ * st_ * (20.0f64 / 0.01).ln();
+        assert_eq!(em.steps[2].c_x, 1.0);
+        assert!((em.steps[2].c_eps as f64 + g2 * 0.2 / st_).abs() < 1e-5 * g2 * 0.2 / st_);
+        assert!((em.steps[2].c_z as f64 - (g2 * 0.2).sqrt()).abs() < 1e-5);
+        // Cosine DDPM uses the discrete cosine ᾱ; its network time is the VP time of that ᾱ.
+        let cos = VpSchedule::new(ScheduleKind::VpCosine, 1000);
+        let plan = StepPlan::build(ScheduleKind::VpCosine, DDPM, 4, Spacing::Uniform);
+        let st = plan.steps[1];
+        assert!((st.alpha as f64 - cos.alpha(750)).abs() < 1e-6);
+        let t_net = VpSde::default().t_of_alpha_bar(cos.alpha_bars[750]);
+        assert!((plan.levels[st.level as usize] as f64 - t_net).abs() < 1e-6);
+        // Cosine ODE: β(t) = π tan(φ)/(1 + s) at t = τ/T · t_max.
+        let ode = StepPlan::build(ScheduleKind::VpCosine, SamplerKind::OdeEuler, 4, Spacing::Uniform);
+        let tm = crate::science::schedule::cosine_t_max();
+        let t = 0.5 * tm;
+        let beta = std::f64::consts::PI * ((t + 0.008) / 1.008 * std::f64::consts::FRAC_PI_2).tan() / 1.008;
+        assert!((ode.steps[2].c_x as f64 - (1.0 + 0.5 * beta * 0.25 * tm)).abs() < 1e-6);
     }
 }

@@ -20,8 +20,7 @@ use crate::engine::gpu::{GpuContext, GpuSampler};
 use crate::model::weights::ModelFile;
 use crate::model::{Conditioning, ExactMixture, ScoreModel};
 use crate::science::datasets::Dataset;
-use crate::science::plan::{Spacing, StepPlan};
-use crate::science::schedule::ScheduleKind;
+use crate::science::plan::StepPlan;
 use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
 use crate::web::render::Raster;
 
@@ -186,7 +185,7 @@ fn now_ms() -> f64 {
 }
 
 fn plan_for(cfg: &Config) -> StepPlan {
-    StepPlan::build(ScheduleKind::VpLinear, cfg.sampler_kind(), cfg.steps, Spacing::Uniform)
+    StepPlan::build(cfg.schedule_kind(), cfg.sampler_kind(), cfg.steps, cfg.spacing_kind())
 }
 
 impl State {
@@ -219,7 +218,7 @@ impl State {
             return Ok(Some(ScoreModel::Exact(ExactMixture::new(&d.exact_mixture()))));
         }
         match self.models.get(&d) {
-            Some(ModelSlot::Ready(file)) => Ok(Some(ScoreModel::Mlp(file.score.clone()))),
+            Some(ModelSlot::Ready(file)) => Ok(Some(ScoreModel::learned(file))),
             Some(ModelSlot::Failed(e)) => Err(e.clone()),
             Some(ModelSlot::Loading) => Ok(None),
             None => {
@@ -285,7 +284,7 @@ impl State {
         // the GPU engine the CPU draws the same noise (the GPU's stays on the GPU).
         self.particles = match &self.engine {
             Engine::Cpu(s) => s.particles.iter().flatten().copied().collect(),
-            Engine::Gpu(s) => crate::engine::cpu::initial_noise(seed, s.len()).into_iter().flatten().collect(),
+            Engine::Gpu(s) => crate::engine::cpu::initial_noise(seed, s.len(), self.plan.init_scale).into_iter().flatten().collect(),
         };
         self.draw_data_layer();
     }

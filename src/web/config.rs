@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::model::Conditioning;
 use crate::science::datasets::Dataset;
-use crate::science::guidance::{Guidance, CFG_W_MAX};
-use crate::science::plan::{DdpmVariance, SamplerKind};
+use crate::science::guidance::{Guidance, CFG_W_MAX, CLASSIFIER_G_MAX};
+use crate::science::plan::{DdpmVariance, SamplerKind, Spacing};
+use crate::science::schedule::ScheduleKind;
 
 /// Share-link format version.
 pub const VERSION: u32 = 1;
@@ -24,6 +25,11 @@ pub const N_MAX: usize = 1_048_576;
 /// `n` needs WebGPU); the page says so when it caps.
 pub const CPU_N_MAX: usize = 65_536;
 pub const STEPS_MAX: usize = 1000;
+/// Langevin iterations per level (`k`) and predictor–corrector corrector steps (`m`).
+pub const LANGEVIN_K_MAX: usize = 100;
+pub const PC_M_MAX: usize = 10;
+/// Range of the annealed-Langevin step size ε (`eps`, the step at the last level).
+pub const LANGEVIN_EPS: [f64; 2] = [1e-7, 1e-2];
 
 /// Which backend the user asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,17 +53,27 @@ impl BackendChoice {
 }
 
 /// Sampler ids available in this version, with the line the page shows for each.
-pub const SAMPLERS: [(&str, &str); 5] = [
+pub const SAMPLERS: [(&str, &str); 8] = [
     ("ddpm", "DDPM ancestral: x ← (x − β/σ·ε̂)/√α + √β̃·z, one network evaluation per step."),
     ("ddim", "DDIM: jump via the predicted x̂0; η = 0 is deterministic, η = 1 equals DDPM."),
-    ("em", "Euler–Maruyama on the reverse VP SDE: x ← x + [½βx + βs]Δt + √(βΔt)·z."),
-    ("ode_euler", "Euler on the probability-flow ODE: x ← x + [½βx + ½βs]Δt, no noise: deterministic given x_T."),
+    ("em", "Euler–Maruyama on the reverse SDE: x ← x − [f x − g² s]Δt + g√Δt·z (VP: f = −½β, g² = β)."),
+    ("ode_euler", "Euler on the probability-flow ODE: x ← x − [f x − ½g² s]Δt, no noise: deterministic given x_T."),
     ("heun", "Heun on the probability-flow ODE: Euler, then average the drifts at both ends; 2 network evaluations a step."),
+    ("dpmpp2m", "DPM-Solver++ 2M: exponential integrator on x̂0 with a second-order multistep correction; deterministic, 1 evaluation a step."),
+    ("langevin", "Annealed Langevin: k steps per noise level of x ← x + (α/2)s + √α·z, α = ε σ²/σ_L² (ε: the step at the last level)."),
+    ("pc", "Predictor–corrector: an Euler–Maruyama step, then m Langevin corrector steps with step 2a²(r σ)² (r: signal-to-noise ratio)."),
 ];
 /// Guidance ids, with the line the page shows for each.
-pub const GUIDANCES: [(&str, &str); 2] = [
+pub const GUIDANCES: [(&str, &str); 3] = [
     ("none", "none: the model conditioned on the class (all classes: unconditional)."),
     ("cfg", "cfg: classifier-free guidance ε̂ = ε̂_u + w (ε̂_c − ε̂_u) towards the class; w = 0 unconditional, 1 conditional, > 1 extrapolates. Needs a class."),
+    ("classifier", "classifier: ε̂ = ε̂_u − g σ ∇ log p(class | x_t), the gradient of a classifier trained on noisy points (exact for model=exact). Needs a class."),
+];
+/// Schedules, with the line the page shows for each.
+pub const SCHEDULES: [(&str, &str); 3] = [
+    ("vp_linear", "VP linear: β from 1e-4 to 0.02 over 1000 steps (the continuous VP SDE with β from 0.1 to 20)."),
+    ("vp_cosine", "VP cosine (Nichol & Dhariwal): ᾱ = cos² of a shifted time; gentler noise early, steeper late."),
+    ("ve", "VE: x = x0 + σ ε, σ from 0.01 to 20, run on the VP-trained network by rescaling the input by 1/√(1+σ²)."),
 ];
 
 /// DDPM variance ids: the posterior variance β̃_t, or the forward β_t.
@@ -88,6 +104,18 @@ pub struct Config {
     pub guidance: String,
     /// Classifier-free guidance strength w ∈ [0, 20] (`ε̂_u + w (ε̂_c − ε̂_u)`).
     pub w: f64,
+    /// Classifier guidance strength g ∈ [0, 50] (`ε̂_u − g σ ∇ log p(y|x)`).
+    pub g: f64,
+    /// Noise schedule id (`vp_linear`, `vp_cosine`, `ve`).
+    pub schedule: String,
+    /// Timestep spacing id (`uniform`, `quadratic`).
+    pub spacing: String,
+    /// Annealed Langevin: iterations per level, and the step size ε at the last level.
+    pub k: usize,
+    pub eps: f64,
+    /// Predictor–corrector: corrector steps per level, and the signal-to-noise ratio r.
+    pub m: usize,
+    pub snr: f64,
     /// The class to generate (`class=2`), or every class (`class=all`, `None`).
     #[serde(serialize_with = "class_key")]
     pub class: Option<u32>,
@@ -119,6 +147,13 @@ impl Default for Config {
             variance: "beta_tilde".into(),
             guidance: "none".into(),
             w: 3.0,
+            g: 3.0,
+            schedule: "vp_linear".into(),
+            spacing: "uniform".into(),
+            k: 5,
+            eps: 2e-5,
+            m: 1,
+            snr: 0.16,
             class: None,
         }
     }
@@ -160,6 +195,15 @@ pub struct Options {
     #[serde(rename = "guidanceHelp")]
     pub guidance_help: BTreeMap<&'static str, &'static str>,
     pub w: [f64; 2],
+    pub g: [f64; 2],
+    pub schedule: Vec<&'static str>,
+    #[serde(rename = "scheduleHelp")]
+    pub schedule_help: BTreeMap<&'static str, &'static str>,
+    pub spacing: Vec<&'static str>,
+    pub k: [usize; 2],
+    pub eps: [f64; 2],
+    pub m: [usize; 2],
+    pub snr: [f64; 2],
     pub steps: [usize; 2],
     pub n: [usize; 2],
     #[serde(rename = "cpuMaxN")]
@@ -176,6 +220,14 @@ pub fn options() -> Options {
         guidance: GUIDANCES.iter().map(|g| g.0).collect(),
         guidance_help: GUIDANCES.into_iter().collect(),
         w: [0.0, CFG_W_MAX],
+        g: [0.0, CLASSIFIER_G_MAX],
+        schedule: SCHEDULES.iter().map(|s| s.0).collect(),
+        schedule_help: SCHEDULES.into_iter().collect(),
+        spacing: Spacing::ALL.iter().map(|s| s.id()).collect(),
+        k: [1, LANGEVIN_K_MAX],
+        eps: LANGEVIN_EPS,
+        m: [0, PC_M_MAX],
+        snr: [0.01, 1.0],
         model: MODELS.iter().map(|m| m.0).collect(),
         model_help: MODELS.into_iter().collect(),
         num_classes: Dataset::ALL.iter().map(|d| (d.id(), d.num_classes())).collect(),
@@ -240,6 +292,13 @@ impl Config {
             "variance" => self.variance = one_of(value, &VARIANCES)?,
             "guidance" => self.guidance = one_of(value, &options().guidance)?,
             "w" => self.w = parse_float(value, 0.0, CFG_W_MAX)?,
+            "g" => self.g = parse_float(value, 0.0, CLASSIFIER_G_MAX)?,
+            "schedule" => self.schedule = one_of(value, &options().schedule)?,
+            "spacing" => self.spacing = one_of(value, &options().spacing)?,
+            "k" => self.k = parse_int(value, 1, LANGEVIN_K_MAX as u64)? as usize,
+            "eps" => self.eps = parse_float(value, LANGEVIN_EPS[0], LANGEVIN_EPS[1])?,
+            "m" => self.m = parse_int(value, 0, PC_M_MAX as u64)? as usize,
+            "snr" => self.snr = parse_float(value, 0.01, 1.0)?,
             "steps" => self.steps = parse_int(value, 1, STEPS_MAX as u64)? as usize,
             "n" => self.n = parse_int(value, 1, N_MAX as u64)? as usize,
             "seed" => self.seed = parse_int(value, 0, u32::MAX as u64)? as u32,
@@ -276,6 +335,9 @@ impl Config {
             "em" => SamplerKind::EulerMaruyama,
             "ode_euler" => SamplerKind::OdeEuler,
             "heun" => SamplerKind::Heun,
+            "dpmpp2m" => SamplerKind::DpmPp2m,
+            "langevin" => SamplerKind::Langevin { per_level: self.k, step_size: self.eps },
+            "pc" => SamplerKind::PredictorCorrector { correctors: self.m, snr: self.snr },
             _ => SamplerKind::Ddpm {
                 variance: if self.variance == "beta" { DdpmVariance::Beta } else { DdpmVariance::BetaTilde },
             },
@@ -286,9 +348,18 @@ impl Config {
     pub fn conditioning(&self) -> Conditioning {
         let guidance = match self.guidance.as_str() {
             "cfg" => Guidance::ClassifierFree { w: self.w as f32 },
+            "classifier" => Guidance::Classifier { g: self.g as f32 },
             _ => Guidance::None,
         };
         Conditioning { class: self.class, guidance }
+    }
+
+    pub fn schedule_kind(&self) -> ScheduleKind {
+        ScheduleKind::from_id(&self.schedule).unwrap_or(ScheduleKind::VpLinear)
+    }
+
+    pub fn spacing_kind(&self) -> Spacing {
+        Spacing::from_id(&self.spacing).unwrap_or(Spacing::Uniform)
     }
 
     /// Parses a URL fragment (with or without the leading `#`) over the defaults.
@@ -312,7 +383,7 @@ impl Config {
 
     /// The fragment (without `#`) that reproduces this config, keys in a fixed order.
     pub fn to_fragment(&self) -> String {
-        let pairs: [(&str, String); 13] = [
+        let pairs: [(&str, String); 20] = [
             ("v", self.v.to_string()),
             ("dataset", self.dataset.id().to_string()),
             ("sampler", self.sampler.clone()),
@@ -325,6 +396,13 @@ impl Config {
             ("variance", self.variance.clone()),
             ("guidance", self.guidance.clone()),
             ("w", self.w.to_string()),
+            ("g", self.g.to_string()),
+            ("schedule", self.schedule.clone()),
+            ("spacing", self.spacing.clone()),
+            ("k", self.k.to_string()),
+            ("eps", self.eps.to_string()),
+            ("m", self.m.to_string()),
+            ("snr", self.snr.to_string()),
             ("class", self.class.map_or("all".to_string(), |k| k.to_string())),
         ];
         serde_urlencoded::to_string(pairs).expect("string pairs always encode")
@@ -341,7 +419,7 @@ mod tests {
         let (back, ignored) = Config::from_fragment(&format!("#{}", c.to_fragment()));
         assert!(ignored.is_empty());
         assert_eq!(back, c);
-        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=learned&eta=0&variance=beta_tilde&guidance=none&w=3&class=all");
+        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=learned&eta=0&variance=beta_tilde&guidance=none&w=3&g=3&schedule=vp_linear&spacing=uniform&k=5&eps=0.00002&m=1&snr=0.16&class=all");
     }
 
     #[test]
