@@ -121,16 +121,78 @@ test("a share URL reopened in a new page gives the same config and the same samp
 
 test("every sampler runs on WebGPU and reaches the mixture", async () => {
   const { page, errors } = await open(gpuBrowser, server.url + FRAG);
-  for (const [sampler, steps, nfe] of [["ddim", 100, 100], ["em", 400, 400], ["ode_euler", 200, 200], ["heun", 50, 99]]) {
-    await page.evaluate(([sampler, steps]) => window.playground.setConfig({ sampler, steps, eta: 0.3 }), [sampler, steps]);
+  // [sampler, steps, extra keys, plan steps, NFE]: Langevin takes k steps per
+  // level, predictor–corrector m correctors after every predictor but the last.
+  const cases = [
+    ["ddim", 100, { eta: 0.3 }, 100, 100],
+    ["em", 400, {}, 400, 400],
+    ["ode_euler", 200, {}, 200, 200],
+    ["heun", 50, {}, 50, 99],
+    ["dpmpp2m", 30, {}, 30, 30],
+    ["langevin", 100, { k: 3, eps: 0.00002, spacing: "quadratic" }, 300, 300],
+    ["pc", 200, { m: 1, snr: 0.16 }, 399, 399],
+  ];
+  for (const [sampler, steps, extra, planSteps, nfe] of cases) {
+    await page.evaluate(([sampler, steps, extra]) => window.playground.setConfig({ sampler, steps, spacing: "uniform", ...extra }), [sampler, steps, extra]);
     const { st, x } = await runAndSample(page);
     assert.equal(st.backend, "webgpu");
-    assert.equal(st.step, steps, sampler);
+    assert.equal(st.step, planSteps, sampler);
+    assert.equal(st.totalSteps, planSteps, sampler);
     assert.equal(st.nfe, nfe, `${sampler} reports its network evaluations`);
     await assertCloseToData(page, x);
   }
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test("the VE and cosine schedules and both guidances run on WebGPU", async () => {
+  const { page, errors } = await open(gpuBrowser, server.url + FRAG);
+  for (const [schedule, sampler, steps] of [["ve", "heun", 60], ["vp_cosine", "ddpm", 150], ["ve", "dpmpp2m", 40]]) {
+    await page.evaluate(([schedule, sampler, steps]) => window.playground.setConfig({ schedule, sampler, steps }), [schedule, sampler, steps]);
+    const { st, x } = await runAndSample(page);
+    assert.equal(st.backend, "webgpu");
+    assert.match(await page.evaluate(() => location.hash), new RegExp(`schedule=${schedule}`));
+    await assertCloseToData(page, x);
+  }
+  // With the exact score, classifier guidance g equals classifier-free guidance w = g
+  // (science/guidance.rs): the same particles up to float rounding, all in mode 2.
+  const shares = {};
+  for (const [guidance, key] of [["cfg", "w"], ["classifier", "g"]]) {
+    await page.evaluate(([guidance, key]) => window.playground.setConfig({ schedule: "vp_linear", sampler: "ddim", eta: 0, steps: 50, class: 2, guidance, [key]: 2.5 }), [guidance, key]);
+    const { st, x } = await runAndSample(page);
+    assert.equal(st.nfe, 100, "guidance costs 2 evaluations a step");
+    shares[guidance] = x;
+  }
+  let maxDiff = 0;
+  for (let i = 0; i < shares.cfg.length; i++) maxDiff = Math.max(maxDiff, Math.abs(shares.cfg[i] - shares.classifier[i]));
+  assert.ok(maxDiff < 1e-3, `classifier vs classifier-free guidance differ by ${maxDiff}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a run that blows up to NaN is reported, and the page keeps working", async () => {
+  for (const browser of [gpuBrowser, cpuBrowser]) {
+    // ε/σ_L² = 100 at the last level: every Langevin step multiplies the distance to a mode by ~50.
+    const { page, errors } = await open(browser, server.url + "#v=1&dataset=moons&model=exact&sampler=langevin&k=5&eps=0.01&spacing=quadratic&steps=200&n=1000");
+    const err = await page.evaluate(() => window.playground.run().then(() => null, (e) => e.message));
+    // Caught at the first frame that holds a NaN, long before the run's end.
+    const m = (err || "").match(/diverged: (\d+) of 1000 particles became NaN or infinite by step (\d+) of 1000/);
+    assert.ok(m, `run() rejects with the divergence: ${err}`);
+    const st = await page.evaluate(() => window.playground.status());
+    assert.equal(st.nonFinite, Number(m[1]));
+    assert.ok(st.nonFinite > 0 && Number(m[2]) < 1000);
+    assert.equal(st.running, false);
+    assert.match(await page.textContent("#notices"), /diverged/);
+    // Settings are kept; a sane step size then samples normally.
+    assert.equal((await page.evaluate(() => window.playground.config())).eps, 0.01);
+    await page.evaluate(() => window.playground.setConfig({ eps: 0.00002 }));
+    const { st: ok, x } = await runAndSample(page);
+    assert.equal(ok.nonFinite, 0);
+    assert.equal(ok.error, null);
+    assert.ok(x.every(Number.isFinite));
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
 });
 
 test("a malformed link keeps the page working and says which keys it ignored", async () => {
@@ -161,7 +223,25 @@ test("options() lists the ids and the controls change the config and the URL", a
   await page.selectOption("#class", "1");
   assert.equal((await page.evaluate(() => window.playground.config())).class, 1);
   assert.match(await page.evaluate(() => location.hash), /class=1/);
-  assert.deepEqual(opts.sampler, ["ddpm", "ddim", "em", "ode_euler", "heun"]);
+  assert.deepEqual(opts.sampler, ["ddpm", "ddim", "em", "ode_euler", "heun", "dpmpp2m", "langevin", "pc"]);
+  assert.deepEqual(opts.schedule, ["vp_linear", "vp_cosine", "ve"]);
+  assert.deepEqual(opts.guidance, ["none", "cfg", "classifier"]);
+  // Langevin's and predictor–corrector's own parameters show with their sampler.
+  await page.selectOption("#sampler", "langevin");
+  assert.ok((await page.isVisible("#k")) && (await page.isVisible("#eps")) && !(await page.isVisible("#m")));
+  await page.fill("#k", "7");
+  await page.press("#k", "Enter");
+  assert.equal((await page.evaluate(() => window.playground.config())).k, 7);
+  await page.selectOption("#sampler", "pc");
+  assert.ok((await page.isVisible("#m")) && (await page.isVisible("#snr")) && !(await page.isVisible("#k")));
+  await page.selectOption("#schedule", "ve");
+  assert.match(await page.textContent("#schedule-help"), /rescaling/);
+  await page.selectOption("#spacing", "quadratic");
+  assert.match(await page.evaluate(() => location.hash), /sampler=pc&.*schedule=ve&spacing=quadratic&k=7/);
+  await page.selectOption("#guidance", "classifier");
+  assert.ok((await page.isVisible("#g")) && !(await page.isVisible("#w")));
+  await page.selectOption("#guidance", "none");
+  await page.selectOption("#sampler", "ddpm");
   // The η control appears for DDIM only, and the sampler's explanation follows the choice.
   assert.equal(await page.isVisible("#eta"), false);
   assert.equal(await page.isVisible("#variance"), true, "DDPM shows its variance choice");

@@ -122,7 +122,10 @@ fn class_conditional_exact_score_gpu_matches_cpu() {
 /// `x̂0 = (x − σ ε̂)/a_T` multiplies the backends' ulp-level differences in ε̂
 /// (exp and log differ in the last bits) by about 1/a_T; measured 99.9 % ≤ 9.2e-3,
 /// max ≤ 2.2e-2 at N = 1024, so the stated bar there is 2e-2 / 5e-2 (the
-/// linear schedule's a_T = 6.4e-3 is 130× better conditioned).
+/// linear schedule's a_T = 6.4e-3 is 130× better conditioned). The
+/// continuous-time samplers on cosine start where β(t_max) = 999, so their
+/// first step's `c_x = 1 + ½βΔt ≈ 9` (60 steps) amplifies the same
+/// differences about tenfold: measured 99.9 % ≤ 1.0e-4, bar 1e-3.
 #[test]
 fn every_schedule_gpu_matches_cpu() {
     let model = ScoreModel::Exact(ExactMixture::new(&Dataset::Gaussians8.exact_mixture()));
@@ -131,7 +134,11 @@ fn every_schedule_gpu_matches_cpu() {
             let spacing = if i % 2 == 0 { Spacing::Quadratic } else { Spacing::Uniform };
             let (max, p999) = parity_scheduled(schedule, spacing, &model, Conditioning::class(None), sampler, 60, &[25], 1024, 5);
             let through_x0 = matches!(sampler, SamplerKind::Ddpm { .. } | SamplerKind::Ddim { .. } | SamplerKind::DpmPp2m);
-            let (bar_p999, bar_max) = if schedule == ScheduleKind::VpCosine && through_x0 { (2e-2, 5e-2) } else { (1e-4, 5e-3) };
+            let (bar_p999, bar_max) = match schedule {
+                ScheduleKind::VpCosine if through_x0 => (2e-2, 5e-2),
+                ScheduleKind::VpCosine => (1e-3, 5e-3),
+                _ => (1e-4, 5e-3),
+            };
             assert!(p999 < bar_p999, "{schedule:?} {sampler:?}: 99.9% {p999}");
             assert!(max < bar_max, "{schedule:?} {sampler:?}: max {max}");
         }

@@ -49,10 +49,13 @@
     }
     $("steps-out").textContent = String(c.steps);
     $("eta-out").textContent = String(c.eta);
-    $("eta-field").hidden = c.sampler !== "ddim";
-    $("variance-field").hidden = c.sampler !== "ddpm";
-    $("w-field").hidden = c.guidance !== "cfg";
-    $("w-out").textContent = String(c.w);
+    // Each sampler's and guidance's own parameters show only when they apply.
+    const shown = { eta: c.sampler === "ddim", variance: c.sampler === "ddpm", k: c.sampler === "langevin",
+      eps: c.sampler === "langevin", m: c.sampler === "pc", snr: c.sampler === "pc",
+      w: c.guidance === "cfg", g: c.guidance === "classifier" };
+    for (const [key, on] of Object.entries(shown)) $(`${key}-field`).hidden = !on;
+    for (const key of ["w", "g", "snr"]) $(`${key}-out`).textContent = String(c[key]);
+    $("schedule-help").textContent = opts.scheduleHelp[c.schedule] || "";
     $("guidance-help").textContent = opts.guidanceHelp[c.guidance] || "";
     $("sampler-help").textContent = opts.samplerHelp[c.sampler] || "";
     $("model-help").textContent = opts.modelHelp[c.model] || "";
@@ -78,7 +81,8 @@
     $("progress-bar").style.width = `${st.totalSteps ? (100 * st.step) / st.totalSteps : 0}%`;
     $("status-line").textContent =
       `step ${st.step} / ${st.totalSteps} · NFE ${st.nfe} · ${st.n.toLocaleString()} particles` +
-      (st.loading ? " · loading the model…" : st.running ? "" : st.step >= st.totalSteps ? " · done" : " · paused");
+      (st.loading ? " · loading the model…" : st.running ? "" : st.step >= st.totalSteps ? " · done" : " · paused") +
+      (st.escaped ? ` · ${st.escaped.toLocaleString()} escaped beyond ±100 (guidance overshoot)` : "");
     $("play").textContent = st.running ? "Pause" : "Play";
     if (fresh) {
       $("notices").replaceChildren();
@@ -110,7 +114,7 @@
     }
     $("steps").addEventListener("input", (e) => { $("steps-out").textContent = e.target.value; });
     $("eta").addEventListener("input", (e) => { $("eta-out").textContent = e.target.value; });
-    $("w").addEventListener("input", (e) => { $("w-out").textContent = e.target.value; });
+    for (const key of ["w", "g", "snr"]) $(key).addEventListener("input", (e) => { $(`${key}-out`).textContent = e.target.value; });
     $("reroll").addEventListener("click", () => {
       const seed = crypto.getRandomValues(new Uint32Array(1))[0];
       window.playground.setConfig({ seed });
@@ -136,7 +140,7 @@
     try {
       const bindings = window.wasmBindings;
       opts = bindings.App.options();
-      for (const key of ["dataset", "sampler", "variance", "model", "guidance", "backend"]) fillSelect($(key), opts[key]);
+      for (const key of ["dataset", "sampler", "variance", "schedule", "spacing", "model", "guidance", "backend"]) fillSelect($(key), opts[key]);
       $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];
       $("n").min = opts.n[0]; $("n").max = opts.n[1];
       app = await bindings.App.create($("canvas"), location.hash);

@@ -212,12 +212,18 @@ mod tests {
     use super::*;
     use crate::model::ExactMixture;
     use crate::science::datasets::Dataset;
-    use crate::science::plan::{DdpmVariance, SamplerKind, Spacing};
+    use crate::science::plan::{SamplerKind, Spacing};
     use crate::science::schedule::ScheduleKind;
 
     #[test]
     fn slices_and_whole_steps_give_identical_particles() {
-        let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Heun, 12, Spacing::Uniform);
+        for sampler in [SamplerKind::Heun, SamplerKind::DpmPp2m] {
+            slices_match(sampler);
+        }
+    }
+
+    fn slices_match(sampler: SamplerKind) {
+        let plan = StepPlan::build(ScheduleKind::VpLinear, sampler, 12, Spacing::Uniform);
         let model = ScoreModel::Exact(ExactMixture::new(&Dataset::Smiley.exact_mixture()));
         let mut whole = CpuSampler::new(plan.clone(), model.clone(), Conditioning::class(Some(2)), 9, 1000);
         whole.run_steps(12);

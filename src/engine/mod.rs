@@ -3,4 +3,5 @@
 
 pub mod cpu;
 pub mod gpu;
+pub mod health;
 pub mod quality;

@@ -52,7 +52,7 @@ pub const VE_SIGMA_MAX: f64 = 20.0;
 /// The cosine schedule's s, and its continuous-time cap: like DPM-Solver's
 /// continuous cosine schedule, time ends where `β(t)` reaches 999 (the
 /// discrete schedule's clip of β_t at 0.999 per step of 1/1000), at
-/// `t_max = 2(1+s)/π · atan(999 (1+s)/π) − s ≈ 0.9946`.
+/// `t_max = 2(1+s)/π · atan(999 (1+s)/π) − s ≈ 0.998`.
 const COSINE_S: f64 = 0.008;
 const COSINE_BETA_MAX: f64 = 999.0;
 
@@ -321,7 +321,7 @@ mod tests {
             }
         }
         let t_max = cosine_t_max();
-        assert!((t_max - 0.9946).abs() < 1e-4, "{t_max}");
+        assert!((t_max - 0.998).abs() < 1e-4, "{t_max}");
         assert!((Schedule::new(ScheduleKind::VpCosine).sde(t_max).1 - 999.0).abs() < 1e-6);
         let ve = Schedule::new(ScheduleKind::Ve);
         assert_eq!(ve.level(0), (1.0, 0.0));

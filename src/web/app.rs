@@ -125,6 +125,8 @@ struct State {
     running: bool,
     /// The particles last shown (interleaved x, y).
     particles: Vec<f32>,
+    /// Their check for NaN/Inf and escapes.
+    health: crate::engine::health::Health,
     error: Option<String>,
     ctx2d: CanvasRenderingContext2d,
     raster: Raster,
@@ -144,6 +146,10 @@ struct Status<'a> {
     error: Option<&'a str>,
     /// Particles actually sampled (n, or the CPU cap).
     n: usize,
+    /// Particles with a NaN/Inf coordinate in the last frame (the run stops).
+    non_finite: usize,
+    /// Finite particles beyond ±100 in the last frame (guidance overshoot).
+    escaped: usize,
     ignored: Vec<String>,
 }
 
@@ -254,6 +260,7 @@ impl State {
         self.plan = plan.clone();
         self.generation += 1;
         self.error = None;
+        self.health = Default::default();
         self.loading = false;
         let model = match self.model() {
             Ok(Some(m)) => m,
@@ -316,13 +323,17 @@ impl State {
         }
     }
 
-    /// After new particles land: stop with a clear message on NaN/Inf.
+    /// After new particles land: stop with a clear message on NaN/Inf, and
+    /// count the particles that escaped far from the data.
     fn check_finite(&mut self) {
-        if let Some(i) = self.particles.iter().position(|v| !v.is_finite()) {
+        self.health = crate::engine::health::check(&self.particles);
+        if let Some(i) = self.health.first_non_finite {
             self.running = false;
             self.error = Some(format!(
-                "sampling diverged: particle {} is not finite at step {} of {}; change the settings and press restart",
-                i / 2,
+                "sampling diverged: {} of {} particles became NaN or infinite by step {} of {} (the first: particle {i}). \
+                 Lower the guidance strength or the Langevin step size, or take more steps; your settings are kept, press restart after changing them",
+                self.health.non_finite,
+                self.particles.len() / 2,
                 self.engine.step(),
                 self.engine.total()
             ));
@@ -337,10 +348,12 @@ impl State {
             loading: self.loading,
             step: self.engine.step(),
             total_steps: self.engine.total(),
-            // Network evaluations per particle: the plan's, twice under classifier-free guidance.
+            // Network evaluations per particle: the plan's, twice under guidance.
             nfe: self.plan.nfe_through(self.engine.step()) as u64 * self.config.conditioning().evals() as u64,
             error: self.error.as_deref(),
             n: self.effective_n(),
+            non_finite: self.health.non_finite,
+            escaped: self.health.escaped,
             ignored: self.ignored.iter().map(|i| i.to_string()).collect(),
         })
     }
@@ -385,6 +398,7 @@ impl App {
             generation: 0,
             running: false,
             particles: Vec::new(),
+            health: Default::default(),
             error: None,
             ctx2d,
             raster,

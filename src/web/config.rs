@@ -492,9 +492,40 @@ mod tests {
         // Guidance: cfg with w, checked ranges; it applies only with a class.
         assert!(c.set("guidance", "cfg").is_ok() && c.set("w", "7.5").is_ok());
         assert!(c.set("w", "21").is_err() && c.set("w", "-1").is_err() && c.set("guidance", "magic").is_err());
-        assert_eq!(c.conditioning().cfg_w(), None, "class=all: nothing to guide towards");
+        assert_eq!(c.conditioning().active(), Guidance::None, "class=all: nothing to guide towards");
+        assert_eq!(c.conditioning().evals(), 1);
         assert!(c.set("class", "1").is_ok());
-        assert_eq!(c.conditioning().cfg_w(), Some(7.5));
+        assert_eq!(c.conditioning().active(), Guidance::ClassifierFree { w: 7.5 });
+        // Classifier guidance with g ∈ [0, 50]; 2 evaluations per ε̂.
+        assert!(c.set("guidance", "classifier").is_ok() && c.set("g", "50").is_ok() && c.set("g", "50.5").is_err());
+        assert_eq!(c.conditioning().active(), Guidance::Classifier { g: 50.0 });
+        assert_eq!(c.conditioning().evals(), 2);
+    }
+
+    #[test]
+    fn schedule_spacing_and_sampler_parameters() {
+        let (c, ignored) = Config::from_fragment("sampler=langevin&k=7&eps=0.0001&schedule=ve&spacing=quadratic");
+        assert!(ignored.is_empty(), "{ignored:?}");
+        assert_eq!(c.sampler_kind(), SamplerKind::Langevin { per_level: 7, step_size: 1e-4 });
+        assert_eq!((c.schedule_kind(), c.spacing_kind()), (ScheduleKind::Ve, Spacing::Quadratic));
+        let (c, ignored) = Config::from_fragment("sampler=pc&m=3&snr=0.2&schedule=vp_cosine");
+        assert!(ignored.is_empty());
+        assert_eq!(c.sampler_kind(), SamplerKind::PredictorCorrector { correctors: 3, snr: 0.2 });
+        assert_eq!(c.schedule_kind(), ScheduleKind::VpCosine);
+        assert_eq!(Config::from_fragment("sampler=dpmpp2m").0.sampler_kind(), SamplerKind::DpmPp2m);
+        // Out-of-range or unknown values are reported and keep the defaults.
+        let (c, ignored) = Config::from_fragment("k=0&eps=1&m=11&snr=0&schedule=vp_sigmoid&spacing=log");
+        assert_eq!(ignored.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["k", "eps", "m", "snr", "schedule", "spacing"]);
+        assert_eq!(c, Config::default());
+        // Every sampler id of the page maps to a sampler with that id.
+        for (id, _) in SAMPLERS {
+            let (c, ignored) = Config::from_fragment(&format!("sampler={id}"));
+            assert!(ignored.is_empty());
+            assert_eq!(c.sampler_kind().id(), id);
+        }
+        // The new keys round-trip.
+        let (c, _) = Config::from_fragment("sampler=pc&m=0&snr=0.3&g=12.5&schedule=ve&spacing=quadratic&k=2&eps=0.000003");
+        assert_eq!(Config::from_fragment(&c.to_fragment()).0, c);
     }
 
     #[test]
