@@ -15,9 +15,10 @@ const TYPES = {
 /**
  * Serves `root` on 127.0.0.1 at a free port; resolves to { url, close }.
  * `broken` maps URL paths to a status and body served instead of the file
- * (the tests' corrupt and missing model files).
+ * (the tests' corrupt and missing model files); `mounts` maps URL prefixes
+ * to other folders (the bench's TF.js files).
  */
-export async function serve(root, broken = {}) {
+export async function serve(root, broken = {}, mounts = {}) {
   const server = createServer(async (req, res) => {
     try {
       const urlPath = new URL(req.url, "http://x").pathname;
@@ -30,7 +31,11 @@ export async function serve(root, broken = {}) {
       let path = normalize(decodeURIComponent(urlPath));
       if (path.includes("..")) throw new Error("bad path");
       if (path.endsWith("/")) path += "index.html";
-      const body = await readFile(join(root, path));
+      let base = root;
+      for (const [prefix, dir] of Object.entries(mounts)) {
+        if (path.startsWith(prefix)) { base = dir; path = path.slice(prefix.length); break; }
+      }
+      const body = await readFile(join(base, path));
       res.writeHead(200, { "content-type": TYPES[extname(path)] || "application/octet-stream" });
       res.end(body);
     } catch {

@@ -11,24 +11,25 @@
 // guidance: log_class_grad, twin of Classifier::grad_log_prob.
 
 const HIDDEN: u32 = 128u;
-// Offsets into `weights`, the order of ScoreMlp::gpu_weights.
-const OFF_W1: u32 = 256u;                 // after W0x (HIDDEN × 2)
-const OFF_B1: u32 = OFF_W1 + HIDDEN * HIDDEN;
-const OFF_W2: u32 = OFF_B1 + HIDDEN;
-const OFF_B2: u32 = OFF_W2 + HIDDEN * HIDDEN;
-const OFF_W3: u32 = OFF_B2 + HIDDEN;
-const OFF_B3: u32 = OFF_W3 + 2u * HIDDEN;
-const OFF_CLASS_BIAS: u32 = OFF_B3 + 2u;
+// Offsets into `weights` in vec4 units (16-byte loads), the order of
+// ScoreMlp::gpu_weights: the x and y columns of W0x, W1, b1, W2, b2, W3,
+// b3 (padded to 4), B.
+const G: u32 = 32u;                       // vec4 groups per row of HIDDEN
+const V_W0X_Y: u32 = G;
+const V_W1: u32 = 2u * G;
+const V_B1: u32 = V_W1 + HIDDEN * G;
+const V_W2: u32 = V_B1 + G;
+const V_B2: u32 = V_W2 + HIDDEN * G;
+const V_W3: u32 = V_B2 + G;
+const V_B3: u32 = V_W3 + 2u * G;
+const V_CLASS_BIAS: u32 = V_B3 + 1u;
 
-@group(0) @binding(2) var<storage, read> weights: array<f32>;
-@group(0) @binding(4) var<storage, read> time_bias: array<f32>;
+@group(0) @binding(2) var<storage, read> weights: array<vec4<f32>>;
+// T[level], G vec4 per level.
+@group(0) @binding(4) var<storage, read> time_bias: array<vec4<f32>>;
 
 fn silu(v: vec4<f32>) -> vec4<f32> {
     return v / (1.0 + exp(-v));
-}
-
-fn w4(at: u32) -> vec4<f32> {
-    return vec4<f32>(weights[at], weights[at + 1u], weights[at + 2u], weights[at + 3u]);
 }
 
 // Left to right, as the CPU sums it.
@@ -38,14 +39,14 @@ fn dot4(a: vec4<f32>, b: vec4<f32>) -> f32 {
 
 // One dense layer's group of 4 outputs (rows 4r … 4r+3 of the matrix at `w`).
 fn rows4(w: u32, bias: u32, r: u32, h: ptr<function, array<vec4<f32>, 32>>) -> vec4<f32> {
-    var acc = w4(bias + 4u * r);
-    let row = w + 4u * r * HIDDEN;
-    for (var k = 0u; k < HIDDEN / 4u; k++) {
+    var acc = weights[bias + r];
+    let row = w + 4u * r * G;
+    for (var k = 0u; k < G; k++) {
         let hk = (*h)[k];
-        acc.x += dot4(w4(row + 4u * k), hk);
-        acc.y += dot4(w4(row + HIDDEN + 4u * k), hk);
-        acc.z += dot4(w4(row + 2u * HIDDEN + 4u * k), hk);
-        acc.w += dot4(w4(row + 3u * HIDDEN + 4u * k), hk);
+        acc.x += dot4(weights[row + k], hk);
+        acc.y += dot4(weights[row + G + k], hk);
+        acc.z += dot4(weights[row + 2u * G + k], hk);
+        acc.w += dot4(weights[row + 3u * G + k], hk);
     }
     return acc;
 }
@@ -59,32 +60,29 @@ fn rows4(w: u32, bias: u32, r: u32, h: ptr<function, array<vec4<f32>, 32>>) -> v
 // LOOP_BUDGET (gpu.rs); scalar loops took 33 000.
 fn eps_hat(x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_classes: u32) -> vec2<f32> {
     let row = select(n_classes, class_id, class_id < n_classes);
-    let cb = OFF_CLASS_BIAS + row * HIDDEN;
-    let tb = level * HIDDEN;
+    let cb = V_CLASS_BIAS + row * G;
+    let tb = level * G;
     var h0: array<vec4<f32>, 32>;
     var h1: array<vec4<f32>, 32>;
-    for (var r = 0u; r < HIDDEN / 4u; r++) {
-        let o = 4u * r;
-        let base = w4(cb + o) + vec4<f32>(time_bias[tb + o], time_bias[tb + o + 1u], time_bias[tb + o + 2u], time_bias[tb + o + 3u]);
-        let wx = vec4<f32>(weights[2u * o], weights[2u * o + 2u], weights[2u * o + 4u], weights[2u * o + 6u]);
-        let wy = vec4<f32>(weights[2u * o + 1u], weights[2u * o + 3u], weights[2u * o + 5u], weights[2u * o + 7u]);
-        h0[r] = silu(base + wx * x.x + wy * x.y);
+    for (var r = 0u; r < G; r++) {
+        let base = weights[cb + r] + time_bias[tb + r];
+        h0[r] = silu(base + weights[r] * x.x + weights[V_W0X_Y + r] * x.y);
     }
-    for (var r = 0u; r < HIDDEN / 4u; r++) {
-        h1[r] = silu(rows4(OFF_W1, OFF_B1, r, &h0));
+    for (var r = 0u; r < G; r++) {
+        h1[r] = silu(rows4(V_W1, V_B1, r, &h0));
     }
     // The last hidden layer feeds the output as it goes: the same sums, in
     // the same order, as the CPU's separate output pass.
-    var ex = weights[OFF_B3];
-    var ey = weights[OFF_B3 + 1u];
-    for (var r = 0u; r < HIDDEN / 4u; r++) {
-        let h2 = silu(rows4(OFF_W2, OFF_B2, r, &h1));
-        ex += dot4(w4(OFF_W3 + 4u * r), h2);
-        ey += dot4(w4(OFF_W3 + HIDDEN + 4u * r), h2);
+    let b3 = weights[V_B3];
+    var ex = b3.x;
+    var ey = b3.y;
+    for (var r = 0u; r < G; r++) {
+        let h2 = silu(rows4(V_W2, V_B2, r, &h1));
+        ex += dot4(weights[V_W3 + r], h2);
+        ey += dot4(weights[V_W3 + G + r], h2);
     }
     return vec2<f32>(ex, ey);
 }
-
 
 // ---- The classifier: logits = V2 SiLU(V1 SiLU(V0x x + Tc[level]) + c1) + c2.
 const CLF_HIDDEN: u32 = 64u;

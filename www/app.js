@@ -24,6 +24,7 @@
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
     samples: () => Promise.resolve(need().samples()),
+    plan: () => need().plan(),
     data: (n, seed) => Promise.resolve(need().data(n >>> 0, seed >>> 0)),
     shareUrl: () => `${location.origin}${location.pathname}#${need().fragment()}`,
     bench: (backend, n, steps) => need().bench(String(backend), n >>> 0, steps >>> 0),

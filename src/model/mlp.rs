@@ -48,9 +48,41 @@ pub fn time_embedding(t: f32) -> [f32; TIME_DIM] {
     e
 }
 
-#[inline]
+/// `SiLU(v) = v / (1 + e^{−v})`. In the browser's CPU backend (wasm) the
+/// exponential is [`exp_poly`], which LLVM vectorizes with the blocked
+/// layers (wasm SIMD); natively it is libm's `exp`, so the native reference
+/// (and the quality figures recorded in the weights files) does not depend
+/// on it. The two differ by about an ulp.
+#[inline(always)]
 pub fn silu(v: f32) -> f32 {
-    v / (1.0 + (-v).exp())
+    #[cfg(target_arch = "wasm32")]
+    let e = exp_poly(-v);
+    #[cfg(not(target_arch = "wasm32"))]
+    let e = (-v).exp();
+    v / (1.0 + e)
+}
+
+/// `e^x` without a libm call, branch-free so loops over it vectorize:
+/// Cephes' `expf` (x = n ln 2 + r, |r| ≤ ½ ln 2, a degree-6 polynomial for
+/// e^r, then the exponent bits), with x clamped to the finite range.
+/// Relative error below 2e-7 (tested against libm).
+#[inline(always)]
+pub fn exp_poly(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    // ln 2 split in two so n·LN2_HI is exact.
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * LOG2E + 0.5).floor();
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let mut p = 1.987_569_1e-4f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 5.000_000_1e-1;
+    let e_r = p * r * r + r + 1.0;
+    e_r * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 /// The score MLP with its first layer folded (see the module docs).
@@ -147,12 +179,19 @@ impl ScoreMlp {
         }
     }
 
-    /// The folded weights in the order `shaders/score_mlp.wgsl` reads them:
-    /// `W0x, W1, b1, W2, b2, W3, b3, B` (B last: its length depends on C).
+    /// The folded weights as `shaders/score_mlp.wgsl` reads them, in vec4
+    /// units (so the kernel loads 16 bytes at a time): the x and y columns
+    /// of `W0x` (HIDDEN each), `W1, b1, W2, b2, W3`, `b3` padded to 4, then
+    /// `B` (last: its length depends on C).
     pub fn gpu_weights(&self) -> Vec<f32> {
-        [&self.w0x, &self.w1, &self.b1, &self.w2, &self.b2, &self.w3, &self.b3, &self.class_bias]
-            .into_iter()
-            .flat_map(|v| v.iter().copied())
+        let w0x_x = (0..HIDDEN).map(|o| self.w0x[2 * o]);
+        let w0x_y = (0..HIDDEN).map(|o| self.w0x[2 * o + 1]);
+        let b3 = [self.b3[0], self.b3[1], 0.0, 0.0];
+        w0x_x
+            .chain(w0x_y)
+            .chain([&self.w1, &self.b1, &self.w2, &self.b2, &self.w3].into_iter().flat_map(|v| v.iter().copied()))
+            .chain(b3)
+            .chain(self.class_bias.iter().copied())
             .collect()
     }
 
@@ -334,17 +373,20 @@ mod tests {
 
     #[test]
     fn gpu_weight_offsets_match_the_shader() {
-        // shaders/score_mlp.wgsl: OFF_W1 = 256, …, OFF_CLASS_BIAS = OFF_B3 + 2.
+        // shaders/score_mlp.wgsl, in vec4 units: W0X_Y = 32, W1 = 64, …, CLASS_BIAS = B3 + 1.
         let m = toy_mlp(4);
         let w = m.gpu_weights();
-        let off_w1 = 2 * HIDDEN;
-        let off_b3 = off_w1 + 2 * (HIDDEN * HIDDEN + HIDDEN) + 2 * HIDDEN;
-        assert_eq!(off_b3 + 2, 33538);
-        assert_eq!(w[off_w1..off_w1 + 3], m.w1[..3]);
-        assert_eq!(w[off_b3..off_b3 + 2], m.b3[..]);
-        assert_eq!(w[off_b3 + 2..], m.class_bias[..]);
+        let v = |vec4_index: usize| 4 * vec4_index;
+        assert_eq!((w[v(0)], w[v(0) + 1], w[v(32)]), (m.w0x[0], m.w0x[2], m.w0x[1]));
+        assert_eq!(w[v(64)..v(64) + 3], m.w1[..3]);
+        assert_eq!(w[v(4160)..v(4160) + 2], m.b1[..2]);
+        assert_eq!(w[v(8320)..v(8320) + 2], m.w3[..2]);
+        assert_eq!(w[v(8384)..v(8384) + 4], [m.b3[0], m.b3[1], 0.0, 0.0]);
+        assert_eq!(w[v(8385)..], m.class_bias[..]);
+        assert_eq!(w.len() % 4, 0);
         let src = include_str!("../../shaders/score_mlp.wgsl");
         assert!(src.contains("const HIDDEN: u32 = 128u;") && HIDDEN == 128);
+        assert!(src.contains("const V_CLASS_BIAS: u32 = V_B3 + 1u;"));
         assert!(src.contains("var h0: array<vec4<f32>, 32>;"));
     }
 
@@ -437,5 +479,20 @@ mod tests {
                 assert!((g[d] as f64 - fd).abs() < 2e-3 * (1.0 + fd.abs()), "x={x:?} y={y} d={d}: {} vs {fd}", g[d]);
             }
         }
+    }
+
+    #[test]
+    fn exp_poly_matches_libm() {
+        let mut worst = 0f64;
+        let mut x = -87.0f32;
+        while x <= 88.0 {
+            let (got, want) = (exp_poly(x) as f64, (x as f64).exp());
+            worst = worst.max(((got - want) / want).abs());
+            x += 0.0137;
+        }
+        assert!(worst < 2e-7, "max relative error {worst:e}");
+        // Clamped outside the finite range: no inf or NaN reaches SiLU.
+        assert!(exp_poly(1e4).is_finite() && exp_poly(-1e4) >= 0.0);
+        assert!(silu(-1e4).is_finite() && (silu(1e4) - 1e4).abs() < 1.0);
     }
 }

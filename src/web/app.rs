@@ -540,6 +540,36 @@ impl App {
         points_to_js(&self.state.borrow().particles, None)
     }
 
+    /// The current run's step plan (science::plan): per step the network
+    /// time of its level and the update's coefficients, as arrays —
+    /// `{ t, cx, ceps, cz, cprev, heun, initScale }`. For teaching, and for
+    /// the TF.js baseline of the bench, which replays the same plan.
+    pub fn plan(&self) -> JsValue {
+        let st = self.state.borrow();
+        let p = &st.plan;
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct PlanJs {
+            t: Vec<f32>,
+            cx: Vec<f32>,
+            ceps: Vec<f32>,
+            cz: Vec<f32>,
+            cprev: Vec<f32>,
+            heun: Vec<u32>,
+            init_scale: f32,
+        }
+        let f = |g: fn(&crate::science::plan::PlanStep) -> f32| p.steps.iter().map(g).collect::<Vec<f32>>();
+        to_js(&PlanJs {
+            t: p.steps.iter().map(|s| p.levels[s.level as usize]).collect(),
+            cx: f(|s| s.c_x),
+            ceps: f(|s| s.c_eps),
+            cz: f(|s| s.c_z),
+            cprev: f(|s| s.c_prev),
+            heun: p.steps.iter().map(|s| s.heun).collect(),
+            init_scale: p.init_scale,
+        })
+    }
+
     /// `{ x, label }`: n fresh draws from the current dataset.
     pub fn data(&self, n: u32, seed: u32) -> JsValue {
         let (xs, labels) = self.state.borrow().config.dataset.sample(n as usize, seed);
@@ -547,9 +577,12 @@ impl App {
         points_to_js(&flat, Some(&labels))
     }
 
-    /// Times `steps` steps of the current dataset and sampler at `n` particles
-    /// on `backend` ("webgpu" or "cpu"), without drawing. Resolves to
-    /// `{ backend, n, steps, seconds, particleStepsPerSecond }`.
+    /// Times a run of `steps` steps (the plan's steps: Langevin and
+    /// predictor–corrector take more) of the current dataset, model, sampler
+    /// and guidance at `n` particles on `backend` ("webgpu" or "cpu"), without
+    /// drawing. Resolves to `{ backend, n, steps, planSteps, nfe, seconds,
+    /// particleStepsPerSecond, nfePerSecond }` (NFE per particle; the rates
+    /// count particle-steps and particle-evaluations).
     pub fn bench(&self, backend: String, n: u32, steps: u32) -> js_sys::Promise {
         let (cfg, gpu, model) = {
             let mut st = self.state.borrow_mut();
@@ -567,12 +600,13 @@ impl App {
             let mut c = cfg;
             c.steps = steps;
             let plan = plan_for(&c);
+            let (plan_steps, nfe) = (plan.len(), plan.nfe() as usize * c.conditioning().evals());
             let start;
             match backend.as_str() {
                 "cpu" => {
                     let mut s = CpuSampler::new(plan, model, c.conditioning(), c.seed, n);
                     start = now_ms();
-                    s.run_steps(steps);
+                    s.run_steps(plan_steps);
                 }
                 "webgpu" => {
                     let gpu = gpu.ok_or_else(|| JsValue::from_str("WebGPU is unavailable"))?;
@@ -596,10 +630,23 @@ impl App {
                 backend: String,
                 n: usize,
                 steps: usize,
+                plan_steps: usize,
+                nfe: usize,
                 seconds: f64,
                 particle_steps_per_second: f64,
+                nfe_per_second: f64,
             }
-            Ok(to_js(&Bench { backend, n, steps, seconds, particle_steps_per_second: (n * steps) as f64 / seconds.max(1e-9) }))
+            let secs = seconds.max(1e-9);
+            Ok(to_js(&Bench {
+                backend,
+                n,
+                steps,
+                plan_steps,
+                nfe,
+                seconds,
+                particle_steps_per_second: (n * plan_steps) as f64 / secs,
+                nfe_per_second: (n * nfe) as f64 / secs,
+            }))
         })
     }
 }
