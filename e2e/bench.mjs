@@ -47,7 +47,7 @@ const best = async (fn, n) => {
   }
   return b;
 };
-const fmt = (v) => `${(v / 1e6).toFixed(2)} M`;
+const fmt = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(1)} k`);
 
 const rows = [];
 for (const [sampler, extra] of SAMPLERS) {

@@ -2,6 +2,7 @@
 // Chromium, WebGPU on SwiftShader or no WebGPU at all. Run: node --test e2e/
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { serve, launch, open } from "./harness.mjs";
 import { energyDistance, nullMean, ACCEPT_FACTOR } from "./stats.mjs";
@@ -351,5 +352,132 @@ test("a corrupt or missing model file gives a clear message and the other datase
   await page.evaluate(() => window.playground.setConfig({ dataset: "rings", model: "exact" }));
   const exact = await runAndSample(page);
   assert.equal(exact.st.error, null);
+  await page.close();
+});
+
+test("embed=1 renders the compact view with a link to the full playground; autoplay=0 waits; Step advances one step", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=moons&model=exact&steps=40&n=500&embed=1&autoplay=0");
+  assert.equal(await page.isVisible(".panel"), false, "no side panel in embed mode");
+  assert.equal(await page.isVisible("header.top"), false);
+  assert.equal(await page.isVisible("#canvas"), true);
+  const link = page.locator("#open-full");
+  assert.equal(await link.isVisible(), true);
+  assert.match(await link.getAttribute("href"), /dataset=moons.*embed=0/);
+  // autoplay=0: the run waits at x_T.
+  await page.waitForTimeout(300);
+  let st = await page.evaluate(() => window.playground.status());
+  assert.equal(st.running, false);
+  assert.equal(st.step, 0);
+  // One step, then paused again.
+  await page.evaluate(() => window.playground.step());
+  await page.waitForFunction(() => window.playground.status().step === 1);
+  await page.waitForTimeout(200);
+  st = await page.evaluate(() => window.playground.status());
+  assert.equal(st.step, 1);
+  assert.equal(st.running, false);
+  // Presentation keys do not restart the run.
+  await page.evaluate(() => window.playground.setConfig({ theme: "light" }));
+  assert.equal((await page.evaluate(() => window.playground.status())).step, 1);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "light");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("exports: PNG of the canvas, samples as CSV, config as JSON; the embed button gives an iframe", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&steps=30&n=300&seed=4");
+  await page.evaluate(() => window.playground.run());
+  const save = async (id) => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click(id)]);
+    const path = await download.path();
+    return { name: download.suggestedFilename(), bytes: readFileSync(path) };
+  };
+  const png = await save("#export-png");
+  assert.equal(png.name, "diffusion-playground.png");
+  assert.deepEqual([...png.bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], "a PNG file");
+  const csv = (await save("#export-csv")).bytes.toString().trim().split("\n");
+  assert.equal(csv[0], "x,y");
+  assert.equal(csv.length, 301);
+  const x = await page.evaluate(async () => Array.from((await window.playground.samples()).x));
+  assert.deepEqual(csv[1].split(",").map(Number), [x[0], x[1]]);
+  const json = JSON.parse((await save("#export-json")).bytes.toString());
+  assert.deepEqual(json, await page.evaluate(() => window.playground.config()));
+  await page.click("#embed");
+  const code = await page.inputValue("#embed-code");
+  assert.match(code, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/#v=1&dataset=gaussians8.*embed=1.*" .*title="Diffusion playground"><\/iframe>$/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("metrics: distance to the data and diversity after a run, with NFE, time and rate", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&steps=100&n=2000&seed=9");
+  const st = await page.evaluate(() => window.playground.run());
+  assert.ok(st.elapsedMs > 0 && st.particleStepsPerSecond > 0);
+  const m = await page.evaluate(() => window.playground.metrics());
+  assert.equal(m.n, 1024);
+  // A correct run is within the usual same-law bound of the data (tests/sampler_quality.rs).
+  assert.ok(m.energyDistance < ACCEPT_FACTOR * m.baseline, `${m.energyDistance} vs ${m.baseline}`);
+  assert.equal(m.logDetByClass.length, 8);
+  assert.ok(m.logDetByClass.every((v) => Number.isFinite(v)) && Number.isFinite(m.logDet));
+  await page.waitForFunction(() => document.querySelector("#m-dist").textContent !== "–");
+  assert.match(await page.textContent("#m-nfe"), /^100$/);
+  // Guidance collapses diversity: one class, extrapolated, has a smaller spread than all classes.
+  await page.evaluate(() => window.playground.setConfig({ class: 3, guidance: "cfg", w: 6 }));
+  await page.evaluate(() => window.playground.run());
+  const g = await page.evaluate(() => window.playground.metrics());
+  assert.ok(g.logDet < m.logDet - 2, `guided log det ${g.logDet} vs ${m.logDet}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a 360 px wide phone viewport has no horizontal scrolling", async () => {
+  const { page } = await open(cpuBrowser, server.url + "#steps=20&n=200");
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.waitForTimeout(100);
+  const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+  assert.ok(scroll <= client, `page is ${scroll}px wide in a ${client}px viewport`);
+  await page.close();
+});
+
+test("on the CPU the page stays responsive while sampling: no main-thread task over 50 ms", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=moons&model=learned&steps=1000&n=65536&autoplay=0");
+  await page.waitForFunction(() => !window.playground.status().loading);
+  await page.evaluate(() => {
+    window.longTasks = [];
+    new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: "longtask" });
+    window.playground.play();
+  });
+  await page.waitForTimeout(4000);
+  const st = await page.evaluate(() => window.playground.status());
+  assert.equal(st.backend, "cpu");
+  assert.ok(st.step > 0, "sampling made progress");
+  const long = await page.evaluate(() => window.longTasks);
+  assert.deepEqual(long, [], `main-thread tasks over 50 ms: ${long}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("layers: each toggles from its checkbox into the config and the URL, and changes the picture", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&steps=40&n=2000&seed=2");
+  await page.evaluate(() => window.playground.run());
+  const pixels = () => page.evaluate(() => {
+    const c = document.querySelector("#canvas");
+    return Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data);
+  });
+  const diff = (a, b) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
+  let before = await pixels();
+  for (const layer of ["trajectories", "field", "density"]) {
+    await page.check(`#layers input[value=${layer}]`);
+    assert.ok((await page.evaluate(() => window.playground.config())).layers.split(",").includes(layer));
+    assert.match(await page.evaluate(() => location.hash), new RegExp(`layers=[^&]*${layer}`));
+    await page.waitForTimeout(150);
+    const after = await pixels();
+    assert.ok(diff(before, after) > 500, `${layer} changes the canvas (${diff(before, after)} values)`);
+    before = after;
+  }
+  // Particles off leaves no particle colour; layers do not restart the run.
+  await page.uncheck("#layers input[value=particles]");
+  const st = await page.evaluate(() => window.playground.status());
+  assert.equal(st.step, 40, "toggling a layer keeps the finished run");
+  assert.deepEqual(errors, []);
   await page.close();
 });

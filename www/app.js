@@ -30,6 +30,10 @@
     bench: (backend, n, steps) => need().bench(String(backend), n >>> 0, steps >>> 0),
     play: () => need().play(),
     pause: () => need().pause(),
+    step: () => need().step(),
+    metrics: () => need().metrics(),
+    embedCode: () => embedCode(),
+    exportCsv: () => samplesCsv(),
   };
 
   function notice(text, kind = "") {
@@ -37,6 +41,51 @@
     p.className = `notice ${kind}`;
     p.textContent = text;
     $("notices").appendChild(p);
+  }
+
+  function embedCode() {
+    const url = `${location.origin}${location.pathname}#${need().fragment().replace(/(^|&)embed=0/, "$1embed=1")}`;
+    return `<iframe src="${url}" width="480" height="560" style="border:0;max-width:100%" loading="lazy" title="Diffusion playground"></iframe>`;
+  }
+
+  function samplesCsv() {
+    const x = need().samples().x;
+    const lines = ["x,y"];
+    for (let i = 0; i < x.length; i += 2) lines.push(`${x[i]},${x[i + 1]}`);
+    return lines.join("\n") + "\n";
+  }
+
+  function download(name, blob) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  }
+
+  const fmtNum = (v, digits = 3) => (v == null || !Number.isFinite(v) ? "–" : Number(v).toPrecision(digits));
+  let metricsShownFor = -1;
+
+  function showMetrics(st) {
+    $("m-nfe").textContent = st.nfe.toLocaleString("en");
+    $("m-time").textContent = `${(st.elapsedMs / 1000).toFixed(2)} s`;
+    $("m-rate").textContent = st.particleStepsPerSecond ? st.particleStepsPerSecond.toExponential(2) : "–";
+    // Distance and diversity once a run has finished (they cost a few ms).
+    const finished = !st.running && st.totalSteps > 0 && st.step >= st.totalSteps;
+    const key = finished ? st.nfe * 1e6 + st.n : -1;
+    if (finished && key !== metricsShownFor) {
+      metricsShownFor = key;
+      const m = app.metrics();
+      $("m-dist").textContent = `${fmtNum(m.energyDistance)} (${fmtNum(m.baseline, 2)})`;
+      $("m-div").textContent = fmtNum(m.logDet);
+      $("m-div").parentElement.title = `Diversity: log-determinant of the sample covariance; per class: ${m.logDetByClass.map((v, k) => `${k}: ${fmtNum(v)}`).join(", ")}`;
+    } else if (!finished) {
+      metricsShownFor = -1;
+      $("m-dist").textContent = "–";
+      $("m-div").textContent = "–";
+    }
   }
 
   function fillSelect(el, ids) {
@@ -57,6 +106,13 @@
     for (const [key, on] of Object.entries(shown)) $(`${key}-field`).hidden = !on;
     for (const key of ["w", "g", "snr"]) $(`${key}-out`).textContent = String(c[key]);
     $("schedule-help").textContent = opts.scheduleHelp[c.schedule] || "";
+    const on = new Set(c.layers.split(",").filter(Boolean));
+    for (const box of document.querySelectorAll("#layers input")) box.checked = on.has(box.value);
+    // Presentation: theme, and the compact embed view with a link to the full page.
+    document.documentElement.dataset.theme = c.theme;
+    document.body.classList.toggle("embed", c.embed);
+    $("open-full").hidden = !c.embed;
+    $("open-full").href = `${location.pathname}#${app.fragment().replace(/(^|&)embed=1/, "$1embed=0")}`;
     $("guidance-help").textContent = opts.guidanceHelp[c.guidance] || "";
     $("sampler-help").textContent = opts.samplerHelp[c.sampler] || "";
     $("model-help").textContent = opts.modelHelp[c.model] || "";
@@ -85,6 +141,7 @@
       (st.loading ? " · loading the model…" : st.running ? "" : st.step >= st.totalSteps ? " · done" : " · paused") +
       (st.escaped ? ` · ${st.escaped.toLocaleString()} escaped beyond ±100 (guidance overshoot)` : "");
     $("play").textContent = st.running ? "Pause" : "Play";
+    showMetrics(st);
     if (fresh) {
       $("notices").replaceChildren();
       for (const msg of st.ignored) notice(`Ignored ${msg}`);
@@ -122,6 +179,21 @@
     });
     $("play").addEventListener("click", () => (lastStatus && lastStatus.running ? app.pause() : app.play()));
     $("restart").addEventListener("click", () => app.restart());
+    $("step").addEventListener("click", () => app.step());
+    for (const box of document.querySelectorAll("#layers input")) {
+      box.addEventListener("change", () => {
+        const layers = [...document.querySelectorAll("#layers input")].filter((b) => b.checked).map((b) => b.value).join(",");
+        window.playground.setConfig({ layers });
+      });
+    }
+    $("embed").addEventListener("click", () => {
+      $("embed-field").hidden = false;
+      $("embed-code").value = embedCode();
+      $("embed-code").select();
+    });
+    $("export-png").addEventListener("click", () => $("canvas").toBlob((b) => download("diffusion-playground.png", b), "image/png"));
+    $("export-csv").addEventListener("click", () => download("samples.csv", new Blob([samplesCsv()], { type: "text/csv" })));
+    $("export-json").addEventListener("click", () => download("config.json", new Blob([JSON.stringify(app.config(), null, 2) + "\n"], { type: "application/json" })));
     $("share").addEventListener("click", async () => {
       const url = window.playground.shareUrl();
       try { await navigator.clipboard.writeText(url); notice("Link copied."); }
@@ -134,6 +206,7 @@
       if (e.target.closest("input, select, textarea") || e.metaKey || e.ctrlKey || e.altKey) return;
       if (e.key === " ") { e.preventDefault(); $("play").click(); }
       else if (e.key === "r" || e.key === "R") app.restart();
+      else if (e.key === "s" || e.key === "S") app.step();
     });
   }
 
@@ -141,12 +214,17 @@
     try {
       const bindings = window.wasmBindings;
       opts = bindings.App.options();
-      for (const key of ["dataset", "sampler", "variance", "schedule", "spacing", "model", "guidance", "backend"]) fillSelect($(key), opts[key]);
+      for (const key of ["dataset", "sampler", "variance", "schedule", "spacing", "model", "guidance", "backend", "theme"]) fillSelect($(key), opts[key]);
       $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];
       $("n").min = opts.n[0]; $("n").max = opts.n[1];
       app = await bindings.App.create($("canvas"), location.hash);
       wire();
       syncControls();
+      // Reduced motion: unless the link asks for autoplay, wait for Play.
+      if (matchMedia("(prefers-reduced-motion: reduce)").matches && !/(^|[#&])autoplay=1/.test(location.hash)) {
+        app.pause();
+        notice("Your system asks for reduced motion, so sampling waits for Play (or Step).");
+      }
       readyResolve(window.playground);
       requestAnimationFrame(loop);
     } catch (e) {

@@ -40,6 +40,22 @@ impl ExactMixture {
         }
     }
 
+    /// `log p_t(x)` (up to a constant) of the noised mixture at `a_t`, `σ_t`:
+    /// `log Σ_k π_k N(x; a μ_k, (a² s_k² + σ²) I)` — the page's exact density layer.
+    pub fn log_density(&self, x: [f32; 2], alpha: f32, sigma: f32) -> f32 {
+        let mut m = f32::MIN;
+        let mut z = 0.0f32;
+        for c in &self.components {
+            let var = alpha * alpha * c.var + sigma * sigma;
+            let d = [x[0] - alpha * c.mean[0], x[1] - alpha * c.mean[1]];
+            let logit = c.log_weight - (d[0] * d[0] + d[1] * d[1]) / (2.0 * var) - var.ln();
+            let m_new = m.max(logit);
+            z = z * (m - m_new).exp() + (logit - m_new).exp();
+            m = m_new;
+        }
+        m + z.ln()
+    }
+
     /// `ε̂(x)` at signal scale `alpha = a_t` and noise scale `sigma = σ_t`,
     /// over the components of `class` (all of them for `None`).
     ///

@@ -27,6 +27,32 @@ pub fn energy_distance_null_mean(reference: &[[f32; 2]], n: usize, m: usize) -> 
 /// not, deterministically).
 pub const ACCEPT_FACTOR: f64 = 11.0;
 
+/// Diversity: `log det` of the sample covariance (the Gaussian entropy up to
+/// constants, SCIENCE.md §4), `None` for fewer than 3 points or a degenerate
+/// (collapsed) sample.
+pub fn log_det_covariance(points: &[[f32; 2]]) -> Option<f64> {
+    let n = points.len();
+    if n < 3 {
+        return None;
+    }
+    let (mut mx, mut my) = (0.0f64, 0.0f64);
+    for p in points {
+        mx += p[0] as f64;
+        my += p[1] as f64;
+    }
+    let (mx, my) = (mx / n as f64, my / n as f64);
+    let (mut sxx, mut sxy, mut syy) = (0.0f64, 0.0f64, 0.0f64);
+    for p in points {
+        let (dx, dy) = (p[0] as f64 - mx, p[1] as f64 - my);
+        sxx += dx * dx;
+        sxy += dx * dy;
+        syy += dy * dy;
+    }
+    let k = 1.0 / (n as f64 - 1.0);
+    let det = (sxx * syy - sxy * sxy) * k * k;
+    (det > 0.0 && det.is_finite()).then(|| det.ln())
+}
+
 fn mean_cross_distance(a: &[[f32; 2]], b: &[[f32; 2]]) -> f64 {
     let mut total = 0.0f64;
     for p in a {
@@ -71,5 +97,16 @@ mod tests {
         let null = energy_distance_null_mean(&a, 1000, 1000);
         let ed = energy_distance(&a, &b);
         assert!(ed > ACCEPT_FACTOR * null, "ed {ed} null {null}");
+    }
+
+    #[test]
+    fn log_det_of_a_known_covariance() {
+        // Points (±a, 0), (0, ±b): covariance diag(2a²/3, 2b²/3) with n − 1 = 3.
+        let (a, b) = (2.0f32, 0.5f32);
+        let pts = [[a, 0.0], [-a, 0.0], [0.0, b], [0.0, -b]];
+        let want = ((2.0 * 4.0 / 3.0) * (2.0 * 0.25 / 3.0) as f64).ln();
+        assert!((log_det_covariance(&pts).unwrap() - want).abs() < 1e-9);
+        assert_eq!(log_det_covariance(&[[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]), None, "collinear: det 0");
+        assert_eq!(log_det_covariance(&[[1.0, 1.0]]), None);
     }
 }

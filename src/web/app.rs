@@ -19,10 +19,11 @@ use crate::engine::cpu::CpuSampler;
 use crate::engine::gpu::{GpuContext, GpuSampler};
 use crate::model::weights::ModelFile;
 use crate::model::{Conditioning, ExactMixture, ScoreModel};
-use crate::science::datasets::Dataset;
+use crate::science::datasets::{Dataset, BOX_HALF_WIDTH};
 use crate::science::plan::StepPlan;
 use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
-use crate::web::render::Raster;
+use crate::web::layers::{density_grid, field_arrows, LabelGrid, Trails};
+use crate::web::render::{Layers, Overlay, Raster};
 
 /// Points of the faint data layer behind the particles.
 const DATA_LAYER_POINTS: usize = 3000;
@@ -127,6 +128,18 @@ struct State {
     particles: Vec<f32>,
     /// Their check for NaN/Inf and escapes.
     health: crate::engine::health::Health,
+    /// Wall time spent sampling this run (ticks, including GPU readbacks).
+    elapsed_ms: f64,
+    /// Run exactly one plan step on the next tick, then pause.
+    single_step: bool,
+    /// The running model (for the field and density layers).
+    model_now: Option<ScoreModel>,
+    /// Class regions of the current dataset (particle colours).
+    label_grid: Option<LabelGrid>,
+    trails: Trails,
+    /// Field arrows and density grid, with the (generation, step, field on,
+    /// density on) they were computed for.
+    layer_cache: Option<((u64, usize, bool, bool), Vec<([f32; 2], [f32; 2])>, Vec<f32>)>,
     error: Option<String>,
     ctx2d: CanvasRenderingContext2d,
     raster: Raster,
@@ -150,6 +163,9 @@ struct Status<'a> {
     non_finite: usize,
     /// Finite particles beyond ±100 in the last frame (guidance overshoot).
     escaped: usize,
+    /// Wall time spent sampling this run, and the particle-steps per second it gave.
+    elapsed_ms: f64,
+    particle_steps_per_second: f64,
     ignored: Vec<String>,
 }
 
@@ -185,6 +201,20 @@ fn points_to_js(x: &[f32], label: Option<&[i32]>) -> JsValue {
     let _ = js_sys::Reflect::set(&out, &"label".into(), &label);
     out.into()
 }
+
+/// Particles whose paths the trajectories layer draws, and points kept per path.
+const TRAIL_PARTICLES: usize = 64;
+const TRAIL_POINTS: usize = 256;
+/// Grid sizes of the field (arrows) and density layers, and of the class regions
+/// (from the first LABEL_POINTS data-layer draws).
+const FIELD_GRID: usize = 21;
+const DENSITY_GRID: usize = 96;
+const LABEL_GRID: usize = 128;
+const LABEL_POINTS: usize = 1024;
+
+/// Particles and data draws the page's metrics use, and the data's seed.
+const METRIC_POINTS: usize = 1024;
+const METRIC_DATA_SEED: u32 = 0x5EED;
 
 fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
@@ -261,6 +291,11 @@ impl State {
         self.generation += 1;
         self.error = None;
         self.health = Default::default();
+        self.elapsed_ms = 0.0;
+        self.single_step = false;
+        self.model_now = None;
+        self.layer_cache = None;
+        self.trails.clear();
         self.loading = false;
         let model = match self.model() {
             Ok(Some(m)) => m,
@@ -280,6 +315,7 @@ impl State {
         };
         let cond = self.config.conditioning();
         let n = self.effective_n();
+        self.model_now = Some(model.clone());
         self.engine = match (self.backend, &self.gpu) {
             (Backend::Webgpu, Some(gpu)) => Engine::Gpu(GpuSampler::new(gpu, &plan, &model, cond, seed, n)),
             _ => {
@@ -297,8 +333,10 @@ impl State {
     }
 
     fn draw_data_layer(&mut self) {
-        let (data, _) = self.config.dataset.sample(DATA_LAYER_POINTS, DATA_LAYER_SEED);
+        let (data, labels) = self.config.dataset.sample(DATA_LAYER_POINTS, DATA_LAYER_SEED);
         self.raster.set_data_layer(&data);
+        self.label_grid = (self.config.dataset.num_classes() > 1).then(|| LabelGrid::new(&data[..LABEL_POINTS], &labels[..LABEL_POINTS], LABEL_GRID, BOX_HALF_WIDTH as f32 + 0.5));
+        self.trails.push(&self.particles);
         self.draw();
     }
 
@@ -314,7 +352,33 @@ impl State {
 
     fn draw(&mut self) {
         let (w, h) = (self.raster.width as u32, self.raster.height as u32);
-        let img = self.raster.draw(&self.particles);
+        let c = &self.config;
+        let layers = Layers {
+            data: c.layer("data"),
+            particles: c.layer("particles"),
+            trajectories: c.layer("trajectories"),
+            field: c.layer("field"),
+            density: c.layer("density"),
+        };
+        let labels: Option<Vec<u8>> = match (&self.label_grid, layers.particles) {
+            (Some(grid), true) => Some(self.particles.chunks_exact(2).map(|p| grid.label([p[0], p[1]])).collect()),
+            _ => None,
+        };
+        // Field and density are recomputed when the step changes.
+        let key = (self.generation, self.engine.step(), layers.field, layers.density);
+        if (layers.field || layers.density) && self.layer_cache.as_ref().is_none_or(|(k, _, _)| *k != key) {
+            if let Some(model) = &self.model_now {
+                let arrows = if layers.field { field_arrows(model, &self.plan, key.1, &self.raster, FIELD_GRID) } else { Vec::new() };
+                let density = if layers.density { density_grid(model, &self.plan, key.1, &self.particles, &self.raster, DENSITY_GRID) } else { Vec::new() };
+                self.layer_cache = Some((key, arrows, density));
+            }
+        }
+        let (arrows, density): (&[([f32; 2], [f32; 2])], Option<(&[f32], usize)>) = match &self.layer_cache {
+            Some((_, a, d)) => (a, (!d.is_empty()).then_some((d.as_slice(), DENSITY_GRID))),
+            None => (&[], None),
+        };
+        let overlay = Overlay { labels: labels.as_deref(), trails: &self.trails.paths, arrows, density };
+        let img = self.raster.draw_layers(&self.particles, layers, &overlay);
         match ImageData::new_with_u8_clamped_array_and_sh(Clamped(img), w, h) {
             Ok(data) => {
                 let _ = self.ctx2d.put_image_data(&data, 0.0, 0.0);
@@ -340,6 +404,17 @@ impl State {
         }
     }
 
+    /// A class per particle: the learned classifier's at t ≈ 0 when this
+    /// dataset's weights are loaded, else the label of the nearest exact component.
+    fn class_labels(&self, pts: &[[f32; 2]]) -> Vec<u32> {
+        let d = self.config.dataset;
+        if let Some(ModelSlot::Ready(file)) = self.models.get(&d) {
+            return pts.iter().map(|x| file.classifier.predict(*x, 1e-3) as u32).collect();
+        }
+        let mix = d.exact_mixture();
+        pts.iter().map(|x| mix.components[mix.nearest_component([x[0] as f64, x[1] as f64])].label as u32).collect()
+    }
+
     fn status(&self) -> JsValue {
         to_js(&Status {
             backend: self.backend.id(),
@@ -354,6 +429,12 @@ impl State {
             n: self.effective_n(),
             non_finite: self.health.non_finite,
             escaped: self.health.escaped,
+            elapsed_ms: self.elapsed_ms,
+            particle_steps_per_second: if self.elapsed_ms > 0.0 {
+                (self.engine.step() * self.effective_n()) as f64 / (self.elapsed_ms / 1000.0)
+            } else {
+                0.0
+            },
             ignored: self.ignored.iter().map(|i| i.to_string()).collect(),
         })
     }
@@ -399,11 +480,24 @@ impl App {
             running: false,
             particles: Vec::new(),
             health: Default::default(),
+            elapsed_ms: 0.0,
+            single_step: false,
+            model_now: None,
+            label_grid: None,
+            trails: Trails::new(TRAIL_PARTICLES, TRAIL_POINTS),
+            layer_cache: None,
             error: None,
             ctx2d,
             raster,
         }));
-        state.borrow_mut().restart();
+        {
+            let mut st = state.borrow_mut();
+            st.restart();
+            // autoplay=0: show x_T and wait for Play.
+            if !st.config.autoplay {
+                st.running = false;
+            }
+        }
         Ok(App { state })
     }
 
@@ -413,11 +507,16 @@ impl App {
     pub fn tick(&self, budget_ms: f64) -> js_sys::Promise {
         let state = self.state.clone();
         wasm_bindgen_futures::future_to_promise(async move {
+            let tick_start = now_ms();
             let pending = {
                 let mut guard = state.borrow_mut();
                 let st = &mut *guard;
                 if !st.running {
                     return Ok(st.status());
+                }
+                let single = std::mem::take(&mut st.single_step);
+                if single {
+                    st.running = false;
                 }
                 if st.engine.done() {
                     st.running = false;
@@ -425,16 +524,20 @@ impl App {
                 }
                 match (&mut st.engine, &st.gpu) {
                     (Engine::Cpu(s), _) => {
-                        let start = now_ms();
-                        // Blocks of particles until the budget is spent: one
-                        // frame stays short even when one step is not.
-                        s.run_slice(|| now_ms() - start >= budget_ms);
+                        if single {
+                            s.run_steps(1);
+                        } else {
+                            let start = now_ms();
+                            // Blocks of particles until the budget is spent: one
+                            // frame stays short even when one step is not.
+                            s.run_slice(|| now_ms() - start >= budget_ms);
+                        }
                         st.particles.clear();
                         st.particles.extend(s.particles.iter().flatten());
                         None
                     }
                     (Engine::Gpu(s), Some(gpu)) => {
-                        let per_frame = s.total_steps().div_ceil(GPU_FRAMES_PER_RUN).max(1);
+                        let per_frame = if single { 1 } else { s.total_steps().div_ceil(GPU_FRAMES_PER_RUN).max(1) };
                         s.run_steps(gpu, per_frame);
                         Some((s.read_particles(gpu), st.generation))
                     }
@@ -459,6 +562,10 @@ impl App {
                 }
             }
             let mut st = state.borrow_mut();
+            st.elapsed_ms += now_ms() - tick_start;
+            let particles = std::mem::take(&mut st.particles);
+            st.trails.push(&particles);
+            st.particles = particles;
             st.check_finite();
             if st.engine.done() {
                 st.running = false;
@@ -490,8 +597,11 @@ impl App {
         let mut st = self.state.borrow_mut();
         let before = st.config.clone();
         st.ignored = st.config.apply(map.into_iter().map(|(k, v)| (k, v.into_string())));
-        if st.config != before {
+        if !st.config.same_run(&before) {
             st.restart();
+        } else if st.config != before {
+            // Presentation only (layers, theme…): redraw, keep the run.
+            st.draw();
         }
         Ok(to_js(&st.config))
     }
@@ -502,9 +612,12 @@ impl App {
         let mut st = self.state.borrow_mut();
         let (config, ignored) = Config::from_fragment(&fragment);
         st.ignored = ignored;
-        if config != st.config {
-            st.config = config;
+        let same = config.same_run(&st.config);
+        st.config = config;
+        if !same {
             st.restart();
+        } else {
+            st.draw();
         }
         to_js(&st.config)
     }
@@ -533,6 +646,60 @@ impl App {
         } else if st.error.is_none() {
             st.running = true;
         }
+    }
+
+    /// Advances exactly one plan step on the next frame, then pauses.
+    pub fn step(&self) {
+        let mut st = self.state.borrow_mut();
+        if st.loading || st.error.is_some() {
+            return;
+        }
+        if st.engine.done() {
+            st.restart();
+        }
+        st.running = true;
+        st.single_step = true;
+    }
+
+    /// Sample-quality metrics of the particles last drawn (SCIENCE.md §4, §6):
+    /// `{ n, energyDistance, baseline, logDet, logDetByClass }` — the energy
+    /// distance to 1 024 fresh data draws (of up to 1 024 particles, evenly
+    /// strided), the
+    /// data-vs-data value expected at those sizes, and the log-determinant
+    /// of the sample covariance overall and per class (classes by the
+    /// learned classifier, or by the nearest exact component).
+    pub fn metrics(&self) -> JsValue {
+        let st = self.state.borrow();
+        let pts: Vec<[f32; 2]> = st.particles.chunks_exact(2).map(|p| [p[0], p[1]]).filter(|p| p[0].is_finite() && p[1].is_finite()).collect();
+        let m = pts.len().min(METRIC_POINTS);
+        let sub: Vec<[f32; 2]> = if m == 0 { Vec::new() } else { (0..m).map(|i| pts[i * pts.len() / m]).collect() };
+        let (data, _) = st.config.dataset.sample(METRIC_POINTS, METRIC_DATA_SEED);
+        // Labels and per-class spread on the evenly strided subsample, so a
+        // million particles cost what 1 024 do (the page stays responsive).
+        let labels = st.class_labels(&sub);
+        let k = st.config.dataset.num_classes();
+        let by_class: Vec<Option<f64>> = (0..k as u32)
+            .map(|c| {
+                let members: Vec<[f32; 2]> = sub.iter().zip(&labels).filter(|(_, l)| **l == c).map(|(p, _)| *p).collect();
+                crate::science::metrics::log_det_covariance(&members)
+            })
+            .collect();
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Metrics {
+            n: usize,
+            energy_distance: Option<f64>,
+            baseline: f64,
+            log_det: Option<f64>,
+            log_det_by_class: Vec<Option<f64>>,
+        }
+        to_js(&Metrics {
+            n: m,
+            energy_distance: (m > 0).then(|| crate::science::metrics::energy_distance(&sub, &data)),
+            baseline: crate::science::metrics::energy_distance_null_mean(&data, m.max(1), data.len()),
+            log_det: crate::science::metrics::log_det_covariance(&sub),
+            log_det_by_class: by_class,
+        })
     }
 
     /// `{ x: Float32Array (2N, interleaved), label: null }` for the particles last drawn.

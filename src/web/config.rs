@@ -76,6 +76,12 @@ pub const SCHEDULES: [(&str, &str); 3] = [
     ("ve", "VE: x = x0 + σ ε, σ from 0.01 to 20, run on the VP-trained network by rescaling the input by 1/√(1+σ²)."),
 ];
 
+/// Layers the canvas can draw (`layers=data,particles,…`, any subset).
+pub const LAYERS: [&str; 5] = ["data", "particles", "trajectories", "field", "density"];
+
+/// Colour themes (`auto` follows the system's light/dark preference).
+pub const THEMES: [&str; 3] = ["auto", "light", "dark"];
+
 /// DDPM variance ids: the posterior variance β̃_t, or the forward β_t.
 pub const VARIANCES: [&str; 2] = ["beta_tilde", "beta"];
 
@@ -116,6 +122,13 @@ pub struct Config {
     /// Predictor–corrector: corrector steps per level, and the signal-to-noise ratio r.
     pub m: usize,
     pub snr: f64,
+    /// Presentation (no effect on the samples): the compact embed view,
+    /// sampling on load, and the colour theme (`auto` follows the system).
+    pub embed: bool,
+    pub autoplay: bool,
+    pub theme: String,
+    /// Drawn layers, a comma-separated subset of [`LAYERS`] in that order.
+    pub layers: String,
     /// The class to generate (`class=2`), or every class (`class=all`, `None`).
     #[serde(serialize_with = "class_key")]
     pub class: Option<u32>,
@@ -154,6 +167,10 @@ impl Default for Config {
             eps: 2e-5,
             m: 1,
             snr: 0.16,
+            embed: false,
+            autoplay: true,
+            theme: "auto".into(),
+            layers: "data,particles".into(),
             class: None,
         }
     }
@@ -200,6 +217,8 @@ pub struct Options {
     #[serde(rename = "scheduleHelp")]
     pub schedule_help: BTreeMap<&'static str, &'static str>,
     pub spacing: Vec<&'static str>,
+    pub theme: Vec<&'static str>,
+    pub layers: Vec<&'static str>,
     pub k: [usize; 2],
     pub eps: [f64; 2],
     pub m: [usize; 2],
@@ -224,6 +243,8 @@ pub fn options() -> Options {
         schedule: SCHEDULES.iter().map(|s| s.0).collect(),
         schedule_help: SCHEDULES.into_iter().collect(),
         spacing: Spacing::ALL.iter().map(|s| s.id()).collect(),
+        theme: THEMES.to_vec(),
+        layers: LAYERS.to_vec(),
         k: [1, LANGEVIN_K_MAX],
         eps: LANGEVIN_EPS,
         m: [0, PC_M_MAX],
@@ -299,6 +320,16 @@ impl Config {
             "eps" => self.eps = parse_float(value, LANGEVIN_EPS[0], LANGEVIN_EPS[1])?,
             "m" => self.m = parse_int(value, 0, PC_M_MAX as u64)? as usize,
             "snr" => self.snr = parse_float(value, 0.01, 1.0)?,
+            "embed" => self.embed = parse_int(value, 0, 1)? == 1,
+            "autoplay" => self.autoplay = parse_int(value, 0, 1)? == 1,
+            "theme" => self.theme = one_of(value, &THEMES)?,
+            "layers" => {
+                let chosen: Vec<&str> = value.split(',').map(str::trim).filter(|v| !v.is_empty()).collect();
+                if let Some(bad) = chosen.iter().find(|v| !LAYERS.contains(v)) {
+                    return Err(format!("unknown layer {bad} (allowed: {})", LAYERS.join(", ")));
+                }
+                self.layers = LAYERS.iter().filter(|l| chosen.contains(l)).copied().collect::<Vec<_>>().join(",");
+            }
             "steps" => self.steps = parse_int(value, 1, STEPS_MAX as u64)? as usize,
             "n" => self.n = parse_int(value, 1, N_MAX as u64)? as usize,
             "seed" => self.seed = parse_int(value, 0, u32::MAX as u64)? as u32,
@@ -354,6 +385,18 @@ impl Config {
         Conditioning { class: self.class, guidance }
     }
 
+    /// Whether two configs sample the same particles (they may differ in
+    /// presentation: embed, autoplay, theme). Changing only those keeps the run.
+    pub fn same_run(&self, other: &Config) -> bool {
+        let strip = |c: &Config| Config { embed: false, autoplay: true, theme: String::new(), layers: String::new(), ..c.clone() };
+        strip(self) == strip(other)
+    }
+
+    /// Whether layer `id` is drawn.
+    pub fn layer(&self, id: &str) -> bool {
+        self.layers.split(',').any(|l| l == id)
+    }
+
     pub fn schedule_kind(&self) -> ScheduleKind {
         ScheduleKind::from_id(&self.schedule).unwrap_or(ScheduleKind::VpLinear)
     }
@@ -383,7 +426,7 @@ impl Config {
 
     /// The fragment (without `#`) that reproduces this config, keys in a fixed order.
     pub fn to_fragment(&self) -> String {
-        let pairs: [(&str, String); 20] = [
+        let pairs: [(&str, String); 24] = [
             ("v", self.v.to_string()),
             ("dataset", self.dataset.id().to_string()),
             ("sampler", self.sampler.clone()),
@@ -403,6 +446,10 @@ impl Config {
             ("eps", self.eps.to_string()),
             ("m", self.m.to_string()),
             ("snr", self.snr.to_string()),
+            ("embed", (self.embed as u8).to_string()),
+            ("autoplay", (self.autoplay as u8).to_string()),
+            ("theme", self.theme.clone()),
+            ("layers", self.layers.clone()),
             ("class", self.class.map_or("all".to_string(), |k| k.to_string())),
         ];
         serde_urlencoded::to_string(pairs).expect("string pairs always encode")
@@ -419,7 +466,7 @@ mod tests {
         let (back, ignored) = Config::from_fragment(&format!("#{}", c.to_fragment()));
         assert!(ignored.is_empty());
         assert_eq!(back, c);
-        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=learned&eta=0&variance=beta_tilde&guidance=none&w=3&g=3&schedule=vp_linear&spacing=uniform&k=5&eps=0.00002&m=1&snr=0.16&class=all");
+        assert_eq!(c.to_fragment(), "v=1&dataset=gaussians8&sampler=ddpm&steps=200&n=4096&seed=7&backend=auto&model=learned&eta=0&variance=beta_tilde&guidance=none&w=3&g=3&schedule=vp_linear&spacing=uniform&k=5&eps=0.00002&m=1&snr=0.16&embed=0&autoplay=1&theme=auto&layers=data%2Cparticles&class=all");
     }
 
     #[test]
@@ -523,6 +570,18 @@ mod tests {
             assert!(ignored.is_empty());
             assert_eq!(c.sampler_kind().id(), id);
         }
+        // Presentation keys: checked, round-tripped, and not part of the run.
+        let (c, ignored) = Config::from_fragment("embed=1&autoplay=0&theme=light");
+        assert!(ignored.is_empty());
+        assert!(c.embed && !c.autoplay && c.theme == "light");
+        assert!(c.same_run(&Config::default()) && !c.same_run(&Config { seed: 8, ..Config::default() }));
+        let (_, ignored) = Config::from_fragment("embed=2&autoplay=yes&theme=pink&layers=data,sparkles");
+        assert_eq!(ignored.len(), 4);
+        // Layers: any subset, stored in a fixed order; an empty list draws nothing.
+        let (c, _) = Config::from_fragment("layers=field,data,trajectories");
+        assert_eq!(c.layers, "data,trajectories,field");
+        assert!(c.layer("field") && !c.layer("particles") && c.same_run(&Config::default()));
+        assert_eq!(Config::from_fragment("layers=").0.layers, "");
         // The new keys round-trip.
         let (c, _) = Config::from_fragment("sampler=pc&m=0&snr=0.3&g=12.5&schedule=ve&spacing=quadratic&k=2&eps=0.000003");
         assert_eq!(Config::from_fragment(&c.to_fragment()).0, c);

@@ -4,4 +4,5 @@
 pub mod config;
 #[cfg(target_arch = "wasm32")]
 pub mod app;
+pub mod layers;
 pub mod render;

@@ -19,6 +19,8 @@ pub struct Raster {
     half_width: f32,
     base: Vec<u8>,
     counts: Vec<u32>,
+    /// Class of the last particle drawn on each pixel (u8::MAX: none).
+    class_of: Vec<u8>,
     pub rgba: Vec<u8>,
 }
 
@@ -35,6 +37,7 @@ impl Raster {
             rgba: base.clone(),
             base,
             counts: vec![0; width * height],
+            class_of: vec![u8::MAX; width * height],
         }
     }
 
@@ -64,42 +67,169 @@ impl Raster {
         }
     }
 
-    /// Composes particles (interleaved x, y) over the background into `rgba`.
+    /// Composes particles (interleaved x, y) over the data layer into `rgba`.
     pub fn draw(&mut self, particles: &[f32]) -> &[u8] {
-        self.counts.iter_mut().for_each(|c| *c = 0);
+        self.draw_layers(particles, Layers::DEFAULT, &Overlay::default())
+    }
+}
+/// Which layers the page draws (`layers` link key), each toggleable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layers {
+    pub data: bool,
+    pub particles: bool,
+    pub trajectories: bool,
+    pub field: bool,
+    pub density: bool,
+}
+
+/// What the layers beyond the particles show this frame.
+#[derive(Default)]
+pub struct Overlay<'a> {
+    /// Class of each particle (colours), or none (one colour).
+    pub labels: Option<&'a [u8]>,
+    /// Paths of a subset of particles, oldest point first.
+    pub trails: &'a [Vec<[f32; 2]>],
+    /// Arrows `(base, tip)` in data units.
+    pub arrows: &'a [([f32; 2], [f32; 2])],
+    /// A `g × g` grid over the view (row 0 at the top), values in [0, 1].
+    pub density: Option<(&'a [f32], usize)>,
+}
+
+/// Class colours (cycled for more classes), readable on both themes' canvas.
+pub const PALETTE: [[u8; 3]; 8] = [
+    [255, 176, 64],
+    [90, 200, 250],
+    [250, 110, 140],
+    [130, 220, 120],
+    [200, 150, 255],
+    [255, 230, 100],
+    [80, 220, 200],
+    [240, 140, 80],
+];
+const TRAIL: [u8; 3] = [170, 190, 230];
+const ARROW: [u8; 3] = [235, 240, 250];
+const HEAT: [u8; 3] = [60, 110, 200];
+
+impl Raster {
+    /// Maps a data point to (column, row) in pixels (may be outside the image).
+    fn to_px(&self, p: [f32; 2]) -> (f32, f32) {
+        (
+            (p[0] + self.half_width) / (2.0 * self.half_width) * self.width as f32,
+            (self.half_width - p[1]) / (2.0 * self.half_width) * self.height as f32,
+        )
+    }
+
+    /// The data point at the centre of grid cell (i, j) of a `g × g` grid over the view.
+    pub fn grid_point(&self, g: usize, i: usize, j: usize) -> [f32; 2] {
+        let cell = 2.0 * self.half_width / g as f32;
+        [-self.half_width + (j as f32 + 0.5) * cell, self.half_width - (i as f32 + 0.5) * cell]
+    }
+
+    fn blend(&mut self, col: isize, row: isize, rgb: [u8; 3], a: f32) {
+        if col < 0 || row < 0 || col as usize >= self.width || row as usize >= self.height {
+            return;
+        }
+        let i = 4 * (row as usize * self.width + col as usize);
+        for k in 0..3 {
+            self.rgba[i + k] = (self.rgba[i + k] as f32 * (1.0 - a) + rgb[k] as f32 * a) as u8;
+        }
+    }
+
+    /// A line from `a` to `b` (data units), one pixel wide.
+    fn line(&mut self, a: [f32; 2], b: [f32; 2], rgb: [u8; 3], alpha: f32) {
+        let ((x0, y0), (x1, y1)) = (self.to_px(a), self.to_px(b));
+        if !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
+            return;
+        }
+        let steps = (x1 - x0).abs().max((y1 - y0).abs()).ceil().clamp(1.0, 4096.0) as usize;
+        for s in 0..=steps {
+            let f = s as f32 / steps as f32;
+            self.blend((x0 + f * (x1 - x0)) as isize, (y0 + f * (y1 - y0)) as isize, rgb, alpha);
+        }
+    }
+
+    /// Composes the chosen layers: density under everything, then the data
+    /// (part of the background), particles (by class when labelled),
+    /// trajectories and the field's arrows on top.
+    pub fn draw_layers(&mut self, particles: &[f32], layers: Layers, overlay: &Overlay) -> &[u8] {
         let n = particles.len() / 2;
-        // Few particles: 2×2 dots so each one is visible.
-        let dot = if n <= 20_000 { 2 } else { 1 };
-        for p in particles.chunks_exact(2) {
-            if let Some(i) = self.pixel(p[0], p[1]) {
-                let (row, col) = (i / self.width, i % self.width);
-                for dy in 0..dot {
-                    for dx in 0..dot {
-                        if row + dy < self.height && col + dx < self.width {
-                            self.counts[i + dy * self.width + dx] += 1;
+        self.counts.iter_mut().for_each(|c| *c = 0);
+        self.class_of.iter_mut().for_each(|c| *c = u8::MAX);
+        if layers.particles {
+            let dot = if n <= 20_000 { 2 } else { 1 };
+            for (j, p) in particles.chunks_exact(2).enumerate() {
+                if let Some(i) = self.pixel(p[0], p[1]) {
+                    let (row, col) = (i / self.width, i % self.width);
+                    for dy in 0..dot {
+                        for dx in 0..dot {
+                            if row + dy < self.height && col + dx < self.width {
+                                let k = i + dy * self.width + dx;
+                                self.counts[k] += 1;
+                                if let Some(l) = overlay.labels {
+                                    self.class_of[k] = l[j];
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        // Gain so that one particle is clearly visible and the density saturates
-        // only where many particles overlap.
         let gain = 0.7f32;
-        for (i, &c) in self.counts.iter().enumerate() {
+        for i in 0..self.width * self.height {
+            let mut bg = if layers.data { [self.base[4 * i], self.base[4 * i + 1], self.base[4 * i + 2]] } else { BACKGROUND };
+            if let Some((grid, g)) = overlay.density {
+                let (row, col) = (i / self.width, i % self.width);
+                let v = grid[(row * g / self.height) * g + col * g / self.width].clamp(0.0, 1.0);
+                for k in 0..3 {
+                    bg[k] = (bg[k] as f32 * (1.0 - 0.85 * v) + HEAT[k] as f32 * 0.85 * v) as u8;
+                }
+            }
+            let c = self.counts[i];
             let px = &mut self.rgba[4 * i..4 * i + 4];
-            let b = &self.base[4 * i..4 * i + 4];
             if c == 0 {
-                px.copy_from_slice(b);
+                px[..3].copy_from_slice(&bg);
             } else {
+                let colour = match self.class_of[i] {
+                    u8::MAX => PARTICLE,
+                    l => PALETTE[l as usize % PALETTE.len()],
+                };
                 let a = 1.0 - (-gain * c as f32).exp();
                 for k in 0..3 {
-                    px[k] = (b[k] as f32 * (1.0 - a) + PARTICLE[k] as f32 * a) as u8;
+                    px[k] = (bg[k] as f32 * (1.0 - a) + colour[k] as f32 * a) as u8;
                 }
-                px[3] = 255;
+            }
+            px[3] = 255;
+        }
+        if layers.trajectories {
+            for trail in overlay.trails {
+                for w in trail.windows(2) {
+                    self.line(w[0], w[1], TRAIL, 0.55);
+                }
+            }
+        }
+        if layers.field {
+            for &(base, tip) in overlay.arrows {
+                self.line(base, tip, ARROW, 0.9);
+                // Arrow head: two short strokes back from the tip.
+                let (dx, dy) = (tip[0] - base[0], tip[1] - base[1]);
+                let len = (dx * dx + dy * dy).sqrt();
+                if len > 1e-6 {
+                    let (ux, uy) = (dx / len, dy / len);
+                    let h = 0.35 * len;
+                    for (sx, sy) in [(-uy, ux), (uy, -ux)] {
+                        let back = [tip[0] - h * (ux - 0.5 * sx), tip[1] - h * (uy - 0.5 * sy)];
+                        self.line(tip, back, ARROW, 0.9);
+                    }
+                }
             }
         }
         &self.rgba
     }
+}
+
+impl Layers {
+    /// The data and the particles; trajectories, field and density off.
+    pub const DEFAULT: Layers = Layers { data: true, particles: true, trajectories: false, field: false, density: false };
 }
 
 #[cfg(test)]
@@ -125,5 +255,29 @@ mod tests {
         let lit: Vec<_> = img.chunks(4).filter(|p| p[..3] != BACKGROUND).collect();
         assert_eq!(lit.len(), 1);
         assert!(lit[0][0] < PARTICLE[0]);
+    }
+
+    #[test]
+    fn layers_draw_classes_trails_arrows_and_density() {
+        let mut r = Raster::new(90, 90);
+        let all = Layers { data: true, particles: true, trajectories: true, field: true, density: true };
+        // A class-1 particle takes its palette colour.
+        let img = r.draw_layers(&[0.0, 0.0], all, &Overlay { labels: Some(&[1]), ..Default::default() }).to_vec();
+        let centre = &img[4 * (45 * 90 + 45)..4 * (45 * 90 + 45) + 3];
+        assert!(centre[2] > centre[0], "class 1 is drawn blue-ish: {centre:?}");
+        // Particles off: nothing but the background.
+        let off = Layers { particles: false, ..all };
+        assert!(r.draw_layers(&[0.0, 0.0], off, &Overlay::default()).chunks(4).all(|p| p[..3] == BACKGROUND));
+        // A trail and an arrow light pixels along their lines; a full density tints everything.
+        let trail = vec![vec![[-3.0f32, 0.0], [3.0, 0.0]]];
+        let lit = |img: &[u8]| img.chunks(4).filter(|p| p[..3] != BACKGROUND).count();
+        assert!(lit(r.draw_layers(&[], all, &Overlay { trails: &trail, ..Default::default() })) > 60);
+        assert_eq!(lit(r.draw_layers(&[], Layers { trajectories: false, ..all }, &Overlay { trails: &trail, ..Default::default() })), 0);
+        assert!(lit(r.draw_layers(&[], all, &Overlay { arrows: &[([0.0, 0.0], [0.0, 2.0])], ..Default::default() })) > 20);
+        let grid = [1.0f32; 16];
+        assert_eq!(lit(r.draw_layers(&[], all, &Overlay { density: Some((&grid, 4)), ..Default::default() })), 90 * 90);
+        // Grid cell centres: cell (0, 0) is the top-left.
+        let p = r.grid_point(4, 0, 0);
+        assert!(p[0] < 0.0 && p[1] > 0.0);
     }
 }

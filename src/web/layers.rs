@@ -1,0 +1,198 @@
+//! What the canvas's extra layers show (issue 5): the class region each
+//! particle is in, the paths of a subset of particles, the score field at the
+//! current noise level, and the density. Pure Rust over the model and the
+//! plan (tested natively); `render` draws them.
+
+use crate::model::{mlp::BLOCK, ScoreModel};
+use crate::science::plan::StepPlan;
+
+use super::render::Raster;
+
+/// Classes of the view as a `g × g` grid: each cell takes the label of the
+/// nearest data point, so a particle's class is one lookup per frame.
+pub struct LabelGrid {
+    g: usize,
+    half_width: f32,
+    labels: Vec<u8>,
+}
+
+impl LabelGrid {
+    pub fn new(data: &[[f32; 2]], labels: &[i32], g: usize, half_width: f32) -> Self {
+        let cell = 2.0 * half_width / g as f32;
+        let mut out = vec![0u8; g * g];
+        for i in 0..g {
+            for j in 0..g {
+                let c = [-half_width + (j as f32 + 0.5) * cell, -half_width + (i as f32 + 0.5) * cell];
+                let mut best = (f32::INFINITY, 0u8);
+                for (p, l) in data.iter().zip(labels) {
+                    let d = (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2);
+                    if d < best.0 {
+                        best = (d, *l as u8);
+                    }
+                }
+                out[i * g + j] = best.1;
+            }
+        }
+        Self { g, half_width, labels: out }
+    }
+
+    /// The class region of point `x` (clamped to the grid).
+    pub fn label(&self, x: [f32; 2]) -> u8 {
+        let f = |v: f32| (((v + self.half_width) / (2.0 * self.half_width) * self.g as f32) as isize).clamp(0, self.g as isize - 1) as usize;
+        if !(x[0].is_finite() && x[1].is_finite()) {
+            return 0;
+        }
+        self.labels[f(x[1]) * self.g + f(x[0])]
+    }
+}
+
+/// Paths of the first `k` particles, one point per frame.
+pub struct Trails {
+    pub paths: Vec<Vec<[f32; 2]>>,
+    max_points: usize,
+}
+
+impl Trails {
+    pub fn new(k: usize, max_points: usize) -> Self {
+        Self { paths: vec![Vec::new(); k], max_points }
+    }
+
+    pub fn clear(&mut self) {
+        self.paths.iter_mut().for_each(Vec::clear);
+    }
+
+    /// Appends each tracked particle's position (interleaved x, y), skipping
+    /// repeats and non-finite points; long paths drop every other point.
+    pub fn push(&mut self, particles: &[f32]) {
+        for (path, p) in self.paths.iter_mut().zip(particles.chunks_exact(2)) {
+            let q = [p[0], p[1]];
+            if !(q[0].is_finite() && q[1].is_finite()) || path.last() == Some(&q) {
+                continue;
+            }
+            if path.len() >= self.max_points {
+                let kept: Vec<[f32; 2]> = path.iter().step_by(2).copied().collect();
+                *path = kept;
+            }
+            path.push(q);
+        }
+    }
+}
+
+/// The plan step whose start level the layers show: the next step to run
+/// (the last one once the run is done).
+fn shown_step(plan: &StepPlan, step: usize) -> Option<&crate::science::plan::PlanStep> {
+    plan.steps.get(step.min(plan.len().saturating_sub(1)))
+}
+
+/// The score `s = −ε̂/σ` (in the schedule's coordinates) on a `g × g` grid at
+/// the current level, as arrows: direction of s, length growing with |s|
+/// (relative to the median) up to 1.2 cells.
+pub fn field_arrows(model: &ScoreModel, plan: &StepPlan, step: usize, raster: &Raster, g: usize) -> Vec<([f32; 2], [f32; 2])> {
+    let Some(st) = shown_step(plan, step) else { return Vec::new() };
+    let level = model.level(plan.levels[st.level as usize], st.alpha, st.sigma);
+    let sigma = st.sigma / st.c_in;
+    let points: Vec<[f32; 2]> = (0..g * g).map(|k| raster.grid_point(g, k / g, k % g)).collect();
+    let mut scores = Vec::with_capacity(points.len());
+    for chunk in points.chunks(BLOCK) {
+        let xin: Vec<[f32; 2]> = chunk.iter().map(|p| [st.c_in * p[0], st.c_in * p[1]]).collect();
+        let mut eps = [[0.0f32; 2]; BLOCK];
+        model.eps_hat_block(&xin, &level, None, &mut eps);
+        scores.extend(eps[..chunk.len()].iter().map(|e| [-e[0] / sigma, -e[1] / sigma]));
+    }
+    let mut norms: Vec<f32> = scores.iter().map(|s| (s[0] * s[0] + s[1] * s[1]).sqrt()).filter(|v| v.is_finite()).collect();
+    norms.sort_by(f32::total_cmp);
+    let median = norms.get(norms.len() / 2).copied().unwrap_or(1.0).max(1e-12);
+    let cell = (raster.grid_point(g, 0, 1)[0] - raster.grid_point(g, 0, 0)[0]).abs();
+    points
+        .iter()
+        .zip(&scores)
+        .filter_map(|(p, s)| {
+            let n = (s[0] * s[0] + s[1] * s[1]).sqrt();
+            if !n.is_finite() || n == 0.0 {
+                return None;
+            }
+            let len = cell * (0.6 * n / median).min(1.2);
+            Some((*p, [p[0] + s[0] / n * len, p[1] + s[1] / n * len]))
+        })
+        .collect()
+}
+
+/// The density layer on a `g × g` grid, values in [0, 1]: the exact
+/// `log p_t` at the current level when the score is exact (shown over 8 nats
+/// below its maximum), else a histogram of the particles (square-root scaled).
+pub fn density_grid(model: &ScoreModel, plan: &StepPlan, step: usize, particles: &[f32], raster: &Raster, g: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; g * g];
+    match (model, shown_step(plan, step)) {
+        (ScoreModel::Exact(m), Some(st)) => {
+            for (k, v) in out.iter_mut().enumerate() {
+                let p = raster.grid_point(g, k / g, k % g);
+                *v = m.log_density([st.c_in * p[0], st.c_in * p[1]], st.alpha, st.sigma);
+            }
+            let max = out.iter().copied().filter(|v| v.is_finite()).fold(f32::MIN, f32::max);
+            out.iter_mut().for_each(|v| *v = if v.is_finite() { (1.0 + (*v - max) / 8.0).clamp(0.0, 1.0) } else { 0.0 });
+        }
+        _ => {
+            let (lo, hi) = (raster.grid_point(g, g - 1, 0), raster.grid_point(g, 0, g - 1));
+            let cell = (hi[0] - lo[0]) / (g as f32 - 1.0);
+            let (x0, y1) = (lo[0] - 0.5 * cell, hi[1] + 0.5 * cell);
+            for p in particles.chunks_exact(2) {
+                let (j, i) = ((p[0] - x0) / cell, (y1 - p[1]) / cell);
+                if i >= 0.0 && j >= 0.0 && (i as usize) < g && (j as usize) < g {
+                    out[i as usize * g + j as usize] += 1.0;
+                }
+            }
+            let max = out.iter().copied().fold(0.0f32, f32::max).max(1.0);
+            out.iter_mut().for_each(|v| *v = (*v / max).sqrt());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ExactMixture;
+    use crate::science::datasets::Dataset;
+    use crate::science::plan::{SamplerKind, Spacing};
+    use crate::science::schedule::ScheduleKind;
+
+    #[test]
+    fn label_grid_takes_the_nearest_class() {
+        let grid = LabelGrid::new(&[[-2.0, 0.0], [2.0, 0.0]], &[0, 1], 16, 4.5);
+        assert_eq!((grid.label([-3.0, 1.0]), grid.label([2.5, -1.0]), grid.label([99.0, 0.0])), (0, 1, 1));
+        assert_eq!(grid.label([f32::NAN, 0.0]), 0);
+    }
+
+    #[test]
+    fn trails_record_thin_and_skip_repeats() {
+        let mut t = Trails::new(2, 4);
+        for k in 0..10 {
+            t.push(&[k as f32, 0.0, 5.0, 5.0, 9.0, 9.0]);
+        }
+        assert_eq!(t.paths.len(), 2, "only the first 2 particles are tracked");
+        assert!(t.paths[0].len() <= 4 && t.paths[0].last() == Some(&[9.0, 0.0]));
+        assert_eq!(t.paths[1], vec![[5.0, 5.0]]);
+    }
+
+    #[test]
+    fn the_field_points_at_the_modes_and_the_exact_density_peaks_there() {
+        let model = ScoreModel::Exact(ExactMixture::new(&Dataset::Gaussians8.exact_mixture()));
+        let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddpm { variance: crate::science::plan::DdpmVariance::BetaTilde }, 10, Spacing::Uniform);
+        let raster = Raster::new(64, 64);
+        // Near the data (the last step's level) arrows far outside the ring point back inwards.
+        let arrows = field_arrows(&model, &plan, 9, &raster, 9);
+        assert_eq!(arrows.len(), 81);
+        let corner = arrows[0]; // top-left cell, far outside the ring of modes
+        assert!(corner.1[0] > corner.0[0] && corner.1[1] < corner.0[1], "{corner:?} points to the centre");
+        let density = density_grid(&model, &plan, 9, &[], &raster, 32);
+        let (centre, mode) = (density[16 * 32 + 16], {
+            // Mode at angle 0: (r, 0) with r = 2.83 (the gaussians8 ring) — find the densest cell on row 16.
+            density[16 * 32..17 * 32].iter().copied().fold(0.0f32, f32::max)
+        });
+        assert!(mode > 0.9 && centre < mode, "density peaks on the modes: centre {centre}, max {mode}");
+        // Without an exact score, the density is the particles' histogram.
+        let hist = density_grid(&model, &StepPlan { steps: Vec::new(), ..plan.clone() }, 0, &[0.1, 0.1, 0.1, 0.1, 3.0, 3.0], &raster, 8);
+        assert_eq!(hist.iter().filter(|v| **v > 0.0).count(), 2);
+        assert_eq!(hist.iter().copied().fold(0.0f32, f32::max), 1.0);
+    }
+}
