@@ -47,3 +47,12 @@ fn log_class_grad(x: vec2<f32>, eps_u: vec2<f32>, level: u32, alpha: f32, sigma:
     let eps_c = eps_hat(x, level, alpha, sigma, class_id, n_components);
     return (eps_u - eps_c) / sigma;
 }
+
+// Four particles per invocation (sample.wgsl): one evaluation each.
+fn eps_hat4(x: array<vec2<f32>, 4>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_components: u32) -> array<vec2<f32>, 4> {
+    var e: array<vec2<f32>, 4>;
+    for (var q = 0u; q < 4u; q++) {
+        e[q] = eps_hat(x[q], level, alpha, sigma, class_id, n_components);
+    }
+    return e;
+}

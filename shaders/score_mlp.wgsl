@@ -37,51 +37,94 @@ fn dot4(a: vec4<f32>, b: vec4<f32>) -> f32 {
     return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
 }
 
-// One dense layer's group of 4 outputs (rows 4r … 4r+3 of the matrix at `w`).
-fn rows4(w: u32, bias: u32, r: u32, h: ptr<function, array<vec4<f32>, 32>>) -> vec4<f32> {
-    var acc = weights[bias + r];
+// Four particles per invocation (sample.wgsl): every weight loaded once
+// serves all four, which matters where weight loads dominate (SwiftShader:
+// about 70 % of the kernel's time with one particle per invocation). Each
+// particle's sums run in the same order as before (and as the CPU's).
+struct Acc4 {
+    a: vec4<f32>,
+    b: vec4<f32>,
+    c: vec4<f32>,
+    d: vec4<f32>,
+}
+
+// One dense layer's group of 4 outputs (rows 4r … 4r+3 of the matrix at
+// `w`) for the four particles' hidden vectors.
+fn rows4(w: u32, bias: u32, r: u32, ha: ptr<function, array<vec4<f32>, 32>>, hb: ptr<function, array<vec4<f32>, 32>>,
+         hc: ptr<function, array<vec4<f32>, 32>>, hd: ptr<function, array<vec4<f32>, 32>>) -> Acc4 {
+    let b = weights[bias + r];
+    var o = Acc4(b, b, b, b);
     let row = w + 4u * r * G;
     for (var k = 0u; k < G; k++) {
-        let hk = (*h)[k];
-        acc.x += dot4(weights[row + k], hk);
-        acc.y += dot4(weights[row + G + k], hk);
-        acc.z += dot4(weights[row + 2u * G + k], hk);
-        acc.w += dot4(weights[row + 3u * G + k], hk);
+        let w0 = weights[row + k];
+        let w1 = weights[row + G + k];
+        let w2 = weights[row + 2u * G + k];
+        let w3 = weights[row + 3u * G + k];
+        let a = (*ha)[k];
+        o.a += vec4<f32>(dot4(w0, a), dot4(w1, a), dot4(w2, a), dot4(w3, a));
+        let bb = (*hb)[k];
+        o.b += vec4<f32>(dot4(w0, bb), dot4(w1, bb), dot4(w2, bb), dot4(w3, bb));
+        let c = (*hc)[k];
+        o.c += vec4<f32>(dot4(w0, c), dot4(w1, c), dot4(w2, c), dot4(w3, c));
+        let d = (*hd)[k];
+        o.d += vec4<f32>(dot4(w0, d), dot4(w1, d), dot4(w2, d), dot4(w3, d));
     }
-    return acc;
+    return o;
 }
 
 // `n_classes` rows of B precede the null row; class_id ≥ n_classes means all.
 //
 // Loop iterations matter: llvmpipe (lavapipe, the CI's Vulkan) silently stops
 // looping after 65 535 iterations per invocation, shared by all loops. Four
-// outputs × four inputs per iteration make one evaluation ≈ 2 100 iterations,
-// so the engine runs as many evaluations in one invocation as fit in
-// LOOP_BUDGET (gpu.rs); scalar loops took 33 000.
-fn eps_hat(x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_classes: u32) -> vec2<f32> {
+// outputs × four inputs per iteration make one evaluation (of four
+// particles) ≈ 2 100 iterations, so the engine runs as many evaluations in
+// one invocation as fit in LOOP_BUDGET (gpu.rs); scalar loops took 33 000.
+fn eps_hat4(x: array<vec2<f32>, 4>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_classes: u32) -> array<vec2<f32>, 4> {
     let row = select(n_classes, class_id, class_id < n_classes);
     let cb = V_CLASS_BIAS + row * G;
     let tb = level * G;
-    var h0: array<vec4<f32>, 32>;
-    var h1: array<vec4<f32>, 32>;
+    var h0a: array<vec4<f32>, 32>;
+    var h0b: array<vec4<f32>, 32>;
+    var h0c: array<vec4<f32>, 32>;
+    var h0d: array<vec4<f32>, 32>;
+    var h1a: array<vec4<f32>, 32>;
+    var h1b: array<vec4<f32>, 32>;
+    var h1c: array<vec4<f32>, 32>;
+    var h1d: array<vec4<f32>, 32>;
     for (var r = 0u; r < G; r++) {
         let base = weights[cb + r] + time_bias[tb + r];
-        h0[r] = silu(base + weights[r] * x.x + weights[V_W0X_Y + r] * x.y);
+        let wx = weights[r];
+        let wy = weights[V_W0X_Y + r];
+        h0a[r] = silu(base + wx * x[0].x + wy * x[0].y);
+        h0b[r] = silu(base + wx * x[1].x + wy * x[1].y);
+        h0c[r] = silu(base + wx * x[2].x + wy * x[2].y);
+        h0d[r] = silu(base + wx * x[3].x + wy * x[3].y);
     }
     for (var r = 0u; r < G; r++) {
-        h1[r] = silu(rows4(V_W1, V_B1, r, &h0));
+        let o = rows4(V_W1, V_B1, r, &h0a, &h0b, &h0c, &h0d);
+        h1a[r] = silu(o.a);
+        h1b[r] = silu(o.b);
+        h1c[r] = silu(o.c);
+        h1d[r] = silu(o.d);
     }
     // The last hidden layer feeds the output as it goes: the same sums, in
     // the same order, as the CPU's separate output pass.
     let b3 = weights[V_B3];
-    var ex = b3.x;
-    var ey = b3.y;
+    var e = array<vec2<f32>, 4>(b3.xy, b3.xy, b3.xy, b3.xy);
     for (var r = 0u; r < G; r++) {
-        let h2 = silu(rows4(V_W2, V_B2, r, &h1));
-        ex += dot4(weights[V_W3 + r], h2);
-        ey += dot4(weights[V_W3 + G + r], h2);
+        let o = rows4(V_W2, V_B2, r, &h1a, &h1b, &h1c, &h1d);
+        let wx = weights[V_W3 + r];
+        let wy = weights[V_W3 + G + r];
+        let a = silu(o.a);
+        e[0] += vec2<f32>(dot4(wx, a), dot4(wy, a));
+        let b = silu(o.b);
+        e[1] += vec2<f32>(dot4(wx, b), dot4(wy, b));
+        let c = silu(o.c);
+        e[2] += vec2<f32>(dot4(wx, c), dot4(wy, c));
+        let d = silu(o.d);
+        e[3] += vec2<f32>(dot4(wx, d), dot4(wy, d));
     }
-    return vec2<f32>(ex, ey);
+    return e;
 }
 
 // ---- The classifier: logits = V2 SiLU(V1 SiLU(V0x x + Tc[level]) + c1) + c2.

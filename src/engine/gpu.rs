@@ -53,6 +53,8 @@ pub const MAX_CLASSES: usize = 32;
 const CLASS_ALL: u32 = u32::MAX;
 
 const WORKGROUP: u32 = 64;
+/// Particles one `run_steps` invocation advances (WGSL `PER_INVOCATION`).
+const PER_INVOCATION: u32 = 4;
 /// Largest particle count one 1-D dispatch covers (65 535 workgroups of 64).
 pub const MAX_PARTICLES: usize = 65_535 * WORKGROUP as usize;
 
@@ -370,15 +372,20 @@ impl GpuSampler {
             init_scale: plan.init_scale,
             pipelines: ctx.pipelines(variant),
             steps_per_dispatch: {
+                // Loop iterations of one ε̂ evaluation of an invocation's 4
+                // particles: the MLP's loops serve all four at once, the
+                // mixture's and the classifier's run per particle; plus the
+                // kernel's own per-particle loops (a few dozen a step).
+                let p = PER_INVOCATION as usize;
                 let score = match model {
-                    ScoreModel::Exact(m) => m.components.len().max(1),
+                    ScoreModel::Exact(m) => p * m.components.len().max(1),
                     ScoreModel::Mlp { .. } => MLP_LOOP_ITERATIONS,
                 };
                 let per_eps = match (cond.active(), model) {
                     (Guidance::None, _) => score,
-                    (Guidance::Classifier { .. }, ScoreModel::Mlp { score: s, .. }) => score + clf_loop_iterations(s.num_classes),
+                    (Guidance::Classifier { .. }, ScoreModel::Mlp { score: s, .. }) => score + p * clf_loop_iterations(s.num_classes),
                     _ => 2 * score,
-                };
+                } + 8 * p;
                 let heun = if variant.heun { 2 } else { 1 };
                 (LOOP_BUDGET / (per_eps * heun)).max(1)
             },
@@ -389,7 +396,7 @@ impl GpuSampler {
             readback,
             bind_group,
         };
-        s.dispatch(ctx, &s.pipelines.init, 0, 0);
+        s.dispatch(ctx, &s.pipelines.init, 0, 0, 1);
         s
     }
 
@@ -413,7 +420,8 @@ impl GpuSampler {
         self.step >= self.total_steps
     }
 
-    fn dispatch(&self, ctx: &GpuContext, pipeline: &wgpu::ComputePipeline, begin: usize, end: usize) {
+    /// One dispatch of `pipeline` over the particles, `per_invocation` each.
+    fn dispatch(&self, ctx: &GpuContext, pipeline: &wgpu::ComputePipeline, begin: usize, end: usize, per_invocation: u32) {
         let p = Params {
             n: self.n as u32,
             seed: self.seed,
@@ -432,7 +440,7 @@ impl GpuSampler {
                 enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("sample pass"), timestamp_writes: None });
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, &self.bind_group, &[]);
-            pass.dispatch_workgroups((self.n as u32).div_ceil(WORKGROUP), 1, 1);
+            pass.dispatch_workgroups((self.n as u32).div_ceil(per_invocation).div_ceil(WORKGROUP), 1, 1);
         }
         ctx.queue.submit(Some(enc.finish()));
     }
@@ -444,7 +452,7 @@ impl GpuSampler {
         let mut begin = self.step;
         while begin < end {
             let stop = end.min(begin.saturating_add(self.steps_per_dispatch));
-            self.dispatch(ctx, step, begin, stop);
+            self.dispatch(ctx, step, begin, stop, PER_INVOCATION);
             begin = stop;
         }
         let ran = end - self.step;
