@@ -481,3 +481,38 @@ test("layers: each toggles from its checkbox into the config and the URL, and ch
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("thumbnails pick the dataset; screenshots catch a blank or unchanged canvas; finished runs fill the comparison chart", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&steps=60&n=3000&seed=1&autoplay=0");
+  assert.equal(await page.locator("#thumbs button").count(), 10);
+  await page.click('#thumbs button[data-dataset="moons"]');
+  assert.equal((await page.evaluate(() => window.playground.config())).dataset, "moons");
+  assert.match(await page.evaluate(() => location.hash), /dataset=moons/);
+  assert.equal(await page.getAttribute('#thumbs button[data-dataset="moons"]', "aria-pressed"), "true");
+  // The canvas at x_T, then after sampling: real screenshots, which must differ,
+  // and a picture with many colours (a blank canvas has one).
+  await page.evaluate(() => window.playground.pause());
+  const before = await page.locator("#canvas").screenshot();
+  await page.evaluate(() => window.playground.run());
+  await page.waitForTimeout(100);
+  const after = await page.locator("#canvas").screenshot();
+  assert.ok(!before.equals(after), "sampling changed the canvas");
+  const colours = await page.evaluate(() => {
+    const c = document.querySelector("#canvas");
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    return seen.size;
+  });
+  assert.ok(colours > 20, `the canvas is not blank (${colours} colours)`);
+  // Two finished runs with different samplers: the chart shows both.
+  await page.evaluate(() => window.playground.setConfig({ sampler: "ddim", steps: 20 }));
+  await page.evaluate(() => window.playground.run());
+  await page.waitForFunction(() => window.playground.runs().length >= 2);
+  const runs = await page.evaluate(() => window.playground.runs());
+  assert.deepEqual(runs.slice(-2).map((r) => [r.sampler, r.nfe]), [["ddpm", 60], ["ddim", 20]]);
+  assert.equal(await page.isVisible("#compare"), true);
+  assert.ok((await page.locator("#compare-chart circle").count()) >= 2);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -34,6 +34,7 @@
     metrics: () => need().metrics(),
     embedCode: () => embedCode(),
     exportCsv: () => samplesCsv(),
+    runs: () => runs.slice(),
   };
 
   function notice(text, kind = "") {
@@ -65,6 +66,66 @@
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   }
 
+  // Dataset thumbnails: 600 draws each, coloured by class, as buttons.
+  function drawThumbs() {
+    const box = $("thumbs");
+    for (const id of opts.dataset) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.dataset = id;
+      b.title = id;
+      b.setAttribute("aria-label", `dataset ${id}`);
+      const c = document.createElement("canvas");
+      c.width = c.height = 56;
+      const g = c.getContext("2d");
+      const { x, label } = window.wasmBindings.App.datasetSample(id, 600, 1);
+      const colours = ["#ffb040", "#5ac8fa", "#fa6e8c", "#82dc78", "#c896ff", "#ffe664", "#50dcc8", "#f08c50"];
+      for (let i = 0; i < x.length; i += 2) {
+        g.fillStyle = colours[label[i / 2] % colours.length];
+        g.fillRect(28 + x[i] * 6.2, 28 - x[i + 1] * 6.2, 1.5, 1.5);
+      }
+      b.appendChild(c);
+      b.addEventListener("click", () => window.playground.setConfig({ dataset: id }));
+      box.appendChild(b);
+    }
+  }
+
+  // Finished runs for the distance-against-NFE chart: { sampler, nfe, dist, base }.
+  const runs = [];
+  function recordRun(c, st, m) {
+    if (m.energyDistance == null) return;
+    runs.push({ sampler: c.sampler, nfe: st.nfe, dist: m.energyDistance, base: m.baseline });
+    drawCompare();
+  }
+  function drawCompare() {
+    const svg = $("compare-chart");
+    $("compare").hidden = runs.length < 2;
+    if (runs.length < 2) return;
+    const W = 320, H = 160, L = 34, B = 18, T = 6, R = 6;
+    const lx = (v) => Math.log10(Math.max(v, 1));
+    const ly = (v) => Math.log10(Math.max(v, 1e-6));
+    const xs = runs.map((r) => lx(r.nfe)), ys = runs.flatMap((r) => [ly(r.dist), ly(r.base)]);
+    const [x0, x1] = [Math.min(...xs), Math.max(...xs) + 1e-9], [y0, y1] = [Math.min(...ys), Math.max(...ys) + 1e-9];
+    const px = (v) => L + ((v - x0) / (x1 - x0 || 1)) * (W - L - R);
+    const py = (v) => H - B - ((v - y0) / (y1 - y0 || 1)) * (H - B - T);
+    const colours = ["#ffb040", "#5ac8fa", "#fa6e8c", "#82dc78", "#c896ff", "#ffe664", "#50dcc8", "#f08c50"];
+    const samplers = [...new Set(runs.map((r) => r.sampler))];
+    const parts = [`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="currentColor" opacity=".4"/>`,
+      `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="currentColor" opacity=".4"/>`,
+      `<text x="${W - R}" y="${H - 4}" text-anchor="end">NFE (log)</text>`,
+      `<text x="2" y="${T + 8}">dist.</text>`];
+    const base = runs[runs.length - 1].base;
+    parts.push(`<line x1="${L}" x2="${W - R}" y1="${py(ly(base))}" y2="${py(ly(base))}" stroke="currentColor" stroke-dasharray="3 3" opacity=".6"/>`);
+    samplers.forEach((s, k) => {
+      const pts = runs.filter((r) => r.sampler === s).sort((a, b) => a.nfe - b.nfe);
+      const col = colours[k % colours.length];
+      parts.push(`<polyline fill="none" stroke="${col}" points="${pts.map((r) => `${px(lx(r.nfe))},${py(ly(r.dist))}`).join(" ")}"/>`);
+      for (const r of pts) parts.push(`<circle cx="${px(lx(r.nfe))}" cy="${py(ly(r.dist))}" r="2.5" fill="${col}"><title>${s}: NFE ${r.nfe}, distance ${r.dist.toPrecision(3)}</title></circle>`);
+      parts.push(`<text x="${L + 4 + 62 * k}" y="${T + 8}" fill="${col}" style="fill:${col}">${s}</text>`);
+    });
+    svg.innerHTML = parts.join("");
+  }
+
   const fmtNum = (v, digits = 3) => (v == null || !Number.isFinite(v) ? "–" : Number(v).toPrecision(digits));
   let metricsShownFor = -1;
 
@@ -78,6 +139,7 @@
     if (finished && key !== metricsShownFor) {
       metricsShownFor = key;
       const m = app.metrics();
+      recordRun(app.config(), st, m);
       $("m-dist").textContent = `${fmtNum(m.energyDistance)} (${fmtNum(m.baseline, 2)})`;
       $("m-div").textContent = fmtNum(m.logDet);
       $("m-div").parentElement.title = `Diversity: log-determinant of the sample covariance; per class: ${m.logDetByClass.map((v, k) => `${k}: ${fmtNum(v)}`).join(", ")}`;
@@ -123,6 +185,7 @@
       fillSelect(cls, ["all", ...Array.from({ length: k }, (_, i) => String(i))]);
     }
     cls.value = String(c.class);
+    for (const b of document.querySelectorAll("#thumbs button")) b.setAttribute("aria-pressed", String(b.dataset.dataset === c.dataset));
     // Keep the address bar shareable without adding a history entry per change.
     const frag = `#${app.fragment()}`;
     if (location.hash !== frag) history.replaceState(null, "", frag);
@@ -218,7 +281,9 @@
       $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];
       $("n").min = opts.n[0]; $("n").max = opts.n[1];
       app = await bindings.App.create($("canvas"), location.hash);
+      drawThumbs();
       wire();
+      $("compare-clear").addEventListener("click", () => { runs.length = 0; drawCompare(); });
       syncControls();
       // Reduced motion: unless the link asks for autoplay, wait for Play.
       if (matchMedia("(prefers-reduced-motion: reduce)").matches && !/(^|[#&])autoplay=1/.test(location.hash)) {

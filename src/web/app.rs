@@ -579,6 +579,15 @@ impl App {
         self.state.borrow().status()
     }
 
+    /// `{ x, label }`: n draws of dataset `id` (the page's thumbnails).
+    #[wasm_bindgen(js_name = datasetSample)]
+    pub fn dataset_sample(id: String, n: u32, seed: u32) -> Result<JsValue, JsError> {
+        let d = Dataset::from_id(&id).ok_or_else(|| JsError::new(&format!("unknown dataset {id}")))?;
+        let (xs, labels) = d.sample(n as usize, seed);
+        let flat: Vec<f32> = xs.into_iter().flatten().collect();
+        Ok(points_to_js(&flat, Some(&labels)))
+    }
+
     /// The ids allowed for each enumerated config key.
     pub fn options() -> JsValue {
         to_js(&config::options())
