@@ -387,7 +387,7 @@ mod tests {
         let src = include_str!("../../shaders/score_mlp.wgsl");
         assert!(src.contains("const HIDDEN: u32 = 128u;") && HIDDEN == 128);
         assert!(src.contains("const V_CLASS_BIAS: u32 = V_B3 + 1u;"));
-        assert!(src.contains("var h0: array<vec4<f32>, 32>;"));
+        assert!(src.contains("var h0a: array<vec4<f32>, 32>;"), "four particles per invocation, 32 vec4 per hidden layer");
     }
 
     #[test]
