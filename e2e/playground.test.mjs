@@ -516,3 +516,46 @@ test("thumbnails pick the dataset; screenshots catch a blank or unchanged canvas
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("every control changes the config and the URL", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=moons&model=exact&steps=20&n=200&autoplay=0");
+  // Show every sampler's and guidance's own controls in turn, then change each
+  // visible [data-key] control to another allowed value.
+  const seen = new Set();
+  for (const [sampler, guidance] of [["ddim", "cfg"], ["langevin", "classifier"], ["pc", "none"], ["ddpm", "none"]]) {
+    await page.evaluate(([sampler, guidance]) => window.playground.setConfig({ sampler, guidance }), [sampler, guidance]);
+    for (const key of await page.$$eval("[data-key]", (els) => els.filter((e) => e.offsetParent !== null).map((e) => e.dataset.key))) {
+      if (key === "sampler" || key === "guidance" || key === "backend") continue;
+      const el = page.locator(`[data-key="${key}"]`);
+      const before = (await page.evaluate(() => window.playground.config()))[key];
+      const tag = await el.evaluate((e) => e.tagName + ":" + e.type);
+      if (tag.startsWith("SELECT")) {
+        const values = await el.evaluate((e) => [...e.options].map((o) => o.value));
+        await el.selectOption(values.find((v) => v !== String(before)));
+      } else {
+        // A number or range input: one step up (or down at the top).
+        const v = await el.evaluate((e) => {
+          const lo = Number(e.min), hi = Number(e.max);
+          const step = e.step === "any" ? (hi - lo) / 7 : Number(e.step || 1);
+          const cur = Number(e.value);
+          return String(cur + step <= hi ? cur + step : cur - step);
+        });
+        await el.fill(v);
+        await el.dispatchEvent("change");
+      }
+      const after = (await page.evaluate(() => window.playground.config()))[key];
+      assert.notEqual(String(after), String(before), `${key} changed the config`);
+      const hash = decodeURIComponent(await page.evaluate(() => location.hash));
+      assert.ok(hash.includes(`${key}=${after}`), `${key}=${after} is in the URL: ${hash}`);
+      seen.add(key);
+    }
+  }
+  for (const key of ["dataset", "class", "model", "steps", "n", "seed", "eta", "w", "g", "k", "eps", "m", "snr", "schedule", "spacing", "variance", "theme"]) {
+    assert.ok(seen.has(key), `the ${key} control was exercised`);
+  }
+  // The two remaining selects: sampler and guidance (also exercised above), and backend.
+  await page.selectOption("#backend", "cpu");
+  assert.match(await page.evaluate(() => location.hash), /backend=cpu/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
