@@ -559,3 +559,40 @@ test("every control changes the config and the URL", async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("the time scrubber replays the run, and shows the forward process at the same time", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&steps=60&n=1500&seed=3");
+  await page.evaluate(() => window.playground.run());
+  const pixels = () => page.evaluate(() => {
+    const c = document.querySelector("#canvas");
+    return Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data);
+  });
+  const diff = (a, b) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
+  const live = await pixels();
+  const sc = await page.evaluate(() => window.playground.scrubState());
+  assert.ok(sc.frames >= 2 && sc.index === null, `frames recorded: ${JSON.stringify(sc)}`);
+  // Drag to the start: x_T (step 0), a different picture; the run stays finished.
+  await page.locator("#scrub").fill("0");
+  await page.locator("#scrub").dispatchEvent("input");
+  let st = await page.evaluate(() => window.playground.scrubState());
+  assert.deepEqual([st.index, st.step], [0, 0]);
+  assert.match(await page.textContent("#scrub-out"), /^step 0 \/ 60$/);
+  const start = await pixels();
+  assert.ok(diff(live, start) > 1000, "frame 0 shows the noise");
+  // The forward process at step 0 is pure noise too, but of fresh data: another picture.
+  await page.check("#forward");
+  const fwdStart = await pixels();
+  assert.ok(diff(start, fwdStart) > 1000);
+  // At the last frame the forward process is the data itself (σ = 0).
+  await page.evaluate(() => window.playground.scrub(1e6));
+  st = await page.evaluate(() => window.playground.scrubState());
+  assert.equal(st.step, 60);
+  assert.ok(st.forward);
+  // Play returns to live (a finished run restarts).
+  await page.uncheck("#forward");
+  await page.evaluate(() => window.playground.scrub(-1));
+  assert.equal((await page.evaluate(() => window.playground.scrubState())).index, null);
+  assert.ok(diff(live, await pixels()) < 100, "live again");
+  assert.deepEqual(errors, []);
+  await page.close();
+});

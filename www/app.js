@@ -31,6 +31,9 @@
     play: () => need().play(),
     pause: () => need().pause(),
     step: () => need().step(),
+    scrub: (k) => { need().scrub(k | 0); },
+    scrubState: () => need().scrubState(),
+    setForwardView: (on) => need().setForwardView(!!on),
     metrics: () => need().metrics(),
     embedCode: () => embedCode(),
     exportCsv: () => samplesCsv(),
@@ -205,6 +208,12 @@
       (st.escaped ? ` · ${st.escaped.toLocaleString()} escaped beyond ±100 (guidance overshoot)` : "");
     $("play").textContent = st.running ? "Pause" : "Play";
     showMetrics(st);
+    // The scrubber follows the run while live.
+    const sc = app.scrubState();
+    const slider = $("scrub");
+    slider.max = String(Math.max(0, sc.frames - 1));
+    if (sc.index == null) slider.value = slider.max;
+    $("scrub-out").textContent = sc.index == null ? "live" : `step ${sc.step} / ${sc.totalSteps}`;
     if (fresh) {
       $("notices").replaceChildren();
       for (const msg of st.ignored) notice(`Ignored ${msg}`);
@@ -243,6 +252,8 @@
     $("play").addEventListener("click", () => (lastStatus && lastStatus.running ? app.pause() : app.play()));
     $("restart").addEventListener("click", () => app.restart());
     $("step").addEventListener("click", () => app.step());
+    $("scrub").addEventListener("input", (e) => { app.scrub(Number(e.target.value)); showStatus(app.status()); });
+    $("forward").addEventListener("change", (e) => { app.setForwardView(e.target.checked); showStatus(app.status()); });
     for (const box of document.querySelectorAll("#layers input")) {
       box.addEventListener("change", () => {
         const layers = [...document.querySelectorAll("#layers input")].filter((b) => b.checked).map((b) => b.value).join(",");

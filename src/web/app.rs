@@ -137,6 +137,13 @@ struct State {
     /// Class regions of the current dataset (particle colours).
     label_grid: Option<LabelGrid>,
     trails: Trails,
+    /// The run so far for the time scrubber: (steps done, the first
+    /// SNAP_PARTICLES particles) per frame, thinned to at most SNAP_MAX.
+    snapshots: Vec<(usize, Vec<f32>)>,
+    /// The snapshot the scrubber shows (None: the live particles).
+    scrub: Option<usize>,
+    /// Show the forward (noising) process at the scrubbed time instead.
+    forward_view: bool,
     /// Field arrows and density grid, with the (generation, step, field on,
     /// density on) they were computed for.
     layer_cache: Option<((u64, usize, bool, bool), Vec<([f32; 2], [f32; 2])>, Vec<f32>)>,
@@ -211,6 +218,12 @@ const FIELD_GRID: usize = 21;
 const DENSITY_GRID: usize = 96;
 const LABEL_GRID: usize = 128;
 const LABEL_POINTS: usize = 1024;
+
+/// The scrubber keeps the first SNAP_PARTICLES particles of at most SNAP_MAX
+/// frames; the forward view noises data draws with this seed.
+const SNAP_PARTICLES: usize = 16_384;
+const SNAP_MAX: usize = 240;
+const FORWARD_SEED: u32 = 0xF0_3A4D;
 
 /// Particles and data draws the page's metrics use, and the data's seed.
 const METRIC_POINTS: usize = 1024;
@@ -296,6 +309,8 @@ impl State {
         self.model_now = None;
         self.layer_cache = None;
         self.trails.clear();
+        self.snapshots.clear();
+        self.scrub = None;
         self.loading = false;
         let model = match self.model() {
             Ok(Some(m)) => m,
@@ -329,6 +344,7 @@ impl State {
             Engine::Cpu(s) => s.particles.iter().flatten().copied().collect(),
             Engine::Gpu(s) => crate::engine::cpu::initial_noise(seed, s.len(), self.plan.init_scale).into_iter().flatten().collect(),
         };
+        self.snapshot();
         self.draw_data_layer();
     }
 
@@ -350,7 +366,59 @@ impl State {
         }
     }
 
+    /// Records the current particles for the scrubber (once per step count).
+    fn snapshot(&mut self) {
+        let step = self.engine.step();
+        if self.particles.is_empty() || self.snapshots.last().is_some_and(|(s, _)| *s == step) {
+            return;
+        }
+        let keep = self.particles.len().min(2 * SNAP_PARTICLES);
+        self.snapshots.push((step, self.particles[..keep].to_vec()));
+        if self.snapshots.len() > SNAP_MAX {
+            // Drop every other snapshot but keep the first and the last.
+            let last = self.snapshots.pop();
+            let mut k = 0;
+            self.snapshots.retain(|_| {
+                k += 1;
+                k % 2 == 1
+            });
+            self.snapshots.extend(last);
+        }
+    }
+
+    /// The forward process at the level reached after `steps` plan steps:
+    /// `x = a x0 + σ ε` for fresh data draws x0 and fixed noise ε.
+    fn forward_particles(&self, steps: usize) -> Vec<f32> {
+        let (a, sigma) = match self.plan.steps.get(steps) {
+            Some(st) => (st.alpha / st.c_in, st.sigma / st.c_in),
+            None => (1.0, 0.0),
+        };
+        let n = (self.particles.len() / 2).clamp(1, SNAP_PARTICLES);
+        let (x0, _) = self.config.dataset.sample(n, FORWARD_SEED);
+        x0.iter()
+            .enumerate()
+            .flat_map(|(i, p)| {
+                let e = crate::science::rng::gaussian2(FORWARD_SEED, i as u32, 0, 0);
+                [a * p[0] + sigma * e[0], a * p[1] + sigma * e[1]]
+            })
+            .collect()
+    }
+
     fn draw(&mut self) {
+        // The scrubber shows a recorded frame (or the forward process there).
+        if let Some(k) = self.scrub {
+            let Some((step, snap)) = self.snapshots.get(k).cloned() else { return };
+            let shown = if self.forward_view { self.forward_particles(step) } else { snap };
+            let live = std::mem::replace(&mut self.particles, shown);
+            self.draw_particles(step);
+            self.particles = live;
+            return;
+        }
+        self.draw_particles(self.engine.step());
+    }
+
+    /// Draws `self.particles` with the layers at the level after `step` plan steps.
+    fn draw_particles(&mut self, step: usize) {
         let (w, h) = (self.raster.width as u32, self.raster.height as u32);
         let c = &self.config;
         let layers = Layers {
@@ -365,7 +433,7 @@ impl State {
             _ => None,
         };
         // Field and density are recomputed when the step changes.
-        let key = (self.generation, self.engine.step(), layers.field, layers.density);
+        let key = (self.generation, step, layers.field, layers.density);
         if (layers.field || layers.density) && self.layer_cache.as_ref().is_none_or(|(k, _, _)| *k != key) {
             if let Some(model) = &self.model_now {
                 let arrows = if layers.field { field_arrows(model, &self.plan, key.1, &self.raster, FIELD_GRID) } else { Vec::new() };
@@ -486,6 +554,9 @@ impl App {
             label_grid: None,
             trails: Trails::new(TRAIL_PARTICLES, TRAIL_POINTS),
             layer_cache: None,
+            snapshots: Vec::new(),
+            scrub: None,
+            forward_view: false,
             error: None,
             ctx2d,
             raster,
@@ -566,6 +637,7 @@ impl App {
             let particles = std::mem::take(&mut st.particles);
             st.trails.push(&particles);
             st.particles = particles;
+            st.snapshot();
             st.check_finite();
             if st.engine.done() {
                 st.running = false;
@@ -644,17 +716,57 @@ impl App {
         self.state.borrow_mut().running = false;
     }
 
-    /// Resumes a paused run (restarts a finished one).
+    /// Resumes a paused run (restarts a finished one); leaves the scrubber.
     pub fn play(&self) {
         let mut st = self.state.borrow_mut();
         if st.loading {
             return;
         }
+        st.scrub = None;
         if st.engine.done() {
             st.restart();
         } else if st.error.is_none() {
             st.running = true;
         }
+    }
+
+    /// Shows recorded frame `k` of the run (pausing it), or the live
+    /// particles for `k < 0`. Resolves nothing; see `scrubState()`.
+    pub fn scrub(&self, k: i32) {
+        let mut st = self.state.borrow_mut();
+        if k < 0 || st.snapshots.is_empty() {
+            st.scrub = None;
+        } else {
+            st.running = false;
+            st.scrub = Some((k as usize).min(st.snapshots.len() - 1));
+        }
+        st.draw();
+    }
+
+    /// Shows the forward (noising) process at the scrubbed time instead of the samples.
+    #[wasm_bindgen(js_name = setForwardView)]
+    pub fn set_forward_view(&self, on: bool) {
+        let mut st = self.state.borrow_mut();
+        st.forward_view = on;
+        st.draw();
+    }
+
+    /// `{ frames, index, step, totalSteps, forward }`: the recorded frames, the one
+    /// shown (`null`: live), its plan steps done, and whether the forward view is on.
+    #[wasm_bindgen(js_name = scrubState)]
+    pub fn scrub_state(&self) -> JsValue {
+        let st = self.state.borrow();
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Scrub {
+            frames: usize,
+            index: Option<usize>,
+            step: usize,
+            total_steps: usize,
+            forward: bool,
+        }
+        let step = st.scrub.and_then(|k| st.snapshots.get(k)).map_or(st.engine.step(), |(s, _)| *s);
+        to_js(&Scrub { frames: st.snapshots.len(), index: st.scrub, step, total_steps: st.engine.total(), forward: st.forward_view })
     }
 
     /// Advances exactly one plan step on the next frame, then pauses.
