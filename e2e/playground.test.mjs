@@ -38,6 +38,13 @@ async function runAndSample(page) {
   return { st, x };
 }
 
+/** The canvas's RGBA values, and how many of two such arrays differ. */
+const canvasPixels = (page) => page.evaluate(() => {
+  const c = document.querySelector("#canvas");
+  return Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data);
+});
+const diff = (a, b) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
+
 async function assertCloseToData(page, x) {
   const data = await page.evaluate(async () => Array.from((await window.playground.data(4096, 99)).x));
   const n = x.length / 2;
@@ -459,11 +466,7 @@ test("on the CPU the page stays responsive while sampling: no main-thread task o
 test("layers: each toggles from its checkbox into the config and the URL, and changes the picture", async () => {
   const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&steps=40&n=2000&seed=2");
   await page.evaluate(() => window.playground.run());
-  const pixels = () => page.evaluate(() => {
-    const c = document.querySelector("#canvas");
-    return Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data);
-  });
-  const diff = (a, b) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
+  const pixels = () => canvasPixels(page);
   let before = await pixels();
   for (const layer of ["trajectories", "field", "density"]) {
     await page.check(`#layers input[value=${layer}]`);
@@ -563,11 +566,7 @@ test("every control changes the config and the URL", async () => {
 test("the time scrubber replays the run, and shows the forward process at the same time", async () => {
   const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&steps=60&n=1500&seed=3");
   await page.evaluate(() => window.playground.run());
-  const pixels = () => page.evaluate(() => {
-    const c = document.querySelector("#canvas");
-    return Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data);
-  });
-  const diff = (a, b) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
+  const pixels = () => canvasPixels(page);
   const live = await pixels();
   const sc = await page.evaluate(() => window.playground.scrubState());
   assert.ok(sc.frames >= 2 && sc.index === null, `frames recorded: ${JSON.stringify(sc)}`);
