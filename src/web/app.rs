@@ -632,11 +632,10 @@ impl App {
                     }
                 }
             }
-            let mut st = state.borrow_mut();
+            let mut guard = state.borrow_mut();
+            let st = &mut *guard;
             st.elapsed_ms += now_ms() - tick_start;
-            let particles = std::mem::take(&mut st.particles);
-            st.trails.push(&particles);
-            st.particles = particles;
+            st.trails.push(&st.particles);
             st.snapshot();
             st.check_finite();
             if st.engine.done() {
