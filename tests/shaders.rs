@@ -2,7 +2,8 @@
 
 mod common;
 
-use diffusion_playground::engine::gpu::{SAMPLE_MIXTURE_WGSL, SAMPLE_MLP_WGSL};
+use diffusion_playground::engine::gpu::{HEALTH_WGSL, SAMPLE_MIXTURE_WGSL, SAMPLE_MLP_WGSL};
+use diffusion_playground::web::gpu_render::RENDER_WGSL;
 
 fn validate(name: &str, src: &str) {
     let module = naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
@@ -18,6 +19,12 @@ fn sampling_kernel_validates() {
 }
 
 #[test]
+fn health_and_render_shaders_validate() {
+    validate("health", HEALTH_WGSL);
+    validate("render", RENDER_WGSL);
+}
+
+#[test]
 fn rng_probe_validates() {
     validate("rng_probe", &common::rng_probe_source());
 }
@@ -25,7 +32,7 @@ fn rng_probe_validates() {
 #[test]
 fn every_shader_file_is_covered() {
     // A new .wgsl file must be added to one of the validated modules above.
-    let covered = ["rng.wgsl", "score_mixture.wgsl", "score_mlp.wgsl", "sample.wgsl", "rng_probe.wgsl"];
+    let covered = ["rng.wgsl", "score_mixture.wgsl", "score_mlp.wgsl", "sample.wgsl", "rng_probe.wgsl", "health.wgsl", "render.wgsl"];
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();

@@ -3,7 +3,9 @@
 //! [`GpuContext`] is built once (adapter, device, compiled pipelines) and
 //! reused; a [`GpuSampler`] holds one run's buffers. `run_steps` records one
 //! dispatch of the fused kernel over a range of plan steps; particles stay on
-//! the GPU until `read_particles` copies them back (at most once a frame).
+//! the GPU. The page draws them from there (web::gpu_render) and reads back
+//! only a [`Probe`] each frame (their health and the first few particles);
+//! `read_particles` copies all of them back, when a run ends or on request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,6 +35,12 @@ pub const SAMPLE_MLP_WGSL: &str = concat!(
     "\n",
     include_str!("../../shaders/sample.wgsl"),
 );
+
+/// The health check (shaders/health.wgsl), the CPU twin of engine::health.
+pub const HEALTH_WGSL: &str = include_str!("../../shaders/health.wgsl");
+
+/// Most particles a [`Probe`] carries back (the page's trails and scrubber frames).
+pub const PROBE_PARTICLES: usize = 16_384;
 
 /// Loop iterations one invocation may run. llvmpipe (lavapipe, the CI's
 /// Vulkan) silently stops looping after 65 535 iterations per invocation,
@@ -127,6 +135,9 @@ fn take_error(slot: &Mutex<Option<String>>) -> Option<GpuError> {
 }
 
 pub struct GpuContext {
+    /// The instance and adapter, kept to make and configure canvas surfaces.
+    pub instance: wgpu::Instance,
+    pub adapter: wgpu::Adapter,
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub adapter_info: wgpu::AdapterInfo,
@@ -136,6 +147,9 @@ pub struct GpuContext {
     modules: Mutex<[Option<wgpu::ShaderModule>; 2]>,
     /// Compiled variants, built on first use.
     pipelines: Mutex<HashMap<Variant, Pipelines>>,
+    /// The health check's layout and pipeline.
+    health_layout: wgpu::BindGroupLayout,
+    health_pipeline: wgpu::ComputePipeline,
     /// The first error the device reported outside any error scope.
     error: Arc<Mutex<Option<String>>>,
 }
@@ -217,7 +231,40 @@ impl GpuContext {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
+        let health_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("health layout"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                storage(1, true),
+                storage(2, false),
+            ],
+        });
+        let health_module =
+            device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("health"), source: wgpu::ShaderSource::Wgsl(HEALTH_WGSL.into()) });
+        let health_pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("check_health"),
+            layout: Some(&device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("health pipeline layout"),
+                bind_group_layouts: &[Some(&health_layout)],
+                immediate_size: 0,
+            })),
+            module: &health_module,
+            entry_point: Some("check_health"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
         Ok(Self {
+            instance,
+            adapter,
             device,
             queue,
             adapter_info,
@@ -225,6 +272,8 @@ impl GpuContext {
             pipeline_layout,
             modules: Mutex::new([None, None]),
             pipelines: Mutex::new(HashMap::new()),
+            health_layout,
+            health_pipeline,
             error,
         })
     }
@@ -287,8 +336,56 @@ pub struct GpuSampler {
     step: usize,
     params: wgpu::Buffer,
     particles: wgpu::Buffer,
-    readback: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
+    /// The health counters, the bind group that checks `particles` into them,
+    /// and the probe's staging buffer (counters, then the first particles).
+    health_counts: wgpu::Buffer,
+    health_bind_group: wgpu::BindGroup,
+    probe_staging: wgpu::Buffer,
+}
+
+/// What one frame reads back from a GPU run: the health of all particles
+/// and the first `min(n, PROBE_PARTICLES)` of them (interleaved x, y).
+#[derive(Clone, Debug)]
+pub struct Probe {
+    pub health: crate::engine::health::Health,
+    pub first: Vec<f32>,
+}
+
+/// Bytes of the health counters at the start of a probe.
+const HEALTH_BYTES: u64 = 16;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct HealthParams {
+    n: u32,
+    escape_radius: f32,
+    _pad: [u32; 2],
+}
+
+/// Maps `staging` for reading once the queue reaches it, then returns its
+/// bytes (the future owns its handles, so no borrow is held across it).
+fn map_and_read(ctx: &GpuContext, staging: wgpu::Buffer) -> impl std::future::Future<Output = Result<Vec<u8>, GpuError>> + 'static {
+    let (tx, rx) = futures_channel::oneshot::channel();
+    staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+        let _ = tx.send(r);
+    });
+    let (device, error) = (ctx.device.clone(), ctx.error.clone());
+    async move {
+        #[cfg(not(target_arch = "wasm32"))]
+        device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
+        #[cfg(target_arch = "wasm32")]
+        let _ = &device;
+        rx.await
+            .map_err(|_| GpuError::Readback("the map callback was dropped".into()))?
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let out = staging.slice(..).get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?.to_vec();
+        staging.unmap();
+        if let Some(e) = take_error(&error) {
+            return Err(e);
+        }
+        Ok(out)
+    }
 }
 
 impl GpuSampler {
@@ -339,9 +436,29 @@ impl GpuSampler {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::VERTEX,
             mapped_at_creation: false,
         });
-        let readback = d.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: bytes,
+        let health_params = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("health params"),
+            contents: bytemuck::bytes_of(&HealthParams { n: n as u32, escape_radius: crate::engine::health::ESCAPE_RADIUS, _pad: [0; 2] }),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let health_counts = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("health counts"),
+            size: HEALTH_BYTES,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let health_bind_group = d.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("health bind group"),
+            layout: &ctx.health_layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: health_params.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: particles.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: health_counts.as_entire_binding() },
+            ],
+        });
+        let probe_staging = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("probe staging"),
+            size: HEALTH_BYTES + (n.min(PROBE_PARTICLES) * 8) as u64,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
@@ -393,8 +510,10 @@ impl GpuSampler {
             step: 0,
             params,
             particles,
-            readback,
             bind_group,
+            health_counts,
+            health_bind_group,
+            probe_staging,
         };
         s.dispatch(ctx, &s.pipelines.init, 0, 0, 1);
         s
@@ -418,6 +537,12 @@ impl GpuSampler {
 
     pub fn done(&self) -> bool {
         self.step >= self.total_steps
+    }
+
+    /// The particle buffer (n × vec2<f32>; usable as a vertex buffer), which
+    /// the page's render pass draws from.
+    pub fn particles(&self) -> &wgpu::Buffer {
+        &self.particles
     }
 
     /// One dispatch of `pipeline` over the particles, `per_invocation` each.
@@ -460,35 +585,54 @@ impl GpuSampler {
         ran
     }
 
-    /// Copies the particles back (interleaved x, y). The returned future
-    /// owns what it needs (wgpu handles are reference-counted), so a caller
-    /// may await it without holding a borrow of the sampler.
+    /// Copies all the particles back (interleaved x, y) through a staging
+    /// buffer of its own, so several reads may be in flight. The returned
+    /// future owns what it needs (wgpu handles are reference-counted), so a
+    /// caller may await it without holding a borrow of the sampler.
     pub fn read_particles(&self, ctx: &GpuContext) -> impl std::future::Future<Output = Result<Vec<f32>, GpuError>> + 'static {
-        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
-        enc.copy_buffer_to_buffer(&self.particles, 0, &self.readback, 0, (self.n * 8) as u64);
-        ctx.queue.submit(Some(enc.finish()));
-        let (tx, rx) = futures_channel::oneshot::channel();
-        self.readback.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
+        let bytes = (self.n * 8) as u64;
+        let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
         });
-        let (readback, device, error) = (self.readback.clone(), ctx.device.clone(), ctx.error.clone());
+        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+        enc.copy_buffer_to_buffer(&self.particles, 0, &staging, 0, bytes);
+        ctx.queue.submit(Some(enc.finish()));
+        let read = map_and_read(ctx, staging);
+        async move { Ok(bytemuck::pod_collect_to_vec::<u8, f32>(&read.await?)) }
+    }
+
+    /// Checks every particle on the GPU (shaders/health.wgsl) and reads back
+    /// the counts with the first particles: a frame's readback, at most
+    /// 16 + 8 × PROBE_PARTICLES bytes whatever n is. One probe at a time
+    /// (await it before the next).
+    pub fn probe(&self, ctx: &GpuContext) -> impl std::future::Future<Output = Result<Probe, GpuError>> + 'static {
+        let first = self.n.min(PROBE_PARTICLES);
+        ctx.queue.write_buffer(&self.health_counts, 0, bytemuck::cast_slice(&[0u32, 0, u32::MAX, 0]));
+        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("probe") });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("health pass"), timestamp_writes: None });
+            pass.set_pipeline(&ctx.health_pipeline);
+            pass.set_bind_group(0, &self.health_bind_group, &[]);
+            pass.dispatch_workgroups((self.n as u32).div_ceil(WORKGROUP), 1, 1);
+        }
+        enc.copy_buffer_to_buffer(&self.health_counts, 0, &self.probe_staging, 0, HEALTH_BYTES);
+        enc.copy_buffer_to_buffer(&self.particles, 0, &self.probe_staging, HEALTH_BYTES, (first * 8) as u64);
+        ctx.queue.submit(Some(enc.finish()));
+        let read = map_and_read(ctx, self.probe_staging.clone());
         async move {
-            #[cfg(not(target_arch = "wasm32"))]
-            device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
-            #[cfg(target_arch = "wasm32")]
-            let _ = &device;
-            rx.await
-                .map_err(|_| GpuError::Readback("the map callback was dropped".into()))?
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
-            let out = {
-                let view = readback.slice(..).get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?;
-                bytemuck::cast_slice::<u8, f32>(&view).to_vec()
-            };
-            readback.unmap();
-            if let Some(e) = take_error(&error) {
-                return Err(e);
-            }
-            Ok(out)
+            let bytes = read.await?;
+            let words: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes[..HEALTH_BYTES as usize]);
+            Ok(Probe {
+                health: crate::engine::health::Health {
+                    non_finite: words[0] as usize,
+                    first_non_finite: (words[2] != u32::MAX).then_some(words[2] as usize),
+                    escaped: words[1] as usize,
+                },
+                first: bytemuck::pod_collect_to_vec(&bytes[HEALTH_BYTES as usize..]),
+            })
         }
     }
 }

@@ -36,6 +36,12 @@ impl LabelGrid {
         Self { g, half_width, labels: out }
     }
 
+    /// The cells (row 0 at the bottom), the grid's side and its half-width
+    /// (the GPU view looks labels up from these).
+    pub fn cells(&self) -> (&[u8], usize, f32) {
+        (&self.labels, self.g, self.half_width)
+    }
+
     /// The class region of point `x` (clamped to the grid).
     pub fn label(&self, x: [f32; 2]) -> u8 {
         let f = |v: f32| (((v + self.half_width) / (2.0 * self.half_width) * self.g as f32) as isize).clamp(0, self.g as isize - 1) as usize;

@@ -4,5 +4,6 @@
 pub mod config;
 #[cfg(target_arch = "wasm32")]
 pub mod app;
+pub mod gpu_render;
 pub mod layers;
 pub mod render;

@@ -1,16 +1,19 @@
-//! Draws particles over the faint data layer into an RGBA image.
+//! Draws the canvas's layers into RGBA images (pure Rust, tested natively).
 //!
-//! Pure Rust (tested natively): each frame counts particles per pixel and
-//! maps the count to intensity `1 − exp(−gain · count)`, so 4 096 particles
-//! read as dots and a million as a density. The page puts the image on its
-//! canvas with one `putImageData` call; both backends draw through here, so
-//! they look the same.
+//! Particles are counted per pixel and the count maps to intensity
+//! `1 − exp(−gain · count)`, so 4 096 particles read as dots and a million as
+//! a density. A CPU run draws everything here and puts the image on the
+//! canvas with one `putImageData`. A WebGPU run draws its particles straight
+//! from GPU memory (web::gpu_render) between two images made here: the
+//! background (data, density) and the strokes (trajectories, arrows), with
+//! the same colours and the same intensity curve.
 
 use crate::science::datasets::BOX_HALF_WIDTH;
 
-const BACKGROUND: [u8; 3] = [14, 18, 28];
+pub const BACKGROUND: [u8; 3] = [14, 18, 28];
 const DATA: [u8; 3] = [120, 140, 170];
-const PARTICLE: [u8; 3] = [255, 176, 64];
+/// Colour of particles without a class (one-class datasets).
+pub const PARTICLE: [u8; 3] = [255, 176, 64];
 
 pub struct Raster {
     pub width: usize,
@@ -18,6 +21,8 @@ pub struct Raster {
     /// Half-width of the square view, in data units.
     half_width: f32,
     base: Vec<u8>,
+    /// The strokes layer of the GPU view (premultiplied RGBA).
+    over: Vec<u8>,
     counts: Vec<u32>,
     /// Class of the last particle drawn on each pixel (u8::MAX: none).
     class_of: Vec<u8>,
@@ -36,6 +41,7 @@ impl Raster {
             half_width: BOX_HALF_WIDTH as f32 + 0.5,
             rgba: base.clone(),
             base,
+            over: Vec::new(),
             counts: vec![0; width * height],
             class_of: vec![u8::MAX; width * height],
         }
@@ -113,10 +119,12 @@ const HEAT: [u8; 3] = [60, 110, 200];
 impl Raster {
     /// Maps a data point to (column, row) in pixels (may be outside the image).
     fn to_px(&self, p: [f32; 2]) -> (f32, f32) {
-        (
-            (p[0] + self.half_width) / (2.0 * self.half_width) * self.width as f32,
-            (self.half_width - p[1]) / (2.0 * self.half_width) * self.height as f32,
-        )
+        to_px(self.width, self.height, self.half_width, p)
+    }
+
+    /// Half-width of the square view, in data units.
+    pub fn half_width(&self) -> f32 {
+        self.half_width
     }
 
     /// The data point at the centre of grid cell (i, j) of a `g × g` grid over the view.
@@ -125,38 +133,50 @@ impl Raster {
         [-self.half_width + (j as f32 + 0.5) * cell, self.half_width - (i as f32 + 0.5) * cell]
     }
 
-    fn blend(&mut self, col: isize, row: isize, rgb: [u8; 3], a: f32) {
-        if col < 0 || row < 0 || col as usize >= self.width || row as usize >= self.height {
-            return;
+    /// Fills `rgba` with what lies under the particles: the background, the
+    /// data (when that layer is on) and the density tint.
+    pub fn compose_background(&mut self, layers: Layers, density: Option<(&[f32], usize)>) -> &[u8] {
+        for i in 0..self.width * self.height {
+            let mut bg = if layers.data { [self.base[4 * i], self.base[4 * i + 1], self.base[4 * i + 2]] } else { BACKGROUND };
+            if let Some((grid, g)) = density {
+                let (row, col) = (i / self.width, i % self.width);
+                let v = grid[(row * g / self.height) * g + col * g / self.width].clamp(0.0, 1.0);
+                for k in 0..3 {
+                    bg[k] = (bg[k] as f32 * (1.0 - 0.85 * v) + HEAT[k] as f32 * 0.85 * v) as u8;
+                }
+            }
+            self.rgba[4 * i..4 * i + 3].copy_from_slice(&bg);
+            self.rgba[4 * i + 3] = 255;
         }
-        let i = 4 * (row as usize * self.width + col as usize);
-        for k in 0..3 {
-            self.rgba[i + k] = (self.rgba[i + k] as f32 * (1.0 - a) + rgb[k] as f32 * a) as u8;
-        }
+        &self.rgba
     }
 
-    /// A line from `a` to `b` (data units), one pixel wide.
-    fn line(&mut self, a: [f32; 2], b: [f32; 2], rgb: [u8; 3], alpha: f32) {
-        let ((x0, y0), (x1, y1)) = (self.to_px(a), self.to_px(b));
-        if !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
-            return;
+    /// The strokes above the particles (trajectories, field arrows) on a
+    /// transparent image, premultiplied alpha; `None` when there are none.
+    /// The GPU view blends it over its particles (premultiplied "over"), which
+    /// gives what `draw_layers` draws in place.
+    pub fn compose_overlay(&mut self, layers: Layers, overlay: &Overlay) -> Option<&[u8]> {
+        let any = (layers.trajectories && overlay.trails.iter().any(|t| t.len() > 1)) || (layers.field && !overlay.arrows.is_empty());
+        if !any {
+            return None;
         }
-        let steps = (x1 - x0).abs().max((y1 - y0).abs()).ceil().clamp(1.0, 4096.0) as usize;
-        for s in 0..=steps {
-            let f = s as f32 / steps as f32;
-            self.blend((x0 + f * (x1 - x0)) as isize, (y0 + f * (y1 - y0)) as isize, rgb, alpha);
-        }
+        let mut over = std::mem::take(&mut self.over);
+        over.clear();
+        over.resize(self.width * self.height * 4, 0);
+        self.strokes(&mut over, layers, overlay);
+        self.over = over;
+        Some(&self.over)
     }
 
     /// Composes the chosen layers: density under everything, then the data
     /// (part of the background), particles (by class when labelled),
     /// trajectories and the field's arrows on top.
     pub fn draw_layers(&mut self, particles: &[f32], layers: Layers, overlay: &Overlay) -> &[u8] {
-        let n = particles.len() / 2;
-        self.counts.iter_mut().for_each(|c| *c = 0);
-        self.class_of.iter_mut().for_each(|c| *c = u8::MAX);
+        self.compose_background(layers, overlay.density);
         if layers.particles {
-            let dot = if n <= 20_000 { 2 } else { 1 };
+            self.counts.iter_mut().for_each(|c| *c = 0);
+            self.class_of.iter_mut().for_each(|c| *c = u8::MAX);
+            let dot = dot_size(particles.len() / 2);
             for (j, p) in particles.chunks_exact(2).enumerate() {
                 if let Some(i) = self.pixel(p[0], p[1]) {
                     let (row, col) = (i / self.width, i % self.width);
@@ -173,43 +193,40 @@ impl Raster {
                     }
                 }
             }
-        }
-        let gain = 0.7f32;
-        for i in 0..self.width * self.height {
-            let mut bg = if layers.data { [self.base[4 * i], self.base[4 * i + 1], self.base[4 * i + 2]] } else { BACKGROUND };
-            if let Some((grid, g)) = overlay.density {
-                let (row, col) = (i / self.width, i % self.width);
-                let v = grid[(row * g / self.height) * g + col * g / self.width].clamp(0.0, 1.0);
-                for k in 0..3 {
-                    bg[k] = (bg[k] as f32 * (1.0 - 0.85 * v) + HEAT[k] as f32 * 0.85 * v) as u8;
+            for i in 0..self.width * self.height {
+                let c = self.counts[i];
+                if c == 0 {
+                    continue;
                 }
-            }
-            let c = self.counts[i];
-            let px = &mut self.rgba[4 * i..4 * i + 4];
-            if c == 0 {
-                px[..3].copy_from_slice(&bg);
-            } else {
                 let colour = match self.class_of[i] {
                     u8::MAX => PARTICLE,
                     l => PALETTE[l as usize % PALETTE.len()],
                 };
-                let a = 1.0 - (-gain * c as f32).exp();
+                let a = coverage(c);
+                let px = &mut self.rgba[4 * i..4 * i + 3];
                 for k in 0..3 {
-                    px[k] = (bg[k] as f32 * (1.0 - a) + colour[k] as f32 * a) as u8;
+                    px[k] = (px[k] as f32 * (1.0 - a) + colour[k] as f32 * a) as u8;
                 }
             }
-            px[3] = 255;
         }
+        let mut rgba = std::mem::take(&mut self.rgba);
+        self.strokes(&mut rgba, layers, overlay);
+        self.rgba = rgba;
+        &self.rgba
+    }
+
+    /// Draws the trajectories and arrows (when their layers are on) into `buf`.
+    fn strokes(&self, buf: &mut [u8], layers: Layers, overlay: &Overlay) {
         if layers.trajectories {
             for trail in overlay.trails {
                 for w in trail.windows(2) {
-                    self.line(w[0], w[1], TRAIL, 0.55);
+                    self.line(buf, w[0], w[1], TRAIL, 0.55);
                 }
             }
         }
         if layers.field {
             for &(base, tip) in overlay.arrows {
-                self.line(base, tip, ARROW, 0.9);
+                self.line(buf, base, tip, ARROW, 0.9);
                 // Arrow head: two short strokes back from the tip.
                 let (dx, dy) = (tip[0] - base[0], tip[1] - base[1]);
                 let len = (dx * dx + dy * dy).sqrt();
@@ -218,13 +235,66 @@ impl Raster {
                     let h = 0.35 * len;
                     for (sx, sy) in [(-uy, ux), (uy, -ux)] {
                         let back = [tip[0] - h * (ux - 0.5 * sx), tip[1] - h * (uy - 0.5 * sy)];
-                        self.line(tip, back, ARROW, 0.9);
+                        self.line(buf, tip, back, ARROW, 0.9);
                     }
                 }
             }
         }
-        &self.rgba
     }
+
+    /// Blends `rgb` at opacity `a` over pixel (col, row) of `buf`: colour
+    /// `c ← c(1−a) + rgb·a` and alpha `A ← A + (255−A)a`, which is "over" for
+    /// an opaque image and for a premultiplied transparent one alike.
+    fn blend(&self, buf: &mut [u8], col: isize, row: isize, rgb: [u8; 3], a: f32) {
+        if col < 0 || row < 0 || col as usize >= self.width || row as usize >= self.height {
+            return;
+        }
+        let i = 4 * (row as usize * self.width + col as usize);
+        for k in 0..3 {
+            buf[i + k] = (buf[i + k] as f32 * (1.0 - a) + rgb[k] as f32 * a) as u8;
+        }
+        buf[i + 3] = (buf[i + 3] as f32 + (255 - buf[i + 3]) as f32 * a) as u8;
+    }
+
+    /// A line from `a` to `b` (data units), one pixel wide.
+    fn line(&self, buf: &mut [u8], a: [f32; 2], b: [f32; 2], rgb: [u8; 3], alpha: f32) {
+        let ((x0, y0), (x1, y1)) = (self.to_px(a), self.to_px(b));
+        if !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
+            return;
+        }
+        let steps = (x1 - x0).abs().max((y1 - y0).abs()).ceil().clamp(1.0, 4096.0) as usize;
+        for s in 0..=steps {
+            let f = s as f32 / steps as f32;
+            self.blend(buf, (x0 + f * (x1 - x0)) as isize, (y0 + f * (y1 - y0)) as isize, rgb, alpha);
+        }
+    }
+}
+
+/// (column, row) in pixels of data point `p` in a `width × height` view of half-width `half_width`.
+fn to_px(width: usize, height: usize, half_width: f32, p: [f32; 2]) -> (f32, f32) {
+    (
+        (p[0] + half_width) / (2.0 * half_width) * width as f32,
+        (half_width - p[1]) / (2.0 * half_width) * height as f32,
+    )
+}
+
+/// Side of a particle's dot in pixels: 2 while few enough to read as dots.
+pub fn dot_size(n: usize) -> usize {
+    if n <= 20_000 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Gain of the particle intensity `1 − exp(−GAIN · count)`.
+pub const GAIN: f32 = 0.7;
+
+/// Opacity of a pixel that `count` particles cover. Drawing each particle
+/// "over" at `coverage(1)` gives the same, as `1 − (1 − a)^c = 1 − e^(−GAIN c)`
+/// (which is how the GPU view draws them).
+pub fn coverage(count: u32) -> f32 {
+    1.0 - (-GAIN * count as f32).exp()
 }
 
 impl Layers {
