@@ -55,7 +55,14 @@ export async function launch({ webgpu }) {
     "--headless", "--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-gpu-watchdog",
   ];
-  if (webgpu) args.push("--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader");
+  // WebGPU on SwiftShader. The last three flags let a WebGPU canvas present
+  // headless: without them, Chromium 156 destroys the device on the first
+  // getCurrentTexture() ("A valid external Instance reference no longer
+  // exists" on every later mapAsync), which no real GPU setup does.
+  if (webgpu) {
+    args.push("--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader",
+      "--enable-features=Vulkan", "--use-vulkan=swiftshader", "--use-angle=vulkan");
+  }
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM, headless: true, args, viewport: { width: 1100, height: 900 },
   });

@@ -124,12 +124,11 @@ fn the_gpu_view_draws_what_the_raster_draws() {
     let all = Layers { data: true, particles: true, trajectories: true, field: true, density: true };
     let plain = Layers { data: false, particles: true, trajectories: false, field: false, density: false };
 
-    // Tolerance: the CPU truncates each blend to a byte, the GPU rounds it,
-    // so a pixel under k blends may differ by up to k. Where dots of two
-    // classes overlap, Raster paints the last one's colour and the GPU mixes
-    // them (differences of tens): a few pixels on the class borders, so the
-    // bar allows 0.2 % of the pixels. A misplaced dot, a wrong colour or a
-    // missing layer differ by tens to hundreds on far more.
+    // Tolerance: both count particles per pixel and take the largest class
+    // there; the CPU truncates each blend to a byte where the GPU rounds,
+    // and the strokes blend once more on the GPU, so a pixel may differ by
+    // a unit or two (the bar: 2; measured: 1). A misplaced dot, a wrong count, a wrong
+    // colour or a missing layer differ by tens to hundreds.
     for (n, layers, labelled) in [(3000, all, true), (30_000, plain, false), (30_000, all, true)] {
         let mut s = GpuSampler::new(&ctx, &plan, &model, Conditioning::class(None), 5, n);
         s.run_steps(&ctx, 12); // mid-run: particles still spread out
@@ -141,9 +140,9 @@ fn the_gpu_view_draws_what_the_raster_draws() {
         let arrows = field_arrows(&model, &plan, 12, &raster, 21);
         let density = density_grid(&model, &plan, 12, &xy, &raster, 96);
         let (gpu, cpu) = both(&ctx, Points::Gpu(s.particles(), n), &xy, layers, labelled.then_some(&grid), &trails.paths, &arrows, Some((density.as_slice(), 96usize)).filter(|_| layers.density));
-        let (off, worst) = compare(&gpu, &cpu, 3);
-        eprintln!("n={n}: {off} of {} pixels differ by more than 3 (worst {worst})", SIZE * SIZE);
-        assert!(off <= (SIZE * SIZE / 500) as usize, "n={n}: {off} pixels differ by more than 3 (worst {worst})");
+        let (off, worst) = compare(&gpu, &cpu, 2);
+        eprintln!("n={n}: {off} of {} pixels differ by more than 2 (worst {worst})", SIZE * SIZE);
+        assert_eq!(off, 0, "n={n}: {off} pixels differ by more than 2 (worst {worst})");
     }
 
     // Points held on the CPU (a scrubber frame) with NaN, ±Inf, far-off and

@@ -23,7 +23,7 @@
       need().restart();
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
-    samples: () => Promise.resolve(need().samples()),
+    samples: () => need().samples(),
     plan: () => need().plan(),
     data: (n, seed) => Promise.resolve(need().data(n >>> 0, seed >>> 0)),
     shareUrl: () => `${location.origin}${location.pathname}#${need().fragment()}`,
@@ -37,6 +37,7 @@
     metrics: () => need().metrics(),
     embedCode: () => embedCode(),
     exportCsv: () => samplesCsv(),
+    canvas: () => visibleCanvas(),
     runs: () => runs.slice(),
   };
 
@@ -52,8 +53,11 @@
     return `<iframe src="${url}" width="480" height="560" style="border:0;max-width:100%" loading="lazy" title="Diffusion playground"></iframe>`;
   }
 
-  function samplesCsv() {
-    const x = need().samples().x;
+  // The canvas on show: the 2D one, or the WebGPU one during a WebGPU run.
+  const visibleCanvas = () => ($("canvas-gpu").hidden ? $("canvas") : $("canvas-gpu"));
+
+  async function samplesCsv() {
+    const { x } = await need().samples();
     const lines = ["x,y"];
     for (let i = 0; i < x.length; i += 2) lines.push(`${x[i]},${x[i + 1]}`);
     return lines.join("\n") + "\n";
@@ -200,7 +204,8 @@
     const badge = $("backend-badge");
     badge.textContent = st.backend === "webgpu" ? "WebGPU" : "CPU";
     badge.className = `badge ${st.backend}`;
-    $("backend-reason").textContent = st.backendReason;
+    $("backend-reason").textContent = st.backendReason +
+      (st.renderer === "webgpu" ? "; drawn by a WebGPU render pass straight from GPU memory" : "");
     $("progress-bar").style.width = `${st.totalSteps ? (100 * st.step) / st.totalSteps : 0}%`;
     $("status-line").textContent =
       `step ${st.step} / ${st.totalSteps} · NFE ${st.nfe} · ${st.n.toLocaleString()} particles` +
@@ -265,8 +270,8 @@
       $("embed-code").value = embedCode();
       $("embed-code").select();
     });
-    $("export-png").addEventListener("click", () => $("canvas").toBlob((b) => download("diffusion-playground.png", b), "image/png"));
-    $("export-csv").addEventListener("click", () => download("samples.csv", new Blob([samplesCsv()], { type: "text/csv" })));
+    $("export-png").addEventListener("click", () => visibleCanvas().toBlob((b) => download("diffusion-playground.png", b), "image/png"));
+    $("export-csv").addEventListener("click", async () => download("samples.csv", new Blob([await samplesCsv()], { type: "text/csv" })));
     $("export-json").addEventListener("click", () => download("config.json", new Blob([JSON.stringify(app.config(), null, 2) + "\n"], { type: "application/json" })));
     $("share").addEventListener("click", async () => {
       const url = window.playground.shareUrl();
@@ -291,7 +296,7 @@
       for (const key of ["dataset", "sampler", "variance", "schedule", "spacing", "model", "guidance", "backend", "theme"]) fillSelect($(key), opts[key]);
       $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];
       $("n").min = opts.n[0]; $("n").max = opts.n[1];
-      app = await bindings.App.create($("canvas"), location.hash);
+      app = await bindings.App.create($("canvas"), $("canvas-gpu"), location.hash);
       drawThumbs();
       wire();
       $("compare-clear").addEventListener("click", () => { runs.length = 0; drawCompare(); });

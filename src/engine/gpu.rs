@@ -193,6 +193,12 @@ impl GpuContext {
             let mut slot = sink.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert_with(|| e.to_string());
         }));
+        // A lost device fails every later map; say why instead.
+        let sink = error.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            let mut slot = sink.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert_with(|| format!("the GPU device was lost ({reason:?}: {message})"));
+        });
 
         let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
             binding,
@@ -376,9 +382,11 @@ fn map_and_read(ctx: &GpuContext, staging: wgpu::Buffer) -> impl std::future::Fu
         device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback(e.to_string()))?;
         #[cfg(target_arch = "wasm32")]
         let _ = &device;
-        rx.await
-            .map_err(|_| GpuError::Readback("the map callback was dropped".into()))?
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let mapped = rx.await.map_err(|_| GpuError::Readback("the map callback was dropped".into()))?;
+        if let Err(e) = mapped {
+            // A recorded device error or loss explains a failed map better.
+            return Err(take_error(&error).unwrap_or_else(|| GpuError::Readback(e.to_string())));
+        }
         let out = staging.slice(..).get_mapped_range().map_err(|e| GpuError::Readback(e.to_string()))?.to_vec();
         staging.unmap();
         if let Some(e) = take_error(&error) {

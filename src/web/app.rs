@@ -5,6 +5,13 @@
 //! `status()` or `setConfig()` while a GPU readback is in flight. A
 //! `generation` counter makes a readback that finishes after a restart
 //! drop its (stale) particles.
+//!
+//! Two canvases share the stage: a CPU run draws on the 2D one (`Raster`,
+//! one `putImageData` a frame); a WebGPU run draws on the WebGPU one with a
+//! render pass straight from the particle buffer (`GpuRenderer`) and reads
+//! back only a small probe a frame (health and the first particles, for the
+//! trails and the scrubber). All particles come back when the run ends, or
+//! when `samples()` asks mid-run.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -16,22 +23,27 @@ use wasm_bindgen::Clamped;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
 use crate::engine::cpu::CpuSampler;
-use crate::engine::gpu::{GpuContext, GpuSampler};
+use crate::engine::gpu::{GpuContext, GpuSampler, Probe, PROBE_PARTICLES};
 use crate::model::weights::ModelFile;
 use crate::model::{Conditioning, ExactMixture, ScoreModel};
 use crate::science::datasets::{Dataset, BOX_HALF_WIDTH};
 use crate::science::plan::StepPlan;
 use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
 use crate::web::layers::{density_grid, field_arrows, LabelGrid, Trails};
+use crate::web::gpu_render::{Frame, GpuRenderer, Points};
 use crate::web::render::{Layers, Overlay, Raster};
 
 /// Points of the faint data layer behind the particles.
 const DATA_LAYER_POINTS: usize = 3000;
 /// The data layer's draws use their own seed so they never equal the samples' noise.
 const DATA_LAYER_SEED: u32 = 0xDA7A;
-/// A run takes about this many animation frames on WebGPU (one dispatch and
-/// one readback per frame).
+/// A run takes at least about this many animation frames on WebGPU (one
+/// dispatch, one render pass and one probe per frame)…
 const GPU_FRAMES_PER_RUN: usize = 90;
+/// …and fewer steps per frame where the GPU is slow: a frame (dispatch to
+/// probe landed) slower than twice this halves the steps per frame, one
+/// faster than this doubles them (at least one step, at most the share above).
+const GPU_FRAME_TARGET_MS: f64 = 50.0;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -106,6 +118,49 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
+/// The WebGPU canvas and what its render pass draws from.
+struct GpuView {
+    surface: wgpu::Surface<'static>,
+    renderer: GpuRenderer,
+    /// What the background image was composed for (data version, data
+    /// layer, density key); re-uploaded only when it changes.
+    background_for: Option<(u64, bool, Option<(u64, usize)>)>,
+    /// The data version the label grid was uploaded for.
+    labels_for: Option<u64>,
+}
+
+impl GpuView {
+    /// Configures a surface on the WebGPU canvas: an 8-bit non-sRGB format
+    /// (so colours are Raster's bytes), opaque.
+    fn new(gpu: &GpuContext, canvas: &HtmlCanvasElement, half_width: f32) -> Result<Self, String> {
+        let surface = gpu.instance.create_surface(wgpu::SurfaceTarget::Canvas(canvas.clone())).map_err(|e| e.to_string())?;
+        let caps = surface.get_capabilities(&gpu.adapter);
+        let format = caps
+            .formats
+            .iter()
+            .copied()
+            .find(|f| matches!(f, wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Rgba8Unorm))
+            .ok_or_else(|| format!("the canvas offers no 8-bit linear format ({:?})", caps.formats))?;
+        let (w, h) = (canvas.width(), canvas.height());
+        surface.configure(
+            &gpu.device,
+            &wgpu::SurfaceConfiguration {
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+                format,
+                width: w,
+                height: h,
+                present_mode: wgpu::PresentMode::Fifo,
+                desired_maximum_frame_latency: 2,
+                alpha_mode: wgpu::CompositeAlphaMode::Opaque,
+                view_formats: vec![],
+                color_space: wgpu::SurfaceColorSpace::Auto,
+            },
+        );
+        let renderer = GpuRenderer::new(&gpu.device, format, w, h, half_width);
+        Ok(Self { surface, renderer, background_for: None, labels_for: None })
+    }
+}
+
 struct State {
     /// This state's own handle, for the model fetches it starts.
     me: Weak<RefCell<State>>,
@@ -124,8 +179,15 @@ struct State {
     plan: StepPlan,
     generation: u64,
     running: bool,
-    /// The particles last shown (interleaved x, y).
+    /// The particles last read (interleaved x, y): all of them on the CPU;
+    /// on WebGPU the probe's first PROBE_PARTICLES during a run, all of them
+    /// once it ends (`particles_full` says which).
     particles: Vec<f32>,
+    particles_full: bool,
+    /// Bytes read back from the GPU this run (probes and full reads).
+    readback_bytes: u64,
+    /// Plan steps per WebGPU frame, adapted to the GPU's speed this run.
+    gpu_steps_per_frame: usize,
     /// Their check for NaN/Inf and escapes.
     health: crate::engine::health::Health,
     /// Wall time spent sampling this run (ticks, including GPU readbacks).
@@ -150,6 +212,12 @@ struct State {
     error: Option<String>,
     ctx2d: CanvasRenderingContext2d,
     raster: Raster,
+    /// The 2D canvas and the WebGPU one (shown while a WebGPU run draws).
+    canvas: HtmlCanvasElement,
+    gpu_canvas: HtmlCanvasElement,
+    view: Option<GpuView>,
+    /// Bumped when the data layer and class regions are redrawn.
+    data_version: u64,
 }
 
 #[derive(Serialize)]
@@ -173,6 +241,10 @@ struct Status<'a> {
     /// Wall time spent sampling this run, and the particle-steps per second it gave.
     elapsed_ms: f64,
     particle_steps_per_second: f64,
+    /// What draws the canvas: "webgpu" (a render pass from GPU memory) or "canvas2d".
+    renderer: &'static str,
+    /// Bytes read back from the GPU this run.
+    readback_bytes: u64,
     ignored: Vec<String>,
 }
 
@@ -231,6 +303,12 @@ const METRIC_DATA_SEED: u32 = 0x5EED;
 
 fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// A GPU frame's read: every particle (the run's last frame) or a probe.
+enum Readback {
+    Full(std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<f32>, crate::engine::gpu::GpuError>>>>),
+    Probe(std::pin::Pin<Box<dyn std::future::Future<Output = Result<Probe, crate::engine::gpu::GpuError>>>>),
 }
 
 fn plan_for(cfg: &Config) -> StepPlan {
@@ -305,6 +383,8 @@ impl State {
         self.error = None;
         self.health = Default::default();
         self.elapsed_ms = 0.0;
+        self.readback_bytes = 0;
+        self.gpu_steps_per_frame = 1;
         self.single_step = false;
         self.model_now = None;
         self.layer_cache = None;
@@ -338,17 +418,22 @@ impl State {
             }
         };
         self.running = true;
-        // Until the first frame lands, show x_T: the CPU engine holds it; for
-        // the GPU engine the CPU draws the same noise (the GPU's stays on the GPU).
-        self.particles = match &self.engine {
-            Engine::Cpu(s) => s.particles.iter().flatten().copied().collect(),
-            Engine::Gpu(s) => crate::engine::cpu::initial_noise(seed, s.len(), self.plan.init_scale).into_iter().flatten().collect(),
+        // x_T: the CPU engine holds it; for the GPU engine the CPU draws the
+        // same noise for the first particles (the trails' and the scrubber's
+        // first frame), and the GPU view draws all of them from GPU memory.
+        (self.particles, self.particles_full) = match &self.engine {
+            Engine::Cpu(s) => (s.particles.iter().flatten().copied().collect(), true),
+            Engine::Gpu(s) => {
+                let first = s.len().min(PROBE_PARTICLES);
+                (crate::engine::cpu::initial_noise(seed, first, self.plan.init_scale).into_iter().flatten().collect(), first == s.len())
+            }
         };
         self.snapshot();
         self.draw_data_layer();
     }
 
     fn draw_data_layer(&mut self) {
+        self.data_version += 1;
         let (data, labels) = self.config.dataset.sample(DATA_LAYER_POINTS, DATA_LAYER_SEED);
         self.raster.set_data_layer(&data);
         self.label_grid = (self.config.dataset.num_classes() > 1).then(|| LabelGrid::new(&data[..LABEL_POINTS], &labels[..LABEL_POINTS], LABEL_GRID, BOX_HALF_WIDTH as f32 + 0.5));
@@ -405,33 +490,40 @@ impl State {
     }
 
     fn draw(&mut self) {
+        // A WebGPU run draws on the WebGPU canvas, anything else on the 2D one.
+        let gpu_view = matches!(self.engine, Engine::Gpu(_)) && self.view.is_some();
+        if self.gpu_canvas.hidden() == gpu_view {
+            self.gpu_canvas.set_hidden(!gpu_view);
+            self.canvas.set_hidden(gpu_view);
+        }
         // The scrubber shows a recorded frame (or the forward process there).
         if let Some(k) = self.scrub {
             let Some((step, snap)) = self.snapshots.get(k).cloned() else { return };
             let shown = if self.forward_view { self.forward_particles(step) } else { snap };
             let live = std::mem::replace(&mut self.particles, shown);
-            self.draw_particles(step);
+            self.draw_particles(step, gpu_view, true);
             self.particles = live;
             return;
         }
-        self.draw_particles(self.engine.step());
+        self.draw_particles(self.engine.step(), gpu_view, false);
     }
 
-    /// Draws `self.particles` with the layers at the level after `step` plan steps.
-    fn draw_particles(&mut self, step: usize) {
-        let (w, h) = (self.raster.width as u32, self.raster.height as u32);
+    fn layers(&self) -> Layers {
         let c = &self.config;
-        let layers = Layers {
+        Layers {
             data: c.layer("data"),
             particles: c.layer("particles"),
             trajectories: c.layer("trajectories"),
             field: c.layer("field"),
             density: c.layer("density"),
-        };
-        let labels: Option<Vec<u8>> = match (&self.label_grid, layers.particles) {
-            (Some(grid), true) => Some(self.particles.chunks_exact(2).map(|p| grid.label([p[0], p[1]])).collect()),
-            _ => None,
-        };
+        }
+    }
+
+    /// Draws the layers at the level after `step` plan steps: the particles
+    /// in `self.particles` on the 2D canvas, or on the WebGPU canvas those in
+    /// GPU memory (`self.particles` when `scrubbed`: a recorded frame).
+    fn draw_particles(&mut self, step: usize, gpu_view: bool, scrubbed: bool) {
+        let layers = self.layers();
         // Field and density are recomputed when the step changes.
         let key = (self.generation, step, layers.field, layers.density);
         if (layers.field || layers.density) && self.layer_cache.as_ref().is_none_or(|(k, _, _)| *k != key) {
@@ -445,6 +537,40 @@ impl State {
             Some((_, a, d)) => (a, (!d.is_empty()).then_some((d.as_slice(), DENSITY_GRID))),
             None => (&[], None),
         };
+        if gpu_view {
+            let (Engine::Gpu(sampler), Some(view), Some(gpu)) = (&self.engine, self.view.as_mut(), self.gpu.as_ref()) else { return };
+            let background_for = (self.data_version, layers.data, density.map(|_| (key.0, key.1)));
+            if view.background_for != Some(background_for) {
+                view.renderer.set_background(&gpu.queue, self.raster.compose_background(layers, density));
+                view.background_for = Some(background_for);
+            }
+            if view.labels_for != Some(self.data_version) {
+                view.renderer.set_labels(&gpu.device, &gpu.queue, self.label_grid.as_ref());
+                view.labels_for = Some(self.data_version);
+            }
+            let overlay = Overlay { labels: None, trails: &self.trails.paths, arrows, density: None };
+            view.renderer.set_strokes(&gpu.queue, self.raster.compose_overlay(layers, &overlay));
+            let texture = match view.surface.get_current_texture() {
+                wgpu::CurrentSurfaceTexture::Success(t) | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
+                other => {
+                    self.error = Some(format!("the WebGPU canvas gave no texture to draw on ({other:?})"));
+                    return;
+                }
+            };
+            let target = texture.texture.create_view(&Default::default());
+            let points = if scrubbed { Points::Cpu(&self.particles) } else { Points::Gpu(sampler.particles(), sampler.len()) };
+            let frame = Frame { particles: layers.particles, labels: self.label_grid.is_some() };
+            let mut enc = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("draw") });
+            view.renderer.encode(&gpu.device, &gpu.queue, &mut enc, &target, points, frame);
+            gpu.queue.submit(Some(enc.finish()));
+            gpu.queue.present(texture);
+            return;
+        }
+        let (w, h) = (self.raster.width as u32, self.raster.height as u32);
+        let labels: Option<Vec<u8>> = match (&self.label_grid, layers.particles) {
+            (Some(grid), true) => Some(self.particles.chunks_exact(2).map(|p| grid.label([p[0], p[1]])).collect()),
+            _ => None,
+        };
         let overlay = Overlay { labels: labels.as_deref(), trails: &self.trails.paths, arrows, density };
         let img = self.raster.draw_layers(&self.particles, layers, &overlay);
         match ImageData::new_with_u8_clamped_array_and_sh(Clamped(img), w, h) {
@@ -457,15 +583,17 @@ impl State {
 
     /// After new particles land: stop with a clear message on NaN/Inf, and
     /// count the particles that escaped far from the data.
-    fn check_finite(&mut self) {
-        self.health = crate::engine::health::check(&self.particles);
+    /// `health` is the GPU's count over all particles (a probe), or `None`
+    /// to check `self.particles` here.
+    fn check_finite(&mut self, health: Option<crate::engine::health::Health>) {
+        self.health = health.unwrap_or_else(|| crate::engine::health::check(&self.particles));
         if let Some(i) = self.health.first_non_finite {
             self.running = false;
             self.error = Some(format!(
                 "sampling diverged: {} of {} particles became NaN or infinite by step {} of {} (the first: particle {i}). \
                  Lower the guidance strength or the Langevin step size, or take more steps; your settings are kept, press restart after changing them",
                 self.health.non_finite,
-                self.particles.len() / 2,
+                self.effective_n(),
                 self.engine.step(),
                 self.engine.total()
             ));
@@ -498,6 +626,8 @@ impl State {
             non_finite: self.health.non_finite,
             escaped: self.health.escaped,
             elapsed_ms: self.elapsed_ms,
+            renderer: if matches!(self.engine, Engine::Gpu(_)) && self.view.is_some() { "webgpu" } else { "canvas2d" },
+            readback_bytes: self.readback_bytes,
             particle_steps_per_second: if self.elapsed_ms > 0.0 {
                 (self.engine.step() * self.effective_n()) as f64 / (self.elapsed_ms / 1000.0)
             } else {
@@ -516,7 +646,9 @@ pub struct App {
 #[wasm_bindgen]
 impl App {
     /// Builds the app on a canvas from a URL fragment; probes WebGPU once.
-    pub async fn create(canvas: HtmlCanvasElement, fragment: String) -> Result<App, JsError> {
+    /// `gpu_canvas` is the WebGPU canvas the render pass draws on; it is
+    /// shown in place of `canvas` while a WebGPU run draws.
+    pub async fn create(canvas: HtmlCanvasElement, gpu_canvas: HtmlCanvasElement, fragment: String) -> Result<App, JsError> {
         console_error_panic_hook::set_once();
         let ctx2d = canvas
             .get_context("2d")
@@ -525,11 +657,15 @@ impl App {
             .dyn_into::<CanvasRenderingContext2d>()
             .map_err(|_| JsError::new("the canvas has no 2D context"))?;
         let (config, ignored) = Config::from_fragment(&fragment);
-        let (gpu, gpu_failure) = match GpuContext::new().await {
-            Ok(ctx) => (Some(Rc::new(ctx)), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
         let raster = Raster::new(canvas.width() as usize, canvas.height() as usize);
+        // WebGPU samples only where it can also draw (no per-frame readback).
+        let (gpu, gpu_failure, view) = match GpuContext::new().await {
+            Ok(ctx) => match GpuView::new(&ctx, &gpu_canvas, raster.half_width()) {
+                Ok(view) => (Some(Rc::new(ctx)), None, Some(view)),
+                Err(e) => (None, Some(format!("WebGPU cannot draw on the canvas: {e}")), None),
+            },
+            Err(e) => (None, Some(e.to_string()), None),
+        };
         let plan = plan_for(&config);
         let placeholder = Engine::idle(plan.clone(), config.seed);
         let state = Rc::new_cyclic(|me| RefCell::new(State {
@@ -547,6 +683,9 @@ impl App {
             generation: 0,
             running: false,
             particles: Vec::new(),
+            particles_full: true,
+            readback_bytes: 0,
+            gpu_steps_per_frame: 1,
             health: Default::default(),
             elapsed_ms: 0.0,
             single_step: false,
@@ -560,6 +699,10 @@ impl App {
             error: None,
             ctx2d,
             raster,
+            canvas,
+            gpu_canvas,
+            view,
+            data_version: 0,
         }));
         {
             let mut st = state.borrow_mut();
@@ -608,21 +751,48 @@ impl App {
                         None
                     }
                     (Engine::Gpu(s), Some(gpu)) => {
-                        let per_frame = if single { 1 } else { s.total_steps().div_ceil(GPU_FRAMES_PER_RUN).max(1) };
+                        let per_frame = if single { 1 } else { st.gpu_steps_per_frame };
                         s.run_steps(gpu, per_frame);
-                        Some((s.read_particles(gpu), st.generation))
+                        // The last frame of a run (or of a single step) reads
+                        // every particle back; the others only a probe.
+                        let read = if s.done() || single {
+                            st.readback_bytes += (s.len() * 8) as u64;
+                            Readback::Full(Box::pin(s.read_particles(gpu)))
+                        } else {
+                            st.readback_bytes += 16 + (s.len().min(PROBE_PARTICLES) * 8) as u64;
+                            Readback::Probe(Box::pin(s.probe(gpu)))
+                        };
+                        Some((read, st.generation, now_ms()))
                     }
                     (Engine::Gpu(_), None) => unreachable!("a GPU engine always has its context"),
                 }
             };
-            if let Some((readback, generation)) = pending {
-                let result = readback.await;
+            let mut gpu_health = None;
+            if let Some((readback, generation, sent)) = pending {
+                let result = match readback {
+                    Readback::Full(f) => f.await.map(|p| (p, None)),
+                    Readback::Probe(f) => f.await.map(|Probe { health, first }| (first, Some(health))),
+                };
                 let mut st = state.borrow_mut();
                 if st.generation != generation {
                     return Ok(st.status());
                 }
                 match result {
-                    Ok(p) => st.particles = p,
+                    Ok((p, health)) => {
+                        st.particles_full = health.is_none() || p.len() / 2 == st.effective_n();
+                        st.particles = p;
+                        gpu_health = health;
+                        let frame_ms = now_ms() - sent;
+                        let most = st.engine.total().div_ceil(GPU_FRAMES_PER_RUN).max(1);
+                        let k = st.gpu_steps_per_frame;
+                        st.gpu_steps_per_frame = if frame_ms > 2.0 * GPU_FRAME_TARGET_MS {
+                            (k / 2).max(1)
+                        } else if frame_ms < GPU_FRAME_TARGET_MS {
+                            (2 * k).min(most)
+                        } else {
+                            k
+                        };
+                    }
                     Err(e) => {
                         // Fall back to the CPU and say why; the user's settings stay.
                         st.gpu = None;
@@ -637,7 +807,7 @@ impl App {
             st.elapsed_ms += now_ms() - tick_start;
             st.trails.push(&st.particles);
             st.snapshot();
-            st.check_finite();
+            st.check_finite(gpu_health);
             if st.engine.done() {
                 st.running = false;
             }
@@ -822,9 +992,37 @@ impl App {
         })
     }
 
-    /// `{ x: Float32Array (2N, interleaved), label: null }` for the particles last drawn.
-    pub fn samples(&self) -> JsValue {
-        points_to_js(&self.state.borrow().particles, None)
+    /// Resolves to `{ x: Float32Array (2N, interleaved), label: null }`, the
+    /// run's particles now: on WebGPU mid-run this reads them all back first
+    /// (frames read only a probe).
+    pub fn samples(&self) -> js_sys::Promise {
+        let state = self.state.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let read = {
+                let mut st = state.borrow_mut();
+                let st = &mut *st;
+                match (&st.engine, &st.gpu) {
+                    (Engine::Gpu(s), Some(gpu)) if !st.particles_full => {
+                        let read = s.read_particles(gpu);
+                        st.readback_bytes += (s.len() * 8) as u64;
+                        Some((read, st.generation, s.step_index()))
+                    }
+                    _ => None,
+                }
+            };
+            if let Some((read, generation, step)) = read {
+                let p = read.await.map_err(|e| JsValue::from_str(&e.to_string()))?;
+                let mut st = state.borrow_mut();
+                // Keep them unless a restart or a later frame came in between.
+                if st.generation == generation && st.engine.step() == step {
+                    st.particles = p;
+                    st.particles_full = true;
+                } else {
+                    return Ok(points_to_js(&p, None));
+                }
+            }
+            Ok(points_to_js(&state.borrow().particles, None))
+        })
     }
 
     /// The current run's step plan (science::plan): per step the network

@@ -1,11 +1,17 @@
-//! The WebGPU view of a run: a render pass that draws the particles straight
-//! from the sampler's storage buffer (no readback), between the background
-//! and strokes images that [`Raster`](super::render::Raster) composes on the
-//! CPU (shaders/render.wgsl). Native tests render it on lavapipe into a
-//! texture and compare it with `Raster::draw_layers`, pixel for pixel.
+//! The WebGPU view of a run, with no readback (shaders/render.wgsl): a
+//! compute pass splats the particles, read straight from the sampler's
+//! storage buffer, into per-pixel counts and classes; a render pass composes
+//! them over the background image and under the strokes image that
+//! [`Raster`](super::render::Raster) makes on the CPU. Native tests render
+//! it on lavapipe into a texture and compare it with `Raster::draw_layers`.
+//!
+//! Why splat and not one quad per particle: the picture is a per-pixel count
+//! (the density look of a million particles), which atomics give exactly and
+//! cheaply on any GPU; a quad per particle was 100× slower on SwiftShader
+//! (the software WebGPU of headless browsers) at 262 144 particles.
 
 use super::layers::LabelGrid;
-use super::render::{coverage, dot_size, PALETTE, PARTICLE};
+use super::render::{dot_size, GAIN, PALETTE, PARTICLE};
 
 /// The render shader.
 pub const RENDER_WGSL: &str = include_str!("../../shaders/render.wgsl");
@@ -13,13 +19,13 @@ pub const RENDER_WGSL: &str = include_str!("../../shaders/render.wgsl");
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct View {
-    size: [f32; 2],
+    size: [u32; 2],
     half_width: f32,
-    dot_px: f32,
+    dot_px: u32,
     label_g: u32,
     label_half_width: f32,
-    alpha: f32,
-    _pad: f32,
+    gain: f32,
+    n: u32,
     plain: [f32; 4],
     palette: [[f32; 4]; 8],
 }
@@ -42,18 +48,21 @@ pub struct GpuRenderer {
     width: u32,
     height: u32,
     half_width: f32,
-    layout: wgpu::BindGroupLayout,
-    background_pipeline: wgpu::RenderPipeline,
+    splat_layout: wgpu::BindGroupLayout,
+    splat_pipeline: wgpu::ComputePipeline,
+    compose_pipeline: wgpu::RenderPipeline,
     strokes_pipeline: wgpu::RenderPipeline,
-    dots_pipeline: wgpu::RenderPipeline,
     view: wgpu::Buffer,
+    /// Per pixel: particle count, and 0 or 1 + the largest class.
+    counts: wgpu::Buffer,
+    classes: wgpu::Buffer,
     background: wgpu::Texture,
     strokes: wgpu::Texture,
     strokes_on: bool,
     labels: wgpu::Buffer,
     label_g: u32,
     label_half_width: f32,
-    bind_group: wgpu::BindGroup,
+    compose_group: wgpu::BindGroup,
     /// Upload space for CPU-held particles, grown on demand.
     scratch: Option<wgpu::Buffer>,
 }
@@ -62,13 +71,19 @@ fn rgba(c: [u8; 3]) -> [f32; 4] {
     [c[0] as f32 / 255.0, c[1] as f32 / 255.0, c[2] as f32 / 255.0, 1.0]
 }
 
+fn buffer_entry(binding: u32, visibility: wgpu::ShaderStages, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry { binding, visibility, ty: wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None }, count: None }
+}
+
 impl GpuRenderer {
     /// A renderer for `width × height` targets of `format` (8-bit unorm, not
     /// sRGB, so colours are Raster's bytes) over a view of `half_width`.
     pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat, width: u32, height: u32, half_width: f32) -> Self {
+        use wgpu::BufferBindingType::{Storage, Uniform};
+        use wgpu::ShaderStages as S;
         let texture_entry = |binding| wgpu::BindGroupLayoutEntry {
             binding,
-            visibility: wgpu::ShaderStages::FRAGMENT,
+            visibility: S::FRAGMENT,
             ty: wgpu::BindingType::Texture {
                 sample_type: wgpu::TextureSampleType::Float { filterable: false },
                 view_dimension: wgpu::TextureViewDimension::D2,
@@ -76,46 +91,55 @@ impl GpuRenderer {
             },
             count: None,
         };
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("render layout"),
+        let compose_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("compose layout"),
             entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-                    ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None },
-                    count: None,
-                },
+                buffer_entry(0, S::FRAGMENT, Uniform),
                 texture_entry(1),
                 texture_entry(2),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 3,
-                    visibility: wgpu::ShaderStages::VERTEX,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage { read_only: true },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
+                buffer_entry(3, S::FRAGMENT, Storage { read_only: true }),
+                buffer_entry(4, S::FRAGMENT, Storage { read_only: true }),
             ],
         });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("render pipeline layout"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
+        let splat_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("splat layout"),
+            entries: &[
+                buffer_entry(0, S::COMPUTE, Uniform),
+                buffer_entry(5, S::COMPUTE, Storage { read_only: true }),
+                buffer_entry(6, S::COMPUTE, Storage { read_only: false }),
+                buffer_entry(7, S::COMPUTE, Storage { read_only: false }),
+                buffer_entry(8, S::COMPUTE, Storage { read_only: true }),
+            ],
         });
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("render"), source: wgpu::ShaderSource::Wgsl(RENDER_WGSL.into()) });
-        // Premultiplied "over" for everything: the opaque background replaces,
-        // the dots and strokes blend as Raster blends them.
+        let compose_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("compose pipeline layout"),
+            bind_group_layouts: &[Some(&compose_layout)],
+            immediate_size: 0,
+        });
+        let splat_pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("splat"),
+            layout: Some(&device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("splat pipeline layout"),
+                bind_group_layouts: &[Some(&splat_layout)],
+                immediate_size: 0,
+            })),
+            module: &module,
+            entry_point: Some("splat"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        // Premultiplied "over": the composed frame is opaque and replaces;
+        // the strokes blend as Raster blends them.
         let over = wgpu::BlendState {
             color: wgpu::BlendComponent { src_factor: wgpu::BlendFactor::One, dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha, operation: wgpu::BlendOperation::Add },
             alpha: wgpu::BlendComponent { src_factor: wgpu::BlendFactor::One, dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha, operation: wgpu::BlendOperation::Add },
         };
-        let pipeline = |label: &str, vs: &str, fs: &str, buffers: &[Option<wgpu::VertexBufferLayout>]| {
+        let pipeline = |label: &str, fs: &str| {
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some(label),
-                layout: Some(&pipeline_layout),
-                vertex: wgpu::VertexState { module: &module, entry_point: Some(vs), compilation_options: Default::default(), buffers },
+                layout: Some(&compose_pipeline_layout),
+                vertex: wgpu::VertexState { module: &module, entry_point: Some("full_vs"), compilation_options: Default::default(), buffers: &[] },
                 fragment: Some(wgpu::FragmentState {
                     module: &module,
                     entry_point: Some(fs),
@@ -129,11 +153,6 @@ impl GpuRenderer {
                 cache: None,
             })
         };
-        let particle = [Some(wgpu::VertexBufferLayout {
-            array_stride: 8,
-            step_mode: wgpu::VertexStepMode::Instance,
-            attributes: &[wgpu::VertexAttribute { format: wgpu::VertexFormat::Float32x2, offset: 0, shader_location: 0 }],
-        })];
         let texture = |label| {
             device.create_texture(&wgpu::TextureDescriptor {
                 label: Some(label),
@@ -146,46 +165,44 @@ impl GpuRenderer {
                 view_formats: &[],
             })
         };
-        let view = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("render view"),
-            size: std::mem::size_of::<View>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let labels = device.create_buffer(&wgpu::BufferDescriptor { label: Some("labels"), size: 4, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        let buffer = |label, size, usage| device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage, mapped_at_creation: false });
+        let pixels = (width * height * 4) as u64;
+        let view = buffer("render view", std::mem::size_of::<View>() as u64, wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
+        let counts = buffer("pixel counts", pixels, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST);
+        let classes = buffer("pixel classes", pixels, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST);
+        let labels = buffer("labels", 4, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST);
         let (background, strokes) = (texture("background"), texture("strokes"));
-        let bind_group = Self::bind(device, &layout, &view, &background, &strokes, &labels);
+        let compose_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("compose bind group"),
+            layout: &compose_layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: view.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&background.create_view(&Default::default())) },
+                wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&strokes.create_view(&Default::default())) },
+                wgpu::BindGroupEntry { binding: 3, resource: counts.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 4, resource: classes.as_entire_binding() },
+            ],
+        });
         Self {
             width,
             height,
             half_width,
-            background_pipeline: pipeline("background", "full_vs", "background_fs", &[]),
-            strokes_pipeline: pipeline("strokes", "full_vs", "strokes_fs", &[]),
-            dots_pipeline: pipeline("dots", "dot_vs", "dot_fs", &particle),
-            layout,
+            splat_layout,
+            splat_pipeline,
+            compose_pipeline: pipeline("compose", "compose_fs"),
+            strokes_pipeline: pipeline("strokes", "strokes_fs"),
             view,
+            counts,
+            classes,
             background,
             strokes,
             strokes_on: false,
             labels,
             label_g: 0,
             label_half_width: 1.0,
-            bind_group,
+            compose_group,
             scratch: None,
         }
-    }
-
-    fn bind(device: &wgpu::Device, layout: &wgpu::BindGroupLayout, view: &wgpu::Buffer, background: &wgpu::Texture, strokes: &wgpu::Texture, labels: &wgpu::Buffer) -> wgpu::BindGroup {
-        device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("render bind group"),
-            layout,
-            entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: view.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&background.create_view(&Default::default())) },
-                wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&strokes.create_view(&Default::default())) },
-                wgpu::BindGroupEntry { binding: 3, resource: labels.as_entire_binding() },
-            ],
-        })
     }
 
     fn write_image(&self, queue: &wgpu::Queue, texture: &wgpu::Texture, rgba: &[u8]) {
@@ -227,14 +244,14 @@ impl GpuRenderer {
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
-            self.bind_group = Self::bind(device, &self.layout, &self.view, &self.background, &self.strokes, &self.labels);
         }
         queue.write_buffer(&self.labels, 0, bytemuck::cast_slice(&words));
         self.label_g = g as u32;
         self.label_half_width = half_width;
     }
 
-    /// Records the frame into `encoder`: background, particles, strokes.
+    /// Records the frame into `encoder`: the splat, then the render pass
+    /// (background with the particles, then the strokes).
     pub fn encode(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, encoder: &mut wgpu::CommandEncoder, target: &wgpu::TextureView, points: Points, frame: Frame) {
         let (buffer, n) = match points {
             Points::Gpu(b, n) => (b.clone(), n),
@@ -244,7 +261,7 @@ impl GpuRenderer {
                     self.scratch = Some(device.create_buffer(&wgpu::BufferDescriptor {
                         label: Some("points"),
                         size: bytes.next_power_of_two(),
-                        usage: wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+                        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                         mapped_at_creation: false,
                     }));
                 }
@@ -253,22 +270,42 @@ impl GpuRenderer {
                 (b, xy.len() / 2)
             }
         };
+        let n = if frame.particles { n } else { 0 };
         let mut palette = [[0.0; 4]; 8];
         for (p, c) in palette.iter_mut().zip(PALETTE) {
             *p = rgba(c);
         }
         let view = View {
-            size: [self.width as f32, self.height as f32],
+            size: [self.width, self.height],
             half_width: self.half_width,
-            dot_px: dot_size(n) as f32,
+            dot_px: dot_size(n) as u32,
             label_g: if frame.labels { self.label_g } else { 0 },
             label_half_width: self.label_half_width,
-            alpha: coverage(1),
-            _pad: 0.0,
+            gain: GAIN,
+            n: n as u32,
             plain: rgba(PARTICLE),
             palette,
         };
         queue.write_buffer(&self.view, 0, bytemuck::bytes_of(&view));
+        encoder.clear_buffer(&self.counts, 0, None);
+        encoder.clear_buffer(&self.classes, 0, None);
+        if n > 0 {
+            let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("splat bind group"),
+                layout: &self.splat_layout,
+                entries: &[
+                    wgpu::BindGroupEntry { binding: 0, resource: self.view.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 5, resource: buffer.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 6, resource: self.counts.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 7, resource: self.classes.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 8, resource: self.labels.as_entire_binding() },
+                ],
+            });
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("splat"), timestamp_writes: None });
+            pass.set_pipeline(&self.splat_pipeline);
+            pass.set_bind_group(0, &group, &[]);
+            pass.dispatch_workgroups((n as u32).div_ceil(64), 1, 1);
+        }
         let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some("particles view"),
             color_attachments: &[Some(wgpu::RenderPassColorAttachment {
@@ -282,14 +319,9 @@ impl GpuRenderer {
             occlusion_query_set: None,
             multiview_mask: None,
         });
-        pass.set_bind_group(0, &self.bind_group, &[]);
-        pass.set_pipeline(&self.background_pipeline);
+        pass.set_bind_group(0, &self.compose_group, &[]);
+        pass.set_pipeline(&self.compose_pipeline);
         pass.draw(0..3, 0..1);
-        if frame.particles && n > 0 {
-            pass.set_pipeline(&self.dots_pipeline);
-            pass.set_vertex_buffer(0, buffer.slice(..(n * 8) as u64));
-            pass.draw(0..6, 0..n as u32);
-        }
         if self.strokes_on {
             pass.set_pipeline(&self.strokes_pipeline);
             pass.draw(0..3, 0..1);

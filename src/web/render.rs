@@ -24,7 +24,8 @@ pub struct Raster {
     /// The strokes layer of the GPU view (premultiplied RGBA).
     over: Vec<u8>,
     counts: Vec<u32>,
-    /// Class of the last particle drawn on each pixel (u8::MAX: none).
+    /// Per pixel: 0 no class, else 1 + the largest class among its particles
+    /// (an order-free rule, so the GPU's atomics give the same).
     class_of: Vec<u8>,
     pub rgba: Vec<u8>,
 }
@@ -43,7 +44,7 @@ impl Raster {
             base,
             over: Vec::new(),
             counts: vec![0; width * height],
-            class_of: vec![u8::MAX; width * height],
+            class_of: vec![0; width * height],
         }
     }
 
@@ -175,7 +176,7 @@ impl Raster {
         self.compose_background(layers, overlay.density);
         if layers.particles {
             self.counts.iter_mut().for_each(|c| *c = 0);
-            self.class_of.iter_mut().for_each(|c| *c = u8::MAX);
+            self.class_of.iter_mut().for_each(|c| *c = 0);
             let dot = dot_size(particles.len() / 2);
             for (j, p) in particles.chunks_exact(2).enumerate() {
                 if let Some(i) = self.pixel(p[0], p[1]) {
@@ -186,7 +187,7 @@ impl Raster {
                                 let k = i + dy * self.width + dx;
                                 self.counts[k] += 1;
                                 if let Some(l) = overlay.labels {
-                                    self.class_of[k] = l[j];
+                                    self.class_of[k] = self.class_of[k].max(l[j].saturating_add(1));
                                 }
                             }
                         }
@@ -199,8 +200,8 @@ impl Raster {
                     continue;
                 }
                 let colour = match self.class_of[i] {
-                    u8::MAX => PARTICLE,
-                    l => PALETTE[l as usize % PALETTE.len()],
+                    0 => PARTICLE,
+                    mark => PALETTE[(mark - 1) as usize % PALETTE.len()],
                 };
                 let a = coverage(c);
                 let px = &mut self.rgba[4 * i..4 * i + 3];
@@ -290,9 +291,7 @@ pub fn dot_size(n: usize) -> usize {
 /// Gain of the particle intensity `1 − exp(−GAIN · count)`.
 pub const GAIN: f32 = 0.7;
 
-/// Opacity of a pixel that `count` particles cover. Drawing each particle
-/// "over" at `coverage(1)` gives the same, as `1 − (1 − a)^c = 1 − e^(−GAIN c)`
-/// (which is how the GPU view draws them).
+/// Opacity of a pixel that `count` particles cover.
 pub fn coverage(count: u32) -> f32 {
     1.0 - (-GAIN * count as f32).exp()
 }
