@@ -463,6 +463,65 @@ test("on the CPU the page stays responsive while sampling: no main-thread task o
   await page.close();
 });
 
+test("on WebGPU 262 144 particles are drawn from GPU memory: small readbacks, no long task, a real picture", async () => {
+  const n = 262144, steps = 40;
+  const { page, errors } = await open(gpuBrowser, server.url + `#v=1&dataset=gaussians8&model=exact&steps=${steps}&n=${n}&seed=3&autoplay=0&layers=data,particles,trajectories`);
+  assert.equal(await page.isVisible("#canvas-gpu"), true, "the WebGPU canvas is shown");
+  assert.equal(await page.isVisible("#canvas"), false);
+  const shot = () => page.locator("#canvas-gpu").screenshot();
+  const xT = await shot();
+  await page.evaluate(() => {
+    window.longTasks = [];
+    new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: "longtask" });
+  });
+  const st = await page.evaluate(() => window.playground.run());
+  assert.equal(st.backend, "webgpu", st.backendReason);
+  assert.equal(st.renderer, "webgpu");
+  assert.match(await page.textContent("#backend-reason"), /render pass/);
+  assert.equal(st.step, steps);
+  // At most one probe (16 B + the first 16 384 particles) per frame, at most
+  // one frame per step, and one full read at the end: a per-frame readback of
+  // every particle would be steps × n × 8 B (84 MB here).
+  const bound = steps * (16 + 8 * 16384) + 8 * n;
+  assert.ok(st.readbackBytes > 8 * n && st.readbackBytes <= bound, `read back ${st.readbackBytes} B (bound ${bound})`);
+  assert.deepEqual(await page.evaluate(() => window.longTasks), [], "no main-thread task over 50 ms");
+  // The picture: different from x_T, many colours (a blank canvas has one),
+  // and the PNG export of the WebGPU canvas holds the same picture.
+  const done = await shot();
+  assert.ok(!done.equals(xT), "sampling changed the WebGPU canvas");
+  const png = await page.evaluate(async () => {
+    const blob = await new Promise((res) => window.playground.canvas().toBlob(res, "image/png"));
+    const bmp = await createImageBitmap(blob);
+    const c = new OffscreenCanvas(bmp.width, bmp.height);
+    const g = c.getContext("2d");
+    g.drawImage(bmp, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    return { w: bmp.width, colours: seen.size };
+  });
+  assert.equal(png.w, 640);
+  assert.ok(png.colours > 20, `the exported PNG is not blank (${png.colours} colours)`);
+  // All particles come back for samples(), and they reached the mixture.
+  const x = await page.evaluate(async () => Array.from((await window.playground.samples()).x.subarray(0, 8192)));
+  assert.equal(await page.evaluate(async () => (await window.playground.samples()).x.length), 2 * n);
+  await assertCloseToData(page, x);
+  // A layer toggled and a scrubbed frame redraw the WebGPU canvas.
+  await page.evaluate(() => window.playground.setConfig({ layers: "data,particles,trajectories,field" }));
+  const field = await shot();
+  assert.ok(!field.equals(done), "the field layer changes the picture");
+  await page.evaluate(() => window.playground.scrub(0));
+  assert.ok(!(await shot()).equals(field), "the first recorded frame differs from the last");
+  // Mid-run, samples() reads every particle back (frames read only a probe).
+  await page.evaluate(() => { window.playground.setConfig({ steps: 400 }); window.playground.play(); });
+  await page.waitForFunction(() => window.playground.status().step >= 5);
+  await page.evaluate(() => window.playground.pause());
+  const mid = await page.evaluate(async () => { const s = await window.playground.samples(); return { len: s.x.length, finite: s.x.every(Number.isFinite) }; });
+  assert.deepEqual(mid, { len: 2 * n, finite: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("layers: each toggles from its checkbox into the config and the URL, and changes the picture", async () => {
   const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&steps=40&n=2000&seed=2");
   await page.evaluate(() => window.playground.run());
