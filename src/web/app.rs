@@ -40,10 +40,10 @@ const DATA_LAYER_SEED: u32 = 0xDA7A;
 /// A run takes at least about this many animation frames on WebGPU (one
 /// dispatch, one render pass and one probe per frame)…
 const GPU_FRAMES_PER_RUN: usize = 90;
-/// …and fewer steps per frame where the GPU is slow: a frame (dispatch to
-/// probe landed) slower than twice this halves the steps per frame, one
-/// faster than this doubles them (at least one step, at most the share above).
-const GPU_FRAME_TARGET_MS: f64 = 50.0;
+/// …but one step per frame once a frame (dispatch to probe landed) takes
+/// longer than this, so a very slow GPU (a software one, a huge run) still
+/// shows progress and answers Pause within about a step's time.
+const GPU_SLOW_FRAME_MS: f64 = 1000.0;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -186,7 +186,7 @@ struct State {
     particles_full: bool,
     /// Bytes read back from the GPU this run (probes and full reads).
     readback_bytes: u64,
-    /// Plan steps per WebGPU frame, adapted to the GPU's speed this run.
+    /// Plan steps per WebGPU frame this run (one on a very slow GPU).
     gpu_steps_per_frame: usize,
     /// Their check for NaN/Inf and escapes.
     health: crate::engine::health::Health,
@@ -384,7 +384,7 @@ impl State {
         self.health = Default::default();
         self.elapsed_ms = 0.0;
         self.readback_bytes = 0;
-        self.gpu_steps_per_frame = 1;
+        self.gpu_steps_per_frame = self.plan.len().div_ceil(GPU_FRAMES_PER_RUN).max(1);
         self.single_step = false;
         self.model_now = None;
         self.layer_cache = None;
@@ -782,16 +782,9 @@ impl App {
                         st.particles_full = health.is_none() || p.len() / 2 == st.effective_n();
                         st.particles = p;
                         gpu_health = health;
-                        let frame_ms = now_ms() - sent;
-                        let most = st.engine.total().div_ceil(GPU_FRAMES_PER_RUN).max(1);
-                        let k = st.gpu_steps_per_frame;
-                        st.gpu_steps_per_frame = if frame_ms > 2.0 * GPU_FRAME_TARGET_MS {
-                            (k / 2).max(1)
-                        } else if frame_ms < GPU_FRAME_TARGET_MS {
-                            (2 * k).min(most)
-                        } else {
-                            k
-                        };
+                        if now_ms() - sent > GPU_SLOW_FRAME_MS {
+                            st.gpu_steps_per_frame = 1;
+                        }
                     }
                     Err(e) => {
                         // Fall back to the CPU and say why; the user's settings stay.
