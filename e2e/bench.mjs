@@ -210,7 +210,8 @@ every frame, as a user sees it. A frame is a new step count seen by
 \`requestAnimationFrame\`; "main thread" is Chrome's TaskDuration per frame
 (DevTools protocol). WebGPU runs draw from GPU memory (a compute splat and a
 render pass) and read back only a probe a frame — the health counters and
-the first 16 384 particles (128 KiB) — and every particle once at the end;
+the first 16 384 particles (128 KiB) — and every particle once at the end
+(the column averages that in);
 the CPU runs draw on a 2D canvas (at most 65 536 particles). On SwiftShader
 a frame's time is the GPU's work (one sampling step of n particles, then
 the splat); on a real GPU both take well under a millisecond at these sizes.

@@ -367,6 +367,7 @@ test("embed=1 renders the compact view with a link to the full playground; autop
   assert.equal(await page.isVisible(".panel"), false, "no side panel in embed mode");
   assert.equal(await page.isVisible("header.top"), false);
   assert.equal(await page.isVisible("#canvas"), true);
+  assert.equal(await page.isVisible("#play"), true, "embed keeps play, step and restart under the canvas");
   const link = page.locator("#open-full");
   assert.equal(await link.isVisible(), true);
   assert.match(await link.getAttribute("href"), /dataset=moons.*embed=0/);
@@ -436,12 +437,26 @@ test("metrics: distance to the data and diversity after a run, with NFE, time an
   await page.close();
 });
 
-test("a 360 px wide phone viewport has no horizontal scrolling", async () => {
+test("a 360 px wide phone: no horizontal scrolling, the canvas and playback on the first screen, touch-sized controls", async () => {
   const { page } = await open(cpuBrowser, server.url + "#steps=20&n=200");
   await page.setViewportSize({ width: 360, height: 740 });
+  // A touch screen: Chrome's touch emulation makes (pointer: coarse) match.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Emulation.setTouchEmulationEnabled", { enabled: true, maxTouchPoints: 5 });
   await page.waitForTimeout(100);
   const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
   assert.ok(scroll <= client, `page is ${scroll}px wide in a ${client}px viewport`);
+  const canvas = await page.locator("#canvas").boundingBox();
+  assert.ok(canvas.width >= 320, `the canvas fills the width (${canvas.width}px)`);
+  for (const id of ["#play", "#step", "#restart"]) {
+    const b = await page.locator(id).boundingBox();
+    assert.ok(b.y + b.height <= 740, `${id} is on the first screen (bottom at ${b.y + b.height}px)`);
+  }
+  assert.equal(await page.evaluate(() => matchMedia("(pointer: coarse)").matches), true, "touch emulation is on");
+  const small = await page.evaluate(() => [...document.querySelectorAll("button, select, input[type=number]")]
+    .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height < 44)
+    .map((e) => `${e.id || e.textContent.trim() || e.tagName} ${e.getBoundingClientRect().height}px`));
+  assert.deepEqual(small, [], "every button and field is at least 44 px tall on a touch screen");
   await page.close();
 });
 

@@ -947,7 +947,8 @@ impl App {
     /// Sample-quality metrics of the particles last drawn (SCIENCE.md §4, §6):
     /// `{ n, energyDistance, baseline, logDet, logDetByClass }` — the energy
     /// distance to 1 024 fresh data draws (of up to 1 024 particles, evenly
-    /// strided), the
+    /// strided over those read back: all of them, or mid-run on WebGPU the
+    /// probe's first 16 384, an equally random sample), the
     /// data-vs-data value expected at those sizes, and the log-determinant
     /// of the sample covariance overall and per class (classes by the
     /// learned classifier, or by the nearest exact component).
