@@ -387,6 +387,10 @@ test("embed=1 renders the compact view with a link to the full playground; autop
   await page.evaluate(() => window.playground.setConfig({ theme: "light" }));
   assert.equal((await page.evaluate(() => window.playground.status())).step, 1);
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "light");
+  // Leaving embed mode brings the panels back and hides the link to the full page.
+  await page.evaluate(() => window.playground.setConfig({ embed: 0 }));
+  assert.equal(await page.isVisible(".panel"), true);
+  assert.equal(await link.isVisible(), false, "no 'open the full playground' link on the full page");
   assert.deepEqual(errors, []);
   await page.close();
 });
