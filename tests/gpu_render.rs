@@ -10,7 +10,7 @@ use diffusion_playground::model::{Conditioning, ExactMixture, ScoreModel};
 use diffusion_playground::science::datasets::{Dataset, BOX_HALF_WIDTH};
 use diffusion_playground::science::plan::{DdpmVariance, SamplerKind, Spacing, StepPlan};
 use diffusion_playground::science::schedule::ScheduleKind;
-use diffusion_playground::web::gpu_render::{Frame, GpuRenderer, Points};
+use diffusion_playground::web::gpu_render::{GpuRenderer, Points};
 use diffusion_playground::web::layers::{density_grid, field_arrows, LabelGrid, Trails};
 use diffusion_playground::web::render::{Layers, Overlay, Raster, BACKGROUND};
 
@@ -48,7 +48,7 @@ fn the_probe_reports_what_a_full_readback_shows() {
 }
 
 /// Renders one frame into a texture and reads it back (RGBA rows).
-fn render(ctx: &GpuContext, r: &mut GpuRenderer, points: Points, frame: Frame) -> Vec<u8> {
+fn render(ctx: &GpuContext, r: &mut GpuRenderer, points: Points, particles: bool) -> Vec<u8> {
     let target = ctx.device.create_texture(&wgpu::TextureDescriptor {
         label: Some("target"),
         size: wgpu::Extent3d { width: SIZE, height: SIZE, depth_or_array_layers: 1 },
@@ -66,7 +66,7 @@ fn render(ctx: &GpuContext, r: &mut GpuRenderer, points: Points, frame: Frame) -
         mapped_at_creation: false,
     });
     let mut enc = ctx.device.create_command_encoder(&Default::default());
-    r.encode(&ctx.device, &ctx.queue, &mut enc, &target.create_view(&Default::default()), points, frame);
+    r.encode(&ctx.device, &ctx.queue, &mut enc, &target.create_view(&Default::default()), points, particles);
     enc.copy_texture_to_buffer(
         target.as_image_copy(),
         wgpu::TexelCopyBufferInfo {
@@ -107,7 +107,7 @@ fn both(ctx: &GpuContext, gpu_points: Points, xy: &[f32], layers: Layers, labels
     view.set_background(&ctx.queue, raster.compose_background(layers, density));
     let strokes = raster.compose_overlay(layers, &overlay).map(<[u8]>::to_vec);
     view.set_strokes(&ctx.queue, strokes.as_deref());
-    let gpu = render(ctx, &mut view, gpu_points, Frame { particles: layers.particles, labels: labels.is_some() });
+    let gpu = render(ctx, &mut view, gpu_points, layers.particles);
     let label_of: Option<Vec<u8>> = labels.map(|g| xy.chunks_exact(2).map(|p| g.label([p[0], p[1]])).collect());
     let cpu = raster.draw_layers(xy, layers, &Overlay { labels: label_of.as_deref(), ..overlay }).to_vec();
     (gpu, cpu)

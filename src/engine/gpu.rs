@@ -336,6 +336,8 @@ pub struct GpuSampler {
     health_counts: wgpu::Buffer,
     health_bind_group: wgpu::BindGroup,
     probe_staging: wgpu::Buffer,
+    /// Bytes read back so far (probes and full reads).
+    read_bytes: std::cell::Cell<u64>,
 }
 
 /// What one frame reads back from a GPU run: the health of all particles
@@ -429,7 +431,7 @@ impl GpuSampler {
         let particles = d.create_buffer(&wgpu::BufferDescriptor {
             label: Some("particles"),
             size: bytes,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::VERTEX,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         });
         let health_params = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -510,6 +512,7 @@ impl GpuSampler {
             health_counts,
             health_bind_group,
             probe_staging,
+            read_bytes: std::cell::Cell::new(0),
         };
         s.dispatch(ctx, &s.pipelines.init, 0, 0, 1);
         s
@@ -535,10 +538,15 @@ impl GpuSampler {
         self.step >= self.total_steps
     }
 
-    /// The particle buffer (n × vec2<f32>; usable as a vertex buffer), which
-    /// the page's render pass draws from.
+    /// The particle buffer (n × vec2<f32>, storage), which the page's view
+    /// draws from.
     pub fn particles(&self) -> &wgpu::Buffer {
         &self.particles
+    }
+
+    /// Bytes this sampler has read back from the GPU (probes and full reads).
+    pub fn read_bytes(&self) -> u64 {
+        self.read_bytes.get()
     }
 
     /// One dispatch of `pipeline` over the particles, `per_invocation` each.
@@ -587,6 +595,7 @@ impl GpuSampler {
     /// caller may await it without holding a borrow of the sampler.
     pub fn read_particles(&self, ctx: &GpuContext) -> impl std::future::Future<Output = Result<Vec<f32>, GpuError>> + 'static {
         let bytes = (self.n * 8) as u64;
+        self.read_bytes.set(self.read_bytes.get() + bytes);
         let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size: bytes,
@@ -617,6 +626,7 @@ impl GpuSampler {
         enc.copy_buffer_to_buffer(&self.health_counts, 0, &self.probe_staging, 0, HEALTH_BYTES);
         enc.copy_buffer_to_buffer(&self.particles, 0, &self.probe_staging, HEALTH_BYTES, (first * 8) as u64);
         ctx.queue.submit(Some(enc.finish()));
+        self.read_bytes.set(self.read_bytes.get() + self.probe_staging.size());
         let read = map_and_read(ctx, self.probe_staging.clone());
         async move {
             let bytes = read.await?;

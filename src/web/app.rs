@@ -23,14 +23,15 @@ use wasm_bindgen::Clamped;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
 use crate::engine::cpu::CpuSampler;
-use crate::engine::gpu::{GpuContext, GpuSampler, Probe, PROBE_PARTICLES};
+use crate::engine::gpu::{GpuContext, GpuError, GpuSampler, Probe, PROBE_PARTICLES};
+use crate::engine::health::Health;
 use crate::model::weights::ModelFile;
 use crate::model::{Conditioning, ExactMixture, ScoreModel};
 use crate::science::datasets::{Dataset, BOX_HALF_WIDTH};
 use crate::science::plan::StepPlan;
 use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
 use crate::web::layers::{density_grid, field_arrows, LabelGrid, Trails};
-use crate::web::gpu_render::{Frame, GpuRenderer, Points};
+use crate::web::gpu_render::{GpuRenderer, Points};
 use crate::web::render::{Layers, Overlay, Raster};
 
 /// Points of the faint data layer behind the particles.
@@ -181,15 +182,12 @@ struct State {
     running: bool,
     /// The particles last read (interleaved x, y): all of them on the CPU;
     /// on WebGPU the probe's first PROBE_PARTICLES during a run, all of them
-    /// once it ends (`particles_full` says which).
+    /// once it ends (`has_all_particles` says which).
     particles: Vec<f32>,
-    particles_full: bool,
-    /// Bytes read back from the GPU this run (probes and full reads).
-    readback_bytes: u64,
     /// Plan steps per WebGPU frame this run (one on a very slow GPU).
     gpu_steps_per_frame: usize,
     /// Their check for NaN/Inf and escapes.
-    health: crate::engine::health::Health,
+    health: Health,
     /// Wall time spent sampling this run (ticks, including GPU readbacks).
     elapsed_ms: f64,
     /// Run exactly one plan step on the next tick, then pause.
@@ -305,11 +303,9 @@ fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
-/// A GPU frame's read: every particle (the run's last frame) or a probe.
-enum Readback {
-    Full(std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<f32>, crate::engine::gpu::GpuError>>>>),
-    Probe(std::pin::Pin<Box<dyn std::future::Future<Output = Result<Probe, crate::engine::gpu::GpuError>>>>),
-}
+/// A GPU frame's read: the particles it brings (all, or the probe's first
+/// ones) and, from a probe, the GPU's health count of all of them.
+type FrameRead = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(Vec<f32>, Option<Health>), GpuError>>>>;
 
 fn plan_for(cfg: &Config) -> StepPlan {
     StepPlan::build(cfg.schedule_kind(), cfg.sampler_kind(), cfg.steps, cfg.spacing_kind())
@@ -383,7 +379,6 @@ impl State {
         self.error = None;
         self.health = Default::default();
         self.elapsed_ms = 0.0;
-        self.readback_bytes = 0;
         self.gpu_steps_per_frame = self.plan.len().div_ceil(GPU_FRAMES_PER_RUN).max(1);
         self.single_step = false;
         self.model_now = None;
@@ -421,12 +416,9 @@ impl State {
         // x_T: the CPU engine holds it; for the GPU engine the CPU draws the
         // same noise for the first particles (the trails' and the scrubber's
         // first frame), and the GPU view draws all of them from GPU memory.
-        (self.particles, self.particles_full) = match &self.engine {
-            Engine::Cpu(s) => (s.particles.iter().flatten().copied().collect(), true),
-            Engine::Gpu(s) => {
-                let first = s.len().min(PROBE_PARTICLES);
-                (crate::engine::cpu::initial_noise(seed, first, self.plan.init_scale).into_iter().flatten().collect(), first == s.len())
-            }
+        self.particles = match &self.engine {
+            Engine::Cpu(s) => s.particles.iter().flatten().copied().collect(),
+            Engine::Gpu(s) => crate::engine::cpu::initial_noise(seed, s.len().min(PROBE_PARTICLES), self.plan.init_scale).into_iter().flatten().collect(),
         };
         self.snapshot();
         self.draw_data_layer();
@@ -489,9 +481,20 @@ impl State {
             .collect()
     }
 
+    /// Whether `self.particles` holds every particle of the run (a WebGPU
+    /// run's frames bring only the probe's first ones).
+    fn has_all_particles(&self) -> bool {
+        self.particles.len() / 2 == self.effective_n()
+    }
+
+    /// Whether the WebGPU view draws (a WebGPU run), else the 2D canvas.
+    fn gpu_view_draws(&self) -> bool {
+        matches!(self.engine, Engine::Gpu(_)) && self.view.is_some()
+    }
+
     fn draw(&mut self) {
         // A WebGPU run draws on the WebGPU canvas, anything else on the 2D one.
-        let gpu_view = matches!(self.engine, Engine::Gpu(_)) && self.view.is_some();
+        let gpu_view = self.gpu_view_draws();
         if self.gpu_canvas.hidden() == gpu_view {
             self.gpu_canvas.set_hidden(!gpu_view);
             self.canvas.set_hidden(gpu_view);
@@ -559,9 +562,8 @@ impl State {
             };
             let target = texture.texture.create_view(&Default::default());
             let points = if scrubbed { Points::Cpu(&self.particles) } else { Points::Gpu(sampler.particles(), sampler.len()) };
-            let frame = Frame { particles: layers.particles, labels: self.label_grid.is_some() };
             let mut enc = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("draw") });
-            view.renderer.encode(&gpu.device, &gpu.queue, &mut enc, &target, points, frame);
+            view.renderer.encode(&gpu.device, &gpu.queue, &mut enc, &target, points, layers.particles);
             gpu.queue.submit(Some(enc.finish()));
             gpu.queue.present(texture);
             return;
@@ -585,7 +587,7 @@ impl State {
     /// count the particles that escaped far from the data.
     /// `health` is the GPU's count over all particles (a probe), or `None`
     /// to check `self.particles` here.
-    fn check_finite(&mut self, health: Option<crate::engine::health::Health>) {
+    fn check_finite(&mut self, health: Option<Health>) {
         self.health = health.unwrap_or_else(|| crate::engine::health::check(&self.particles));
         if let Some(i) = self.health.first_non_finite {
             self.running = false;
@@ -626,8 +628,11 @@ impl State {
             non_finite: self.health.non_finite,
             escaped: self.health.escaped,
             elapsed_ms: self.elapsed_ms,
-            renderer: if matches!(self.engine, Engine::Gpu(_)) && self.view.is_some() { "webgpu" } else { "canvas2d" },
-            readback_bytes: self.readback_bytes,
+            renderer: if self.gpu_view_draws() { "webgpu" } else { "canvas2d" },
+            readback_bytes: match &self.engine {
+                Engine::Gpu(s) => s.read_bytes(),
+                Engine::Cpu(_) => 0,
+            },
             particle_steps_per_second: if self.elapsed_ms > 0.0 {
                 (self.engine.step() * self.effective_n()) as f64 / (self.elapsed_ms / 1000.0)
             } else {
@@ -683,8 +688,6 @@ impl App {
             generation: 0,
             running: false,
             particles: Vec::new(),
-            particles_full: true,
-            readback_bytes: 0,
             gpu_steps_per_frame: 1,
             health: Default::default(),
             elapsed_ms: 0.0,
@@ -755,12 +758,12 @@ impl App {
                         s.run_steps(gpu, per_frame);
                         // The last frame of a run (or of a single step) reads
                         // every particle back; the others only a probe.
-                        let read = if s.done() || single {
-                            st.readback_bytes += (s.len() * 8) as u64;
-                            Readback::Full(Box::pin(s.read_particles(gpu)))
+                        let read: FrameRead = if s.done() || single {
+                            let all = s.read_particles(gpu);
+                            Box::pin(async move { all.await.map(|p| (p, None)) })
                         } else {
-                            st.readback_bytes += 16 + (s.len().min(PROBE_PARTICLES) * 8) as u64;
-                            Readback::Probe(Box::pin(s.probe(gpu)))
+                            let probe = s.probe(gpu);
+                            Box::pin(async move { probe.await.map(|Probe { health, first }| (first, Some(health))) })
                         };
                         Some((read, st.generation, now_ms()))
                     }
@@ -769,17 +772,13 @@ impl App {
             };
             let mut gpu_health = None;
             if let Some((readback, generation, sent)) = pending {
-                let result = match readback {
-                    Readback::Full(f) => f.await.map(|p| (p, None)),
-                    Readback::Probe(f) => f.await.map(|Probe { health, first }| (first, Some(health))),
-                };
+                let result = readback.await;
                 let mut st = state.borrow_mut();
                 if st.generation != generation {
                     return Ok(st.status());
                 }
                 match result {
                     Ok((p, health)) => {
-                        st.particles_full = health.is_none() || p.len() / 2 == st.effective_n();
                         st.particles = p;
                         gpu_health = health;
                         if now_ms() - sent > GPU_SLOW_FRAME_MS {
@@ -996,11 +995,7 @@ impl App {
                 let mut st = state.borrow_mut();
                 let st = &mut *st;
                 match (&st.engine, &st.gpu) {
-                    (Engine::Gpu(s), Some(gpu)) if !st.particles_full => {
-                        let read = s.read_particles(gpu);
-                        st.readback_bytes += (s.len() * 8) as u64;
-                        Some((read, st.generation, s.step_index()))
-                    }
+                    (Engine::Gpu(s), Some(gpu)) if !st.has_all_particles() => Some((s.read_particles(gpu), st.generation, s.step_index())),
                     _ => None,
                 }
             };
@@ -1010,7 +1005,6 @@ impl App {
                 // Keep them unless a restart or a later frame came in between.
                 if st.generation == generation && st.engine.step() == step {
                     st.particles = p;
-                    st.particles_full = true;
                 } else {
                     return Ok(points_to_js(&p, None));
                 }

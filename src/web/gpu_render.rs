@@ -37,13 +37,6 @@ pub enum Points<'a> {
     Cpu(&'a [f32]),
 }
 
-/// Which of the renderer's parts a frame draws.
-#[derive(Clone, Copy)]
-pub struct Frame {
-    pub particles: bool,
-    pub labels: bool,
-}
-
 pub struct GpuRenderer {
     width: u32,
     height: u32,
@@ -250,9 +243,11 @@ impl GpuRenderer {
         self.label_half_width = half_width;
     }
 
-    /// Records the frame into `encoder`: the splat, then the render pass
-    /// (background with the particles, then the strokes).
-    pub fn encode(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, encoder: &mut wgpu::CommandEncoder, target: &wgpu::TextureView, points: Points, frame: Frame) {
+    /// Records the frame into `encoder`: the splat (unless the particles
+    /// layer is off), then the render pass (background with the particles,
+    /// then the strokes). Particles take their class colours while a label
+    /// grid is set.
+    pub fn encode(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, encoder: &mut wgpu::CommandEncoder, target: &wgpu::TextureView, points: Points, particles: bool) {
         let (buffer, n) = match points {
             Points::Gpu(b, n) => (b.clone(), n),
             Points::Cpu(xy) => {
@@ -270,7 +265,7 @@ impl GpuRenderer {
                 (b, xy.len() / 2)
             }
         };
-        let n = if frame.particles { n } else { 0 };
+        let n = if particles { n } else { 0 };
         let mut palette = [[0.0; 4]; 8];
         for (p, c) in palette.iter_mut().zip(PALETTE) {
             *p = rgba(c);
@@ -279,7 +274,7 @@ impl GpuRenderer {
             size: [self.width, self.height],
             half_width: self.half_width,
             dot_px: dot_size(n) as u32,
-            label_g: if frame.labels { self.label_g } else { 0 },
+            label_g: self.label_g,
             label_half_width: self.label_half_width,
             gain: GAIN,
             n: n as u32,
