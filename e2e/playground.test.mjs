@@ -45,6 +45,19 @@ const canvasPixels = (page) => page.evaluate(() => {
 });
 const diff = (a, b) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
 
+/** The canvas on show exported as PNG (as the PNG button does): its width and how many colours it holds (a blank canvas has one). */
+const pngColours = (page) => page.evaluate(async () => {
+  const blob = await new Promise((res) => window.playground.canvas().toBlob(res, "image/png"));
+  const bmp = await createImageBitmap(blob);
+  const c = new OffscreenCanvas(bmp.width, bmp.height);
+  const g = c.getContext("2d");
+  g.drawImage(bmp, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data;
+  const seen = new Set();
+  for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+  return { w: bmp.width, colours: seen.size };
+});
+
 async function assertCloseToData(page, x) {
   const data = await page.evaluate(async () => Array.from((await window.playground.data(4096, 99)).x));
   const n = x.length / 2;
@@ -508,17 +521,7 @@ test("on WebGPU 262 144 particles are drawn from GPU memory: small readbacks, no
   // and the PNG export of the WebGPU canvas holds the same picture.
   const done = await shot();
   assert.ok(!done.equals(xT), "sampling changed the WebGPU canvas");
-  const png = await page.evaluate(async () => {
-    const blob = await new Promise((res) => window.playground.canvas().toBlob(res, "image/png"));
-    const bmp = await createImageBitmap(blob);
-    const c = new OffscreenCanvas(bmp.width, bmp.height);
-    const g = c.getContext("2d");
-    g.drawImage(bmp, 0, 0);
-    const d = g.getImageData(0, 0, c.width, c.height).data;
-    const seen = new Set();
-    for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
-    return { w: bmp.width, colours: seen.size };
-  });
+  const png = await pngColours(page);
   assert.equal(png.w, 640);
   assert.ok(png.colours > 20, `the exported PNG is not blank (${png.colours} colours)`);
   // All particles come back for samples(), and they reached the mixture.
@@ -578,13 +581,7 @@ test("thumbnails pick the dataset; screenshots catch a blank or unchanged canvas
   await page.waitForTimeout(100);
   const after = await page.locator("#canvas").screenshot();
   assert.ok(!before.equals(after), "sampling changed the canvas");
-  const colours = await page.evaluate(() => {
-    const c = document.querySelector("#canvas");
-    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-    const seen = new Set();
-    for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
-    return seen.size;
-  });
+  const { colours } = await pngColours(page);
   assert.ok(colours > 20, `the canvas is not blank (${colours} colours)`);
   // Two finished runs with different samplers: the chart shows both.
   await page.evaluate(() => window.playground.setConfig({ sampler: "ddim", steps: 20 }));
