@@ -16,9 +16,11 @@ struct HealthParams {
 // the host zeroes it (and sets the index to 0xFFFFFFFF) before each check.
 @group(0) @binding(2) var<storage, read_write> counts: array<atomic<u32>, 4>;
 
+// Dispatched as a 2-D grid of workgroups (engine::gpu::grid), so any n fits.
 @compute @workgroup_size(64)
-fn check_health(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn check_health(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+    let i = (wid.y * groups.x + wid.x) * 64u + lid;
     if (i >= hp.n) {
         return;
     }

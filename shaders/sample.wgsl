@@ -4,12 +4,16 @@
 // multistep plans) and draw z from the counter-based RNG — many steps in one
 // dispatch, the particle kept in registers, no readback in between.
 // Prepended at build time with rng.wgsl and one model (score_mixture.wgsl or
-// score_mlp.wgsl), each of which defines
-//   eps_hat4(x[4], level, a, σ, class_id, n_model)              (4 particles)
-//   log_class_grad(x, eps_u, level, a, σ, class_id, n_model)   (∇ log p(y | x)).
-// Each invocation advances PER_INVOCATION = 4 consecutive particles (the
-// MLP shares every weight load among them); the arithmetic per particle is
-// unchanged, so the CPU (one particle at a time) stays its twin.
+// score_mlp.wgsl), each of which defines the tile contract:
+//   TILE, WG: particles and threads per workgroup;
+//   eps_tile(lid, x, level, a, σ, class_id, n_model)               ε̂
+//   log_class_grad_tile(lid, x, eps_u, level, a, σ, class_id, n_model)
+//                                                      ∇ log p(y | x)
+// called by every thread of the workgroup together (the MLP's contain
+// barriers), where thread lid < TILE owns particle first + lid and gets its
+// result. The MLP shares a workgroup of 128 threads among 16 particles; the
+// mixture runs one particle a thread. The arithmetic per particle is the
+// CPU's (engine::cpu), in the same order.
 
 // Pipeline-overridable constants: one compiled variant per combination
 // (engine/gpu.rs builds and caches them), so no run pays for another
@@ -66,95 +70,77 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> particles: array<vec2<f32>>;
 @group(0) @binding(5) var<storage, read_write> memory: array<vec2<f32>>;
 
+// The workgroup's index in a 2-D grid of workgroups (engine::gpu::grid):
+// one dimension holds at most 65 535 of them.
+fn group_index(wid: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return wid.y * groups.x + wid.x;
+}
+
 // x_T ~ N(0, init_scale² I), the same draws as engine::cpu::initial_noise.
 @compute @workgroup_size(64)
-fn init_noise(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+fn init_noise(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+    let i = group_index(wid, groups) * 64u + lid;
     if (i >= params.n) {
         return;
     }
     particles[i] = params.init_scale * gaussian2(params.seed, i, STEP_INITIAL_NOISE, 0u);
 }
 
-const PER_INVOCATION: u32 = 4u;
-
-// The guided ε̂ of four particles (science/guidance.rs states the conventions).
-fn guided_eps4(x: array<vec2<f32>, 4>, level: u32, alpha: f32, sigma: f32) -> array<vec2<f32>, 4> {
+// The guided ε̂ (science/guidance.rs states the conventions), for the
+// particle of thread lid < TILE.
+fn guided_eps(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32) -> vec2<f32> {
     if (GUIDANCE == 1u) {
-        let eps_u = eps_hat4(x, level, alpha, sigma, CLASS_ALL, params.n_model);
-        let eps_c = eps_hat4(x, level, alpha, sigma, params.class_id, params.n_model);
-        var e: array<vec2<f32>, 4>;
-        for (var q = 0u; q < 4u; q++) {
-            e[q] = eps_u[q] + params.strength * (eps_c[q] - eps_u[q]);
-        }
-        return e;
+        let eps_u = eps_tile(lid, x, level, alpha, sigma, CLASS_ALL, params.n_model);
+        let eps_c = eps_tile(lid, x, level, alpha, sigma, params.class_id, params.n_model);
+        return eps_u + params.strength * (eps_c - eps_u);
     }
     if (GUIDANCE == 2u) {
-        let eps_u = eps_hat4(x, level, alpha, sigma, CLASS_ALL, params.n_model);
-        var e: array<vec2<f32>, 4>;
-        let k = params.strength * sigma;
-        for (var q = 0u; q < 4u; q++) {
-            let grad = log_class_grad(x[q], eps_u[q], level, alpha, sigma, params.class_id, params.n_model);
-            e[q] = eps_u[q] - k * grad;
-        }
-        return e;
+        let eps_u = eps_tile(lid, x, level, alpha, sigma, CLASS_ALL, params.n_model);
+        let grad = log_class_grad_tile(lid, x, eps_u, level, alpha, sigma, params.class_id, params.n_model);
+        return eps_u - params.strength * sigma * grad;
     }
-    return eps_hat4(x, level, alpha, sigma, params.class_id, params.n_model);
+    return eps_tile(lid, x, level, alpha, sigma, params.class_id, params.n_model);
 }
 
-@compute @workgroup_size(64)
-fn run_steps(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let first = gid.x * PER_INVOCATION;
+@compute @workgroup_size(WG)
+fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+    // The grid covers ⌈n / TILE⌉ workgroups, padded to a rectangle: the
+    // padding returns whole (a uniform exit, before any barrier).
+    let first = group_index(wid, groups) * TILE;
     if (first >= params.n) {
         return;
     }
-    // Past the end (n not a multiple of 4) the last particle is computed
-    // again and not written back.
-    var x: array<vec2<f32>, 4>;
-    var m: array<vec2<f32>, 4>;
-    for (var q = 0u; q < 4u; q++) {
-        let i = min(first + q, params.n - 1u);
-        x[q] = particles[i];
-        if (MULTISTEP == 1u) {
-            m[q] = memory[i];
-        }
+    // Past the end (n not a multiple of TILE), and on helper threads
+    // (lid ≥ TILE), the last particle is computed again and not written.
+    let i = min(first + lid, params.n - 1u);
+    var x = particles[i];
+    var m = vec2<f32>(0.0);
+    if (MULTISTEP == 1u) {
+        m = memory[i];
     }
     for (var s = params.step_begin; s < params.step_end; s++) {
         let st = plan[s];
-        var xin: array<vec2<f32>, 4>;
-        for (var q = 0u; q < 4u; q++) {
-            xin[q] = st.c_in * x[q];
-        }
-        let eps = guided_eps4(xin, st.level, st.alpha, st.sigma);
-        var next: array<vec2<f32>, 4>;
-        for (var q = 0u; q < 4u; q++) {
-            let z = gaussian2(params.seed, min(first + q, params.n - 1u), s, 0u);
-            next[q] = st.c_x * x[q] + st.c_eps * eps[q] + st.c_z * z;
-            if (MULTISTEP == 1u) {
-                next[q] = next[q] + st.c_prev * m[q];
-                m[q] = st.x0_x * x[q] + st.x0_eps * eps[q];
-            }
+        let eps = guided_eps(lid, st.c_in * x, st.level, st.alpha, st.sigma);
+        let z = gaussian2(params.seed, i, s, 0u);
+        var next = st.c_x * x + st.c_eps * eps + st.c_z * z;
+        if (MULTISTEP == 1u) {
+            next = next + st.c_prev * m;
+            m = st.x0_x * x + st.x0_eps * eps;
         }
         if (HEUN == 1u && st.heun != 0u) {
             // Heun's corrector: average the drifts at both ends of the step.
-            for (var q = 0u; q < 4u; q++) {
-                xin[q] = st.c_in_end * next[q];
-            }
-            let eps2 = guided_eps4(xin, st.level_end, st.alpha_end, st.sigma_end);
-            for (var q = 0u; q < 4u; q++) {
-                let d1 = (st.c_x - 1.0) * x[q] + st.c_eps * eps[q];
-                next[q] = x[q] + 0.5 * (d1 + (st.c_x_end - 1.0) * next[q] + st.c_eps_end * eps2[q]);
-            }
+            let eps2 = guided_eps(lid, st.c_in_end * next, st.level_end, st.alpha_end, st.sigma_end);
+            let d1 = (st.c_x - 1.0) * x + st.c_eps * eps;
+            next = x + 0.5 * (d1 + (st.c_x_end - 1.0) * next + st.c_eps_end * eps2);
         }
         x = next;
     }
-    for (var q = 0u; q < 4u; q++) {
-        let i = first + q;
-        if (i < params.n) {
-            particles[i] = x[q];
-            if (MULTISTEP == 1u) {
-                memory[i] = m[q];
-            }
+    if (lid < TILE && first + lid < params.n) {
+        particles[first + lid] = x;
+        if (MULTISTEP == 1u) {
+            memory[first + lid] = m;
         }
     }
 }

@@ -48,11 +48,15 @@ fn log_class_grad(x: vec2<f32>, eps_u: vec2<f32>, level: u32, alpha: f32, sigma:
     return (eps_u - eps_c) / sigma;
 }
 
-// Four particles per invocation (sample.wgsl): one evaluation each.
-fn eps_hat4(x: array<vec2<f32>, 4>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_components: u32) -> array<vec2<f32>, 4> {
-    var e: array<vec2<f32>, 4>;
-    for (var q = 0u; q < 4u; q++) {
-        e[q] = eps_hat(x[q], level, alpha, sigma, class_id, n_components);
-    }
-    return e;
+// One particle a thread (sample.wgsl's tile contract: thread lid < TILE
+// owns a particle; here every thread does, and none needs the others).
+const TILE: u32 = 64u;
+const WG: u32 = 64u;
+
+fn eps_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_components: u32) -> vec2<f32> {
+    return eps_hat(x, level, alpha, sigma, class_id, n_components);
+}
+
+fn log_class_grad_tile(lid: u32, x: vec2<f32>, eps_u: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_components: u32) -> vec2<f32> {
+    return log_class_grad(x, eps_u, level, alpha, sigma, class_id, n_components);
 }

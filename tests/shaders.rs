@@ -2,14 +2,49 @@
 
 mod common;
 
-use diffusion_playground::engine::gpu::{HEALTH_WGSL, SAMPLE_MIXTURE_WGSL, SAMPLE_MLP_WGSL};
+use diffusion_playground::engine::gpu::{HEALTH_WGSL, MIXTURE_TILE, MLP_TILE, SAMPLE_MIXTURE_WGSL, SAMPLE_MLP_WGSL};
 use diffusion_playground::web::gpu_render::RENDER_WGSL;
 
-fn validate(name: &str, src: &str) {
+fn validate(name: &str, src: &str) -> naga::Module {
     let module = naga::front::wgsl::parse_str(src).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
     naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
         .validate(&module)
         .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    module
+}
+
+/// The value of a `const NAME: u32` of a module.
+fn const_u32(module: &naga::Module, name: &str) -> u32 {
+    let (_, c) = module.constants.iter().find(|(_, c)| c.name.as_deref() == Some(name)).unwrap_or_else(|| panic!("no const {name}"));
+    match module.global_expressions[c.init] {
+        naga::Expression::Literal(naga::Literal::U32(v)) => v,
+        ref e => panic!("const {name} is not a u32 literal: {e:?}"),
+    }
+}
+
+/// Bytes of workgroup memory the module declares.
+fn workgroup_bytes(module: &naga::Module) -> u32 {
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).unwrap();
+    module.global_variables.iter().filter(|(_, g)| g.space == naga::AddressSpace::WorkGroup).map(|(_, g)| layouter[g.ty].size).sum()
+}
+
+/// The engine's dispatch sizes are the kernels' tiles, the workgroup size
+/// is the entry point's, and workgroup memory stays within WebGPU's default
+/// limit (16 KiB) so no adapter has to grant more.
+#[test]
+fn tiles_and_workgroup_memory_match_the_engine() {
+    for (name, src, tile) in [("mlp", SAMPLE_MLP_WGSL, MLP_TILE), ("mixture", SAMPLE_MIXTURE_WGSL, MIXTURE_TILE)] {
+        let module = validate(name, src);
+        assert_eq!(const_u32(&module, "TILE"), tile, "{name}: TILE");
+        let wg = const_u32(&module, "WG");
+        let entry = module.entry_points.iter().find(|e| e.name == "run_steps").unwrap();
+        assert_eq!(entry.workgroup_size, [wg, 1, 1], "{name}: run_steps's workgroup size");
+        assert!(wg >= tile, "{name}: a thread per particle at least");
+        let bytes = workgroup_bytes(&module);
+        eprintln!("{name}: TILE {tile}, WG {wg}, workgroup memory {bytes} B");
+        assert!(bytes <= 16_384, "{name}: {bytes} B of workgroup memory");
+    }
 }
 
 #[test]

@@ -47,12 +47,15 @@ pub const PROBE_PARTICLES: usize = 16_384;
 /// shared by all loops, so a dispatch takes only as many steps as fit in
 /// this budget (tests/gpu_parity.rs runs dispatches of this size against the CPU).
 pub const LOOP_BUDGET: usize = 50_000;
-/// Loop iterations of one MLP evaluation (shaders/score_mlp.wgsl): 32 + 2 × (32 + 32 × 32).
-pub const MLP_LOOP_ITERATIONS: usize = 2_144;
-/// Loop iterations of one classifier gradient with C classes (shaders/score_mlp.wgsl,
-/// `log_class_grad`): 16 + 2 × (16 + 16 × 16) + 16 × 4 + C × (2 × 16 + 4).
+/// Loop iterations of one MLP evaluation by one thread
+/// (shaders/score_mlp.wgsl, `eps_tile`): 4 + 2 × 32 + 32.
+pub const MLP_LOOP_ITERATIONS: usize = 100;
+/// Loop iterations of one classifier gradient with C classes by one thread
+/// (shaders/score_mlp.wgsl, `log_class_grad_tile`): 2 + 2 × 17 for the
+/// forward layers, 17 per round of logits, 3C for the softmax, 2(C + 1) +
+/// 2 × 17 + 16 back through the layers.
 pub fn clf_loop_iterations(classes: usize) -> usize {
-    16 + 2 * (16 + 256) + 64 + classes * 36
+    88 + 5 * classes + 17 * classes.div_ceil(8)
 }
 /// Largest class count the classifier kernel holds (WGSL `MAX_CLASSES`).
 pub const MAX_CLASSES: usize = 32;
@@ -60,11 +63,25 @@ pub const MAX_CLASSES: usize = 32;
 /// `Params.class_id` for "all classes" (WGSL `CLASS_ALL`).
 const CLASS_ALL: u32 = u32::MAX;
 
-const WORKGROUP: u32 = 64;
-/// Particles one `run_steps` invocation advances (WGSL `PER_INVOCATION`).
-const PER_INVOCATION: u32 = 4;
-/// Largest particle count one 1-D dispatch covers (65 535 workgroups of 64).
-pub const MAX_PARTICLES: usize = 65_535 * WORKGROUP as usize;
+/// Threads of `init_noise`'s and `check_health`'s workgroups (one particle each).
+const INIT_WORKGROUP: u32 = 64;
+const HEALTH_WORKGROUP: u32 = 64;
+/// Particles one `run_steps` workgroup advances (WGSL `TILE` of
+/// score_mlp.wgsl and score_mixture.wgsl; tests/shaders.rs checks both).
+pub const MLP_TILE: u32 = 16;
+pub const MIXTURE_TILE: u32 = 64;
+/// Largest particle count a sampler takes (the page allows 1 048 576; the
+/// native bench goes to 4 194 304).
+pub const MAX_PARTICLES: usize = 1 << 22;
+/// Most workgroups in one dimension of a dispatch (WebGPU's default limit).
+const MAX_GROUPS_PER_DIM: u32 = 65_535;
+
+/// A 2-D grid of at least `groups` workgroups (WGSL `group_index` flattens it;
+/// the padding past `groups` returns at once).
+pub fn grid(groups: u32) -> (u32, u32) {
+    let x = groups.clamp(1, MAX_GROUPS_PER_DIM);
+    (x, groups.div_ceil(x).max(1))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum GpuError {
@@ -108,6 +125,11 @@ pub struct Variant {
 }
 
 impl Variant {
+    /// Particles per workgroup of this variant's `run_steps`.
+    pub fn tile(&self) -> u32 {
+        if self.mlp { MLP_TILE } else { MIXTURE_TILE }
+    }
+
     pub fn of(plan: &StepPlan, model: &ScoreModel, cond: Conditioning) -> Self {
         Self {
             mlp: matches!(model, ScoreModel::Mlp { .. }),
@@ -324,6 +346,8 @@ pub struct GpuSampler {
     strength: f32,
     init_scale: f32,
     pipelines: Pipelines,
+    /// Particles per `run_steps` workgroup.
+    tile: u32,
     /// Steps per dispatch, so one invocation stays inside [`LOOP_BUDGET`].
     steps_per_dispatch: usize,
     total_steps: usize,
@@ -486,21 +510,21 @@ impl GpuSampler {
             },
             init_scale: plan.init_scale,
             pipelines: ctx.pipelines(variant),
+            tile: variant.tile(),
             steps_per_dispatch: {
-                // Loop iterations of one ε̂ evaluation of an invocation's 4
-                // particles: the MLP's loops serve all four at once, the
-                // mixture's and the classifier's run per particle; plus the
-                // kernel's own per-particle loops (a few dozen a step).
-                let p = PER_INVOCATION as usize;
+                // Loop iterations of one guided ε̂ by one thread: the MLP's
+                // and the classifier's cooperative loops, or the mixture's
+                // loop over its components (one particle a thread); plus
+                // the kernel's own per-step loops (a few).
                 let score = match model {
-                    ScoreModel::Exact(m) => p * m.components.len().max(1),
+                    ScoreModel::Exact(m) => m.components.len().max(1),
                     ScoreModel::Mlp { .. } => MLP_LOOP_ITERATIONS,
                 };
                 let per_eps = match (cond.active(), model) {
                     (Guidance::None, _) => score,
-                    (Guidance::Classifier { .. }, ScoreModel::Mlp { score: s, .. }) => score + p * clf_loop_iterations(s.num_classes),
+                    (Guidance::Classifier { .. }, ScoreModel::Mlp { score: s, .. }) => score + clf_loop_iterations(s.num_classes),
                     _ => 2 * score,
-                } + 8 * p;
+                } + 8;
                 let heun = if variant.heun { 2 } else { 1 };
                 (LOOP_BUDGET / (per_eps * heun)).max(1)
             },
@@ -514,7 +538,7 @@ impl GpuSampler {
             probe_staging,
             read_bytes: std::cell::Cell::new(0),
         };
-        s.dispatch(ctx, &s.pipelines.init, 0, 0, 1);
+        s.dispatch(ctx, &s.pipelines.init, 0, 0, INIT_WORKGROUP);
         s
     }
 
@@ -549,8 +573,8 @@ impl GpuSampler {
         self.read_bytes.get()
     }
 
-    /// One dispatch of `pipeline` over the particles, `per_invocation` each.
-    fn dispatch(&self, ctx: &GpuContext, pipeline: &wgpu::ComputePipeline, begin: usize, end: usize, per_invocation: u32) {
+    /// One dispatch of `pipeline` over the particles, `per_group` a workgroup.
+    fn dispatch(&self, ctx: &GpuContext, pipeline: &wgpu::ComputePipeline, begin: usize, end: usize, per_group: u32) {
         let p = Params {
             n: self.n as u32,
             seed: self.seed,
@@ -569,7 +593,8 @@ impl GpuSampler {
                 enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("sample pass"), timestamp_writes: None });
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, &self.bind_group, &[]);
-            pass.dispatch_workgroups((self.n as u32).div_ceil(per_invocation).div_ceil(WORKGROUP), 1, 1);
+            let (x, y) = grid((self.n as u32).div_ceil(per_group));
+            pass.dispatch_workgroups(x, y, 1);
         }
         ctx.queue.submit(Some(enc.finish()));
     }
@@ -581,7 +606,7 @@ impl GpuSampler {
         let mut begin = self.step;
         while begin < end {
             let stop = end.min(begin.saturating_add(self.steps_per_dispatch));
-            self.dispatch(ctx, step, begin, stop, PER_INVOCATION);
+            self.dispatch(ctx, step, begin, stop, self.tile);
             begin = stop;
         }
         let ran = end - self.step;
@@ -621,7 +646,8 @@ impl GpuSampler {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("health pass"), timestamp_writes: None });
             pass.set_pipeline(&ctx.health_pipeline);
             pass.set_bind_group(0, &self.health_bind_group, &[]);
-            pass.dispatch_workgroups((self.n as u32).div_ceil(WORKGROUP), 1, 1);
+            let (x, y) = grid((self.n as u32).div_ceil(HEALTH_WORKGROUP));
+            pass.dispatch_workgroups(x, y, 1);
         }
         enc.copy_buffer_to_buffer(&self.health_counts, 0, &self.probe_staging, 0, HEALTH_BYTES);
         enc.copy_buffer_to_buffer(&self.particles, 0, &self.probe_staging, HEALTH_BYTES, (first * 8) as u64);

@@ -107,7 +107,7 @@ pub struct ScoreMlp {
 
 /// `out[o][b] = SiLU(bias[o] + Σ_k (w[o][4k]·h[4k][b] + … + w[o][4k+3]·h[4k+3][b]))`
 /// over a block: inputs in groups of four summed left to right, groups added
-/// in increasing `k` — the order of the WGSL kernel's `rows4`.
+/// in increasing `k` — the order of the WGSL kernel's `dense_tile`.
 fn dense_silu(w: &[f32], bias: &[f32], h: &[[f32; BLOCK]], out: &mut [[f32; BLOCK]], n: usize) {
     let width_in = h.len();
     for (o, row_out) in out.iter_mut().enumerate() {
@@ -123,6 +123,15 @@ fn dense_silu(w: &[f32], bias: &[f32], h: &[[f32; BLOCK]], out: &mut [[f32; BLOC
             row_out[b] = silu(acc[b]);
         }
     }
+}
+
+/// A HIDDEN × HIDDEN row-major matrix in the order of the cooperative
+/// kernel's loads (shaders/score_mlp.wgsl, `dense_tile`): row `o = 4·rg + i`,
+/// inputs `4k … 4k+3`, at vec4 index `k·HIDDEN + i·G + rg` (G = HIDDEN / 4),
+/// so the row groups `rg` of one load are consecutive vec4.
+pub fn gpu_matrix(w: &[f32]) -> impl Iterator<Item = f32> + '_ {
+    const G: usize = HIDDEN / 4;
+    (0..G).flat_map(move |k| (0..4).flat_map(move |i| (0..G).flat_map(move |rg| w[(4 * rg + i) * HIDDEN + 4 * k..][..4].iter().copied())))
 }
 
 impl ScoreMlp {
@@ -182,14 +191,19 @@ impl ScoreMlp {
     /// The folded weights as `shaders/score_mlp.wgsl` reads them, in vec4
     /// units (so the kernel loads 16 bytes at a time): the x and y columns
     /// of `W0x` (HIDDEN each), `W1, b1, W2, b2, W3`, `b3` padded to 4, then
-    /// `B` (last: its length depends on C).
+    /// `B` (last: its length depends on C). `W1` and `W2` are stored for
+    /// coalesced loads ([`gpu_matrix`]); the rest row-major.
     pub fn gpu_weights(&self) -> Vec<f32> {
         let w0x_x = (0..HIDDEN).map(|o| self.w0x[2 * o]);
         let w0x_y = (0..HIDDEN).map(|o| self.w0x[2 * o + 1]);
         let b3 = [self.b3[0], self.b3[1], 0.0, 0.0];
         w0x_x
             .chain(w0x_y)
-            .chain([&self.w1, &self.b1, &self.w2, &self.b2, &self.w3].into_iter().flat_map(|v| v.iter().copied()))
+            .chain(gpu_matrix(&self.w1))
+            .chain(self.b1.iter().copied())
+            .chain(gpu_matrix(&self.w2))
+            .chain(self.b2.iter().copied())
+            .chain(self.w3.iter().copied())
             .chain(b3)
             .chain(self.class_bias.iter().copied())
             .collect()
@@ -271,7 +285,7 @@ impl Classifier {
 
     /// `∇_x log p_φ(class | x, t)` by backpropagation through the classifier,
     /// with `time_bias` from [`Classifier::time_bias`]. The sums run in the
-    /// order of the WGSL twin `clf_grad` (groups of four, left to right).
+    /// order of the WGSL twin `log_class_grad_tile` (groups of four, left to right).
     pub fn grad_log_prob(&self, x: [f32; 2], time_bias: &[f32], class: u32) -> [f32; 2] {
         const G: usize = CLF_HIDDEN / 4;
         let width = 2 + TIME_DIM;
@@ -378,8 +392,16 @@ mod tests {
         let w = m.gpu_weights();
         let v = |vec4_index: usize| 4 * vec4_index;
         assert_eq!((w[v(0)], w[v(0) + 1], w[v(32)]), (m.w0x[0], m.w0x[2], m.w0x[1]));
-        assert_eq!(w[v(64)..v(64) + 3], m.w1[..3]);
+        // W1 as the kernel loads it: row o = 4rg + i, inputs 4k.., at 64 + k·128 + i·32 + rg.
+        for (o, k) in [(0, 0), (1, 0), (4, 0), (127, 31), (77, 5)] {
+            let (rg, i) = (o / 4, o % 4);
+            let at = v(64 + k * 128 + i * 32 + rg);
+            assert_eq!(w[at..at + 4], m.w1[o * HIDDEN + 4 * k..][..4], "W1 row {o}, group {k}");
+            let at = v(4192 + k * 128 + i * 32 + rg);
+            assert_eq!(w[at..at + 4], m.w2[o * HIDDEN + 4 * k..][..4], "W2 row {o}, group {k}");
+        }
         assert_eq!(w[v(4160)..v(4160) + 2], m.b1[..2]);
+        assert_eq!(w[v(8288)..v(8288) + 2], m.b2[..2]);
         assert_eq!(w[v(8320)..v(8320) + 2], m.w3[..2]);
         assert_eq!(w[v(8384)..v(8384) + 4], [m.b3[0], m.b3[1], 0.0, 0.0]);
         assert_eq!(w[v(8385)..], m.class_bias[..]);
@@ -387,7 +409,7 @@ mod tests {
         let src = include_str!("../../shaders/score_mlp.wgsl");
         assert!(src.contains("const HIDDEN: u32 = 128u;") && HIDDEN == 128);
         assert!(src.contains("const V_CLASS_BIAS: u32 = V_B3 + 1u;"));
-        assert!(src.contains("var h0a: array<vec4<f32>, 32>;"), "four particles per invocation, 32 vec4 per hidden layer");
+        assert!(src.contains("let at = w + k * HIDDEN + rg;"), "the kernel's load order of W1 and W2");
     }
 
     #[test]
