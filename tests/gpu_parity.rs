@@ -4,7 +4,7 @@
 mod common;
 
 use diffusion_playground::engine::cpu::CpuSampler;
-use diffusion_playground::engine::gpu::GpuSampler;
+use diffusion_playground::engine::gpu::{GpuSampler, Kernel};
 use diffusion_playground::model::{Conditioning, ExactMixture, ScoreModel};
 use diffusion_playground::science::guidance::Guidance;
 use diffusion_playground::science::datasets::Dataset;
@@ -23,12 +23,22 @@ fn parity_for(sampler: SamplerKind, dataset: Dataset, steps: usize, chunks: &[us
     parity_model(&model, Conditioning::class(None), sampler, steps, chunks, n, seed)
 }
 
+/// The MLP kernel the MLP tests run unless they say otherwise: the one real
+/// GPUs run (lavapipe would pick the per-thread one, being a CPU emulation).
+const MLP_KERNEL: Kernel = Kernel::MlpCooperative;
+
 fn parity_model(model: &ScoreModel, cond: Conditioning, sampler: SamplerKind, steps: usize, chunks: &[usize], n: usize, seed: u32) -> (f32, f32) {
-    parity_scheduled(ScheduleKind::VpLinear, Spacing::Uniform, model, cond, sampler, steps, chunks, n, seed)
+    parity_kernel(MLP_KERNEL, model, cond, sampler, steps, chunks, n, seed)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn parity_kernel(kernel: Kernel, model: &ScoreModel, cond: Conditioning, sampler: SamplerKind, steps: usize, chunks: &[usize], n: usize, seed: u32) -> (f32, f32) {
+    parity_scheduled(kernel, ScheduleKind::VpLinear, Spacing::Uniform, model, cond, sampler, steps, chunks, n, seed)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn parity_scheduled(
+    mlp_kernel: Kernel,
     schedule: ScheduleKind,
     spacing: Spacing,
     model: &ScoreModel,
@@ -40,6 +50,7 @@ fn parity_scheduled(
     seed: u32,
 ) -> (f32, f32) {
     let ctx = common::gpu();
+    ctx.set_mlp_kernel(mlp_kernel);
     let plan = StepPlan::build(schedule, sampler, steps, spacing);
     let mut cpu = CpuSampler::new(plan.clone(), model.clone(), cond, seed, n);
     let mut gpu = GpuSampler::new(&ctx, &plan, model, cond, seed, n);
@@ -62,7 +73,7 @@ fn parity_scheduled(
     let mut d: Vec<f32> = cpu.particles.iter().flatten().zip(&got).map(|(a, b)| (a - b).abs()).collect();
     d.sort_by(f32::total_cmp);
     let (err, p999) = (d[d.len() - 1], d[d.len() * 999 / 1000]);
-    eprintln!("{schedule:?} {sampler:?} {cond:?}: |x_gpu - x_cpu| max {err:e}, 99.9% {p999:e}, median {:e} over {n} particles", d[d.len() / 2]);
+    eprintln!("{:?} {schedule:?} {sampler:?} {cond:?}: |x_gpu - x_cpu| max {err:e}, 99.9% {p999:e}, median {:e} over {n} particles", ctx.mlp_kernel(), d[d.len() / 2]);
     (err, p999)
 }
 
@@ -132,7 +143,7 @@ fn every_schedule_gpu_matches_cpu() {
     for schedule in [ScheduleKind::VpCosine, ScheduleKind::Ve] {
         for (i, sampler) in [DDPM].into_iter().chain(SAMPLERS).enumerate() {
             let spacing = if i % 2 == 0 { Spacing::Quadratic } else { Spacing::Uniform };
-            let (max, p999) = parity_scheduled(schedule, spacing, &model, Conditioning::class(None), sampler, 60, &[25], 1024, 5);
+            let (max, p999) = parity_scheduled(MLP_KERNEL, schedule, spacing, &model, Conditioning::class(None), sampler, 60, &[25], 1024, 5);
             let through_x0 = matches!(sampler, SamplerKind::Ddpm { .. } | SamplerKind::Ddim { .. } | SamplerKind::DpmPp2m);
             let (bar_p999, bar_max) = match schedule {
                 ScheduleKind::VpCosine if through_x0 => (2e-2, 5e-2),
@@ -200,4 +211,23 @@ fn particle_counts_off_the_tile_match_the_cpu() {
     // Past a multiple of both tiles by one.
     let (max, p999) = parity_model(&mlp, conds[1], SamplerKind::Heun, 6, &[6], 4097, 9);
     assert!(p999 < 1e-4 && max < 5e-3, "mlp n = 4097: max {max}, 99.9% {p999}");
+}
+
+/// The per-thread MLP kernel (CPU-emulated adapters: the browser tests'
+/// SwiftShader runs it) against the CPU, every guidance with a plain, a
+/// Heun and a multistep sampler, at a count off its 256-particle tile.
+#[test]
+fn per_thread_mlp_kernel_matches_the_cpu() {
+    let model = ScoreModel::learned(&common::shipped(Dataset::Moons));
+    let conds = [
+        Conditioning::class(None),
+        Conditioning { class: Some(0), guidance: Guidance::ClassifierFree { w: 3.0 } },
+        Conditioning { class: Some(1), guidance: Guidance::Classifier { g: 3.0 } },
+    ];
+    for cond in conds {
+        for sampler in [DDPM, SamplerKind::Heun, SamplerKind::DpmPp2m] {
+            let (max, p999) = parity_kernel(Kernel::MlpPerThread, &model, cond, sampler, 20, &[7, 50], 515, 8);
+            assert!(p999 < 1e-4 && max < 5e-3, "per-thread {sampler:?} {cond:?}: max {max}, 99.9% {p999}");
+        }
+    }
 }

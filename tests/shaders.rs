@@ -2,7 +2,7 @@
 
 mod common;
 
-use diffusion_playground::engine::gpu::{HEALTH_WGSL, MIXTURE_TILE, MLP_TILE, SAMPLE_MIXTURE_WGSL, SAMPLE_MLP_WGSL};
+use diffusion_playground::engine::gpu::{Kernel, HEALTH_WGSL, MIXTURE_TILE, MLP_TILE, SAMPLE_MIXTURE_WGSL, SAMPLE_MLP_WGSL};
 use diffusion_playground::web::gpu_render::RENDER_WGSL;
 
 fn validate(name: &str, src: &str) -> naga::Module {
@@ -35,6 +35,7 @@ fn workgroup_bytes(module: &naga::Module) -> u32 {
 #[test]
 fn tiles_and_workgroup_memory_match_the_engine() {
     for (name, src, tile) in [("mlp", SAMPLE_MLP_WGSL, MLP_TILE), ("mixture", SAMPLE_MIXTURE_WGSL, MIXTURE_TILE)] {
+        assert_eq!(Kernel::ALL.iter().find(|k| k.source() == src).map(|k| k.tile()), Some(tile));
         let module = validate(name, src);
         assert_eq!(const_u32(&module, "TILE"), tile, "{name}: TILE");
         let wg = const_u32(&module, "WG");
@@ -49,8 +50,9 @@ fn tiles_and_workgroup_memory_match_the_engine() {
 
 #[test]
 fn sampling_kernel_validates() {
-    validate("sample (rng + score_mixture + sample)", SAMPLE_MIXTURE_WGSL);
-    validate("sample (rng + score_mlp + sample)", SAMPLE_MLP_WGSL);
+    for kernel in Kernel::ALL {
+        validate(kernel.id(), kernel.source());
+    }
 }
 
 #[test]
@@ -67,7 +69,18 @@ fn rng_probe_validates() {
 #[test]
 fn every_shader_file_is_covered() {
     // A new .wgsl file must be added to one of the validated modules above.
-    let covered = ["rng.wgsl", "score_mixture.wgsl", "score_mlp.wgsl", "sample.wgsl", "rng_probe.wgsl", "health.wgsl", "render.wgsl"];
+    let covered = [
+        "rng.wgsl",
+        "score_mixture.wgsl",
+        "score_mlp.wgsl",
+        "score_mlp_per_thread.wgsl",
+        "sample_common.wgsl",
+        "sample.wgsl",
+        "sample_per_thread.wgsl",
+        "rng_probe.wgsl",
+        "health.wgsl",
+        "render.wgsl",
+    ];
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/shaders");
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
@@ -75,4 +88,12 @@ fn every_shader_file_is_covered() {
             assert!(covered.contains(&name.as_str()), "{name} is not validated by tests/shaders.rs");
         }
     }
+}
+
+/// The per-thread kernel's dispatch tile: 64 invocations of PER_INVOCATION particles.
+#[test]
+fn per_thread_tile_matches_the_engine() {
+    let module = validate("mlp_per_thread", Kernel::MlpPerThread.source());
+    let entry = module.entry_points.iter().find(|e| e.name == "run_steps").unwrap();
+    assert_eq!(entry.workgroup_size[0] * const_u32(&module, "PER_INVOCATION"), Kernel::MlpPerThread.tile());
 }

@@ -17,24 +17,83 @@ use crate::model::{Conditioning, ScoreModel};
 use crate::science::guidance::Guidance;
 use crate::science::plan::StepPlan;
 
-/// The fused kernel with the exact mixture score: the RNG and the model are
-/// prepended to the sampler.
+/// The fused kernel with the exact mixture score: the RNG, the model and
+/// the shared declarations are prepended to the sampler.
 pub const SAMPLE_MIXTURE_WGSL: &str = concat!(
     include_str!("../../shaders/rng.wgsl"),
     "\n",
     include_str!("../../shaders/score_mixture.wgsl"),
     "\n",
+    include_str!("../../shaders/sample_common.wgsl"),
+    "\n",
     include_str!("../../shaders/sample.wgsl"),
 );
 
-/// The fused kernel with the pretrained score MLP.
+/// The fused kernel with the pretrained score MLP, cooperative (real GPUs).
 pub const SAMPLE_MLP_WGSL: &str = concat!(
     include_str!("../../shaders/rng.wgsl"),
     "\n",
     include_str!("../../shaders/score_mlp.wgsl"),
     "\n",
+    include_str!("../../shaders/sample_common.wgsl"),
+    "\n",
     include_str!("../../shaders/sample.wgsl"),
 );
+
+/// The fused kernel with the MLP, 4 particles an invocation (CPU-emulated
+/// adapters: SwiftShader, llvmpipe).
+pub const SAMPLE_MLP_PER_THREAD_WGSL: &str = concat!(
+    include_str!("../../shaders/rng.wgsl"),
+    "\n",
+    include_str!("../../shaders/score_mlp_per_thread.wgsl"),
+    "\n",
+    include_str!("../../shaders/sample_common.wgsl"),
+    "\n",
+    include_str!("../../shaders/sample_per_thread.wgsl"),
+);
+
+/// Which sampling kernel a variant compiles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// The exact mixture score, one particle a thread.
+    Mixture,
+    /// The MLP, a workgroup of 128 threads per 16 particles: for GPUs.
+    MlpCooperative,
+    /// The MLP, 4 particles an invocation with per-thread hidden arrays:
+    /// for CPU emulations of a GPU, where it is several times faster.
+    MlpPerThread,
+}
+
+impl Kernel {
+    pub const ALL: [Kernel; 3] = [Kernel::Mixture, Kernel::MlpCooperative, Kernel::MlpPerThread];
+
+    /// The composed WGSL the app compiles.
+    pub fn source(self) -> &'static str {
+        match self {
+            Kernel::Mixture => SAMPLE_MIXTURE_WGSL,
+            Kernel::MlpCooperative => SAMPLE_MLP_WGSL,
+            Kernel::MlpPerThread => SAMPLE_MLP_PER_THREAD_WGSL,
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Kernel::Mixture => "mixture",
+            Kernel::MlpCooperative => "mlp_cooperative",
+            Kernel::MlpPerThread => "mlp_per_thread",
+        }
+    }
+
+    /// Particles per workgroup of `run_steps` (WGSL `TILE`; the per-thread
+    /// kernel: 64 invocations × 4).
+    pub fn tile(self) -> u32 {
+        match self {
+            Kernel::Mixture => MIXTURE_TILE,
+            Kernel::MlpCooperative => MLP_TILE,
+            Kernel::MlpPerThread => 256,
+        }
+    }
+}
 
 /// The health check (shaders/health.wgsl), the CPU twin of engine::health.
 pub const HEALTH_WGSL: &str = include_str!("../../shaders/health.wgsl");
@@ -56,6 +115,14 @@ pub const MLP_LOOP_ITERATIONS: usize = 100;
 /// 2 × 17 + 16 back through the layers.
 pub fn clf_loop_iterations(classes: usize) -> usize {
     88 + 5 * classes + 17 * classes.div_ceil(8)
+}
+/// The per-thread kernel (shaders/score_mlp_per_thread.wgsl), per
+/// invocation of 4 particles: one MLP evaluation of all four, 32 + 2 × (32 +
+/// 32 × 32); one classifier gradient of one particle, 16 + 2 × (16 + 16 ×
+/// 16) + 16 × 4 + C × (2 × 16 + 4).
+pub const PER_THREAD_MLP_LOOP_ITERATIONS: usize = 2_144;
+pub fn per_thread_clf_loop_iterations(classes: usize) -> usize {
+    16 + 2 * (16 + 256) + 64 + classes * 36
 }
 /// Largest class count the classifier kernel holds (WGSL `MAX_CLASSES`).
 pub const MAX_CLASSES: usize = 32;
@@ -114,10 +181,10 @@ struct Params {
 }
 
 /// One compiled variant of the kernel: the WGSL override constants
-/// (`GUIDANCE`, `HEUN`, `MULTISTEP`) and the model it was built with.
+/// (`GUIDANCE`, `HEUN`, `MULTISTEP`) and the kernel they are built into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Variant {
-    pub mlp: bool,
+    pub kernel: Kernel,
     /// 0 none, 1 classifier-free, 2 classifier.
     pub guidance: u32,
     pub heun: bool,
@@ -125,14 +192,14 @@ pub struct Variant {
 }
 
 impl Variant {
-    /// Particles per workgroup of this variant's `run_steps`.
-    pub fn tile(&self) -> u32 {
-        if self.mlp { MLP_TILE } else { MIXTURE_TILE }
-    }
-
-    pub fn of(plan: &StepPlan, model: &ScoreModel, cond: Conditioning) -> Self {
+    /// The variant a run needs; `mlp_kernel` is the context's choice of
+    /// MLP kernel ([`GpuContext::mlp_kernel`]).
+    pub fn of(plan: &StepPlan, model: &ScoreModel, cond: Conditioning, mlp_kernel: Kernel) -> Self {
         Self {
-            mlp: matches!(model, ScoreModel::Mlp { .. }),
+            kernel: match model {
+                ScoreModel::Mlp { .. } => mlp_kernel,
+                ScoreModel::Exact(_) => Kernel::Mixture,
+            },
             guidance: match cond.active() {
                 Guidance::None => 0,
                 Guidance::ClassifierFree { .. } => 1,
@@ -141,6 +208,11 @@ impl Variant {
             heun: plan.steps.iter().any(|st| st.heun != 0),
             multistep: plan.multistep,
         }
+    }
+
+    /// The WGSL override constants of the variant.
+    pub fn constants(&self) -> [(&'static str, f64); 3] {
+        [("GUIDANCE", self.guidance as f64), ("HEUN", self.heun as u32 as f64), ("MULTISTEP", self.multistep as u32 as f64)]
     }
 }
 
@@ -156,6 +228,21 @@ fn take_error(slot: &Mutex<Option<String>>) -> Option<GpuError> {
     slot.lock().unwrap_or_else(|p| p.into_inner()).take().map(GpuError::Uncaptured)
 }
 
+/// The name of the CPU emulation an adapter is, from its info: a CPU device
+/// type (lavapipe, WARP, a browser's fallback adapter) or a known software
+/// rasterizer's name.
+pub fn emulation_of(info: &wgpu::AdapterInfo) -> Option<String> {
+    let name = info.name.to_lowercase();
+    if let Some(known) = ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "warp", "basic render"].iter().find(|k| name.contains(*k)) {
+        return Some(match *known {
+            "swiftshader" => "SwiftShader".to_string(),
+            "llvmpipe" | "lavapipe" => "llvmpipe".to_string(),
+            _ => info.name.clone(),
+        });
+    }
+    (info.device_type == wgpu::DeviceType::Cpu).then(|| if info.name.is_empty() { "a software adapter".to_string() } else { info.name.clone() })
+}
+
 pub struct GpuContext {
     /// The instance and adapter, kept to make and configure canvas surfaces.
     pub instance: wgpu::Instance,
@@ -165,8 +252,12 @@ pub struct GpuContext {
     pub adapter_info: wgpu::AdapterInfo,
     layout: wgpu::BindGroupLayout,
     pipeline_layout: wgpu::PipelineLayout,
-    /// Shader modules (mixture, MLP), compiled on first use.
-    modules: Mutex<[Option<wgpu::ShaderModule>; 2]>,
+    /// Shader modules, compiled on first use.
+    modules: Mutex<HashMap<Kernel, wgpu::ShaderModule>>,
+    /// The CPU emulation this adapter is (SwiftShader, llvmpipe…), if any.
+    emulation: Option<String>,
+    /// Which MLP kernel runs: per-thread on emulations, cooperative elsewhere.
+    mlp_per_thread: std::sync::atomic::AtomicBool,
     /// Compiled variants, built on first use.
     pipelines: Mutex<HashMap<Variant, Pipelines>>,
     /// The health check's layout and pipeline.
@@ -179,6 +270,13 @@ pub struct GpuContext {
 impl GpuContext {
     /// Finds an adapter and builds the device and pipelines.
     pub async fn new() -> Result<Self, GpuError> {
+        Self::with_features(wgpu::Features::empty()).await
+    }
+
+    /// As [`GpuContext::new`], also enabling those of `wanted` that the
+    /// adapter has (the native bench asks for timestamp queries);
+    /// `device.features()` says which it got.
+    pub async fn with_features(wanted: wgpu::Features) -> Result<Self, GpuError> {
         #[cfg(target_arch = "wasm32")]
         let instance = {
             let desc = wgpu::InstanceDescriptor::new_without_display_handle();
@@ -199,10 +297,11 @@ impl GpuContext {
             .await
             .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
         let adapter_info = adapter.get_info();
+        let emulation = emulation_of(&adapter_info);
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("playground"),
-                required_features: wgpu::Features::empty(),
+                required_features: wanted & adapter.features(),
                 required_limits: wgpu::Limits::default().using_resolution(adapter.limits()),
                 ..Default::default()
             })
@@ -286,7 +385,9 @@ impl GpuContext {
             adapter_info,
             layout,
             pipeline_layout,
-            modules: Mutex::new([None, None]),
+            modules: Mutex::new(HashMap::new()),
+            emulation: emulation.clone(),
+            mlp_per_thread: std::sync::atomic::AtomicBool::new(emulation.is_some()),
             pipelines: Mutex::new(HashMap::new()),
             health_layout,
             health_pipeline,
@@ -302,14 +403,14 @@ impl GpuContext {
         }
         let module = {
             let mut modules = self.modules.lock().unwrap_or_else(|p| p.into_inner());
-            let (label, source) = if v.mlp { ("sample + score_mlp", SAMPLE_MLP_WGSL) } else { ("sample + score_mixture", SAMPLE_MIXTURE_WGSL) };
-            modules[v.mlp as usize]
-                .get_or_insert_with(|| {
-                    self.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(label), source: wgpu::ShaderSource::Wgsl(source.into()) })
+            modules
+                .entry(v.kernel)
+                .or_insert_with(|| {
+                    self.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(v.kernel.id()), source: wgpu::ShaderSource::Wgsl(v.kernel.source().into()) })
                 })
                 .clone()
         };
-        let constants = [("GUIDANCE", v.guidance as f64), ("HEUN", v.heun as u32 as f64), ("MULTISTEP", v.multistep as u32 as f64)];
+        let constants = v.constants();
         let pipeline = |entry: &str| {
             self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(entry),
@@ -323,6 +424,31 @@ impl GpuContext {
         let p = Pipelines { init: pipeline("init_noise"), step: pipeline("run_steps") };
         cache.insert(v, p.clone());
         p
+    }
+
+    /// The CPU emulation of a GPU this adapter is, if it is one: adapter
+    /// info says so natively; a browser hides it from wgpu, so the page
+    /// passes what `GPUAdapterInfo` tells it ([`GpuContext::set_emulation`]).
+    pub fn emulation(&self) -> Option<&str> {
+        self.emulation.as_deref()
+    }
+
+    /// Marks the adapter as a CPU emulation (or not), and picks the MLP
+    /// kernel to match.
+    pub fn set_emulation(&mut self, emulation: Option<String>) {
+        self.set_mlp_kernel(if emulation.is_some() { Kernel::MlpPerThread } else { Kernel::MlpCooperative });
+        self.emulation = emulation;
+    }
+
+    /// The MLP kernel samplers made from now on run.
+    pub fn mlp_kernel(&self) -> Kernel {
+        if self.mlp_per_thread.load(std::sync::atomic::Ordering::Relaxed) { Kernel::MlpPerThread } else { Kernel::MlpCooperative }
+    }
+
+    /// Chooses the MLP kernel (tests run both on one adapter).
+    pub fn set_mlp_kernel(&self, kernel: Kernel) {
+        assert!(kernel != Kernel::Mixture, "the mixture is not an MLP kernel");
+        self.mlp_per_thread.store(kernel == Kernel::MlpPerThread, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A short human description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) via Vulkan".
@@ -346,8 +472,8 @@ pub struct GpuSampler {
     strength: f32,
     init_scale: f32,
     pipelines: Pipelines,
-    /// Particles per `run_steps` workgroup.
-    tile: u32,
+    /// The kernel this run's variant compiles.
+    kernel: Kernel,
     /// Steps per dispatch, so one invocation stays inside [`LOOP_BUDGET`].
     steps_per_dispatch: usize,
     total_steps: usize,
@@ -438,7 +564,7 @@ impl GpuSampler {
                 )
             }
         };
-        let variant = Variant::of(plan, model, cond);
+        let variant = Variant::of(plan, model, cond, ctx.mlp_kernel());
         // The multistep memory starts at zero (the first step's c_prev is 0).
         let memory = if variant.multistep {
             d.create_buffer(&wgpu::BufferDescriptor { label: Some("memory"), size: (n * 8) as u64, usage: wgpu::BufferUsages::STORAGE, mapped_at_creation: false })
@@ -510,21 +636,24 @@ impl GpuSampler {
             },
             init_scale: plan.init_scale,
             pipelines: ctx.pipelines(variant),
-            tile: variant.tile(),
+            kernel: variant.kernel,
             steps_per_dispatch: {
                 // Loop iterations of one guided ε̂ by one thread: the MLP's
                 // and the classifier's cooperative loops, or the mixture's
                 // loop over its components (one particle a thread); plus
                 // the kernel's own per-step loops (a few).
+                let per_thread = variant.kernel == Kernel::MlpPerThread;
                 let score = match model {
                     ScoreModel::Exact(m) => m.components.len().max(1),
+                    ScoreModel::Mlp { .. } if per_thread => PER_THREAD_MLP_LOOP_ITERATIONS,
                     ScoreModel::Mlp { .. } => MLP_LOOP_ITERATIONS,
                 };
                 let per_eps = match (cond.active(), model) {
                     (Guidance::None, _) => score,
+                    (Guidance::Classifier { .. }, ScoreModel::Mlp { score: s, .. }) if per_thread => score + 4 * per_thread_clf_loop_iterations(s.num_classes),
                     (Guidance::Classifier { .. }, ScoreModel::Mlp { score: s, .. }) => score + clf_loop_iterations(s.num_classes),
                     _ => 2 * score,
-                } + 8;
+                } + 32;
                 let heun = if variant.heun { 2 } else { 1 };
                 (LOOP_BUDGET / (per_eps * heun)).max(1)
             },
@@ -538,12 +667,17 @@ impl GpuSampler {
             probe_staging,
             read_bytes: std::cell::Cell::new(0),
         };
-        s.dispatch(ctx, &s.pipelines.init, 0, 0, INIT_WORKGROUP);
+        s.dispatch(ctx, &s.pipelines.init, 0, 0, INIT_WORKGROUP, None);
         s
     }
 
     pub fn len(&self) -> usize {
         self.n
+    }
+
+    /// The sampling kernel this run compiled.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
     }
 
     pub fn is_empty(&self) -> bool {
@@ -573,8 +707,17 @@ impl GpuSampler {
         self.read_bytes.get()
     }
 
-    /// One dispatch of `pipeline` over the particles, `per_group` a workgroup.
-    fn dispatch(&self, ctx: &GpuContext, pipeline: &wgpu::ComputePipeline, begin: usize, end: usize, per_group: u32) {
+    /// One dispatch of `pipeline` over the particles, `per_group` a workgroup,
+    /// with the pass's timestamp writes, if any.
+    fn dispatch(
+        &self,
+        ctx: &GpuContext,
+        pipeline: &wgpu::ComputePipeline,
+        begin: usize,
+        end: usize,
+        per_group: u32,
+        timestamps: Option<wgpu::ComputePassTimestampWrites>,
+    ) {
         let p = Params {
             n: self.n as u32,
             seed: self.seed,
@@ -590,7 +733,7 @@ impl GpuSampler {
         let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("sample") });
         {
             let mut pass =
-                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("sample pass"), timestamp_writes: None });
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("sample pass"), timestamp_writes: timestamps });
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, &self.bind_group, &[]);
             let (x, y) = grid((self.n as u32).div_ceil(per_group));
@@ -599,14 +742,28 @@ impl GpuSampler {
         ctx.queue.submit(Some(enc.finish()));
     }
 
-    /// Runs up to `count` plan steps in one dispatch; returns how many.
+    /// Runs up to `count` plan steps (in as few dispatches as the loop
+    /// budget allows); returns how many.
     pub fn run_steps(&mut self, ctx: &GpuContext, count: usize) -> usize {
+        self.run_steps_timed(ctx, count, None)
+    }
+
+    /// As [`GpuSampler::run_steps`], writing a GPU timestamp into `queries`
+    /// (a timestamp query set of at least 2) at index 0 when the first
+    /// dispatch begins and at index 1 when the last one ends (the native
+    /// bench times the kernel this way).
+    pub fn run_steps_timed(&mut self, ctx: &GpuContext, count: usize, queries: Option<&wgpu::QuerySet>) -> usize {
         let end = (self.step + count).min(self.total_steps);
         let step = &self.pipelines.step;
         let mut begin = self.step;
         while begin < end {
             let stop = end.min(begin.saturating_add(self.steps_per_dispatch));
-            self.dispatch(ctx, step, begin, stop, self.tile);
+            let timestamps = queries.map(|query_set| wgpu::ComputePassTimestampWrites {
+                query_set,
+                beginning_of_pass_write_index: (begin == self.step).then_some(0),
+                end_of_pass_write_index: (stop == end).then_some(1),
+            });
+            self.dispatch(ctx, step, begin, stop, self.kernel.tile(), timestamps);
             begin = stop;
         }
         let ran = end - self.step;

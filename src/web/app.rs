@@ -243,6 +243,11 @@ struct Status<'a> {
     renderer: &'static str,
     /// Bytes read back from the GPU this run.
     readback_bytes: u64,
+    /// The WebGPU sampling kernel of the current run ("mixture",
+    /// "mlp_cooperative", "mlp_per_thread"), or null on the CPU.
+    kernel: Option<&'static str>,
+    /// The CPU emulation WebGPU runs on (e.g. "SwiftShader"), if any.
+    emulation: Option<&'a str>,
     ignored: Vec<String>,
 }
 
@@ -316,7 +321,10 @@ impl State {
     fn select_backend(&mut self) {
         let (backend, mut reason) = match (self.config.backend, &self.gpu) {
             (BackendChoice::Cpu, _) => (Backend::Cpu, "CPU, as the link asks (backend=cpu)".to_string()),
-            (_, Some(gpu)) => (Backend::Webgpu, format!("WebGPU on {}", gpu.describe())),
+            (_, Some(gpu)) => (Backend::Webgpu, match gpu.emulation() {
+                Some(e) => format!("WebGPU on {}, a CPU emulation of a GPU ({e}): the MLP runs its kernel for emulations", gpu.describe()),
+                None => format!("WebGPU on {}", gpu.describe()),
+            }),
             (choice, None) => {
                 let why = self.gpu_failure.clone().unwrap_or_else(|| "WebGPU is unavailable".into());
                 let asked = if choice == BackendChoice::Webgpu { " although the link asks for backend=webgpu" } else { "" };
@@ -638,6 +646,11 @@ impl State {
             } else {
                 0.0
             },
+            kernel: match &self.engine {
+                Engine::Gpu(s) => Some(s.kernel().id()),
+                Engine::Cpu(_) => None,
+            },
+            emulation: self.gpu.as_ref().and_then(|g| g.emulation()),
             ignored: self.ignored.iter().map(|i| i.to_string()).collect(),
         })
     }
@@ -665,10 +678,16 @@ impl App {
         let raster = Raster::new(canvas.width() as usize, canvas.height() as usize);
         // WebGPU samples only where it can also draw (no per-frame readback).
         let (gpu, gpu_failure, view) = match GpuContext::new().await {
-            Ok(ctx) => match GpuView::new(&ctx, &gpu_canvas, raster.half_width()) {
+            Ok(mut ctx) => {
+                // A CPU emulation of a GPU runs the MLP kernel made for it.
+                if let Some(name) = crate::web::adapter::emulation().await {
+                    ctx.set_emulation(Some(name));
+                }
+                match GpuView::new(&ctx, &gpu_canvas, raster.half_width()) {
                 Ok(view) => (Some(Rc::new(ctx)), None, Some(view)),
                 Err(e) => (None, Some(format!("WebGPU cannot draw on the canvas: {e}")), None),
-            },
+                }
+            }
             Err(e) => (None, Some(e.to_string()), None),
         };
         let plan = plan_for(&config);

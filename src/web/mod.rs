@@ -3,6 +3,8 @@
 
 pub mod config;
 #[cfg(target_arch = "wasm32")]
+pub mod adapter;
+#[cfg(target_arch = "wasm32")]
 pub mod app;
 pub mod gpu_render;
 pub mod layers;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# What a production GPU compiler (Mesa RADV/ACO: AMD RDNA2 "navi21" and RDNA3
+# "gfx1100", no GPU needed) makes of every variant of the sampling kernels:
+# registers, spills, occupancy, workgroup memory and code size, one block per
+# variant in the tool's own format. The WGSL is the composed source the app
+# compiles (engine::gpu::Kernel::source, written out by the bench binary).
+#   tools/shader-stats.sh [FAMILY ...]     (default: navi21 gfx1100)
+# Needs ../shared/tools/shader-stats (or SHADER_STATS=path/to/run.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+source tools/env.sh
+stats=${SHADER_STATS:-$ROOT/../shared/tools/shader-stats/run.sh}
+[ -x "$stats" ] || { echo "shader-stats not found at $stats (set SHADER_STATS)" >&2; exit 2; }
+families=("$@")
+[ ${#families[@]} -gt 0 ] || families=(navi21 gfx1100)
+out=$(mktemp -d)
+# The test profile (optimized) shares the build of `cargo test`.
+cargo run -q --locked --profile test -p gpu-bench -- wgsl "$out" >&2
+for family in "${families[@]}"; do
+  for kernel in mlp_cooperative mlp_per_thread mixture; do
+    for guidance in 0 1 2; do
+      # Heun and the multistep memory never meet in one plan.
+      for hm in "0 0" "1 0" "0 1"; do
+        set -- $hm
+        echo "== $family $kernel GUIDANCE=$guidance HEUN=$1 MULTISTEP=$2"
+        FAMILY=$family "$stats" "$out/$kernel.wgsl" run_steps GUIDANCE=$guidance HEUN=$1 MULTISTEP=$2
+      done
+    done
+  done
+done
