@@ -5,6 +5,11 @@
 # variant in the tool's own format. The WGSL is the composed source the app
 # compiles (engine::gpu::Kernel::source, written out by the bench binary).
 #   tools/shader-stats.sh [FAMILY ...]     (default: navi21 gfx1100)
+#   tools/shader-stats.sh --table [FAMILY ...]   (also a Markdown table at the end)
+# The kernels real GPUs run: the cooperative MLP kernel and the mixture's.
+# KERNELS="mlp_cooperative mlp_per_thread mixture" adds the per-thread MLP
+# kernel that CPU emulations run: it spills by design, and compiling each of
+# its variants takes RADV minutes and gigabytes.
 # Needs ../shared/tools/shader-stats (or SHADER_STATS=path/to/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,13 +17,16 @@ ROOT=$PWD
 source tools/env.sh
 stats=${SHADER_STATS:-$ROOT/../shared/tools/shader-stats/run.sh}
 [ -x "$stats" ] || { echo "shader-stats not found at $stats (set SHADER_STATS)" >&2; exit 2; }
+table=0
+if [ "${1:-}" = --table ]; then table=1; shift; fi
 families=("$@")
 [ ${#families[@]} -gt 0 ] || families=(navi21 gfx1100)
 out=$(mktemp -d)
 # The test profile (optimized) shares the build of `cargo test`.
 cargo run -q --locked --profile test -p gpu-bench -- wgsl "$out" >&2
+log=$out/stats.txt
 for family in "${families[@]}"; do
-  for kernel in mlp_cooperative mlp_per_thread mixture; do
+  for kernel in ${KERNELS:-mlp_cooperative mixture}; do
     for guidance in 0 1 2; do
       # Heun and the multistep memory never meet in one plan.
       for hm in "0 0" "1 0" "0 1"; do
@@ -28,4 +36,12 @@ for family in "${families[@]}"; do
       done
     done
   done
-done
+done | tee "$log"
+if [ $table = 1 ]; then
+  echo
+  echo "| family | kernel | GUIDANCE HEUN MULTISTEP | VGPRs | spilled VGPRs | subgroups per SIMD | LDS (B) | code (B) | instructions |"
+  echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
+  awk '/^== /{f=$2; k=$3; v=$4" "$5" "$6; gsub(/[A-Z]+=/,"",v)}
+       /^VGPRs:/{vg=$2} /^Spilled VGPRs:/{sp=$3} /^Subgroups per SIMD:/{occ=$4} /^LDS size:/{lds=$3}
+       /^Code size:/{code=$3} /^Instructions:/{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f, k, v, vg, sp, occ, lds, code, $2}' "$log"
+fi
