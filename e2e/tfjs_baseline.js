@@ -5,18 +5,38 @@
 // layer (the time and class parts precomputed as one bias per level), so
 // per step both do the same arithmetic: three dense layers of 128, SiLU, the
 // output layer, and x ← c_x x + c_eps ε̂ + c_z z.
+//
+// Two variants of that arithmetic:
+// - "plain": tf.matMul, then .add(bias), SiLU as x·sigmoid(x), and the update
+//   as written above (the straightforward port);
+// - "fused": tf.fused.matMul with the bias added in the matmul (TF.js has no
+//   fused SiLU: its fusable activations are linear, relu, relu6, prelu,
+//   leakyrelu, sigmoid and elu, so SiLU stays h·sigmoid(h) on the fused
+//   matmul's output), c_eps folded into the last layer (W3 and b3 scaled by
+//   c_eps of each step, before the clock), the step's scalars made tensors
+//   before the clock, and the update as one addN of x·c_x, the scaled ε̂ and
+//   z·c_z. The same math, fewer kernels per step.
+//
+// The noise is not part of what is timed: x_T and every step's z are drawn
+// (tf.randomNormal, fixed seeds) and moved to the backend's memory before the
+// clock starts, so both variants see the same noise and give the same
+// samples up to float rounding (the bench checks that).
 window.tfjsBaseline = (() => {
   "use strict";
   const TIME_FREQS = 16, TIME_DIM = 32, CLASS_DIM = 16;
 
+  const weightCache = new Map();
   async function readSafetensors(url) {
-    const buf = await (await fetch(url)).arrayBuffer();
-    const n = Number(new DataView(buf).getBigUint64(0, true));
-    const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, n)));
-    return (name) => {
-      const { data_offsets: [a, b], shape } = header[name];
-      return { values: new Float32Array(buf.slice(8 + n + a, 8 + n + b)), shape };
-    };
+    if (!weightCache.has(url)) {
+      const buf = await (await fetch(url)).arrayBuffer();
+      const n = Number(new DataView(buf).getBigUint64(0, true));
+      const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, n)));
+      weightCache.set(url, (name) => {
+        const { data_offsets: [a, b], shape } = header[name];
+        return { values: new Float32Array(buf.slice(8 + n + a, 8 + n + b)), shape };
+      });
+    }
+    return weightCache.get(url);
   }
 
   // The sinusoidal time features of src/model/mlp.rs::time_embedding.
@@ -33,51 +53,113 @@ window.tfjsBaseline = (() => {
   const silu = (v) => v.mul(tf.sigmoid(v));
 
   /**
-   * Times the first `steps` steps of `plan` (playground.plan():
-   * single-evaluation steps) at n particles on TF.js backend `backend`
-   * ("webgpu" or "wasm"), unconditional (the null class), after a one-step
-   * warm-up. Resolves to { backend, n, steps, seconds }.
+   * Puts tensors in the backend's memory now. TF.js's webgpu backend keeps a
+   * tensor made from JS values (tf.randomNormal, tf.tensor) on the CPU until
+   * a kernel first reads it, so without this the first step to use each z
+   * would pay its upload inside the timed region. The wasm backend copies
+   * into its heap at creation already.
    */
-  async function run({ backend, weightsUrl, plan, n, steps = plan.cx.length }) {
+  async function materialize(tensors, matrix) {
+    const backend = tf.backend();
+    if (typeof backend.uploadToGPU === "function") {
+      for (const t of tensors) backend.uploadToGPU(t.dataId);
+    }
+    // A tiny read after the uploads (`matrix`: any rank-2 tensor): the queue
+    // runs in order, so when it resolves every upload before it has finished.
+    const probe = tf.tidy(() => matrix.slice([0, 0], [1, 1]).add(0));
+    await probe.data();
+    probe.dispose();
+  }
+
+  /**
+   * Times the steps of `plan` (playground.plan(): single-evaluation steps;
+   * all of them unless `steps` says fewer) at n particles on TF.js backend
+   * `backend` ("webgpu" or "wasm"), `variant` "plain" or "fused",
+   * unconditional (the null class), after a one-step warm-up. Resolves to
+   * { backend: "tfjs-<backend>[-fused]", variant, n, steps, seconds, head }
+   * (head: the first 64 coordinates of the samples).
+   */
+  async function run({ backend, variant = "plain", weightsUrl, plan, n, steps = plan.cx.length }) {
+    if (variant !== "plain" && variant !== "fused") throw new Error(`unknown TF.js variant ${variant}`);
+    if (steps > plan.cx.length) throw new Error(`the plan has ${plan.cx.length} steps, ${steps} asked for`);
     if (tf.getBackend() !== backend) {
       if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} is unavailable`);
     }
     await tf.ready();
+    const fused = variant === "fused";
     const get = await readSafetensors(weightsUrl);
     const w0 = get("score.w0"), emb = get("score.class_emb");
     const hidden = w0.shape[0], input = w0.shape[1];
-    const nullRow = emb.shape[0] - 1;
-    const W0 = tf.tensor2d(w0.values, w0.shape);
-    const W0xT = W0.slice([0, 0], [hidden, 2]).transpose();
-    const W0t = W0.slice([0, 2], [hidden, TIME_DIM]);
-    const W0c = W0.slice([0, 2 + TIME_DIM], [hidden, CLASS_DIM]);
-    const eNull = tf.tensor2d(emb.values.slice(nullRow * CLASS_DIM, (nullRow + 1) * CLASS_DIM), [CLASS_DIM, 1]);
-    const b0 = tf.tensor1d(get("score.b0").values);
-    const dense = (name) => { const w = get(name); return tf.tensor2d(w.values, w.shape).transpose(); };
-    const [W1T, W2T, W3T] = ["score.w1", "score.w2", "score.w3"].map(dense);
-    const [b1, b2, b3] = ["score.b1", "score.b2", "score.b3"].map((k) => tf.tensor1d(get(k).values));
     if (input !== 2 + TIME_DIM + CLASS_DIM) throw new Error("unexpected score.w0 shape");
-    // One folded bias per step: b0 + W0t temb(t) + W0c e_null.
-    const classPart = W0c.matMul(eNull).reshape([hidden]).add(b0);
-    const biases = Array.from(plan.t, (t) => tf.tidy(() => W0t.matMul(tf.tensor2d(timeEmbedding(t), [TIME_DIM, 1])).reshape([1, hidden]).add(classPart)));
-
-    const step = (x, s) => tf.tidy(() => {
-      const h0 = silu(x.matMul(W0xT).add(biases[s]));
-      const h1 = silu(h0.matMul(W1T).add(b1));
-      const h2 = silu(h1.matMul(W2T).add(b2));
-      const eps = h2.matMul(W3T).add(b3);
-      const z = tf.randomNormal([n, 2], 0, 1, "float32", 1234 + s);
-      return x.mul(plan.cx[s]).add(eps.mul(plan.ceps[s])).add(z.mul(plan.cz[s]));
+    const nullRow = emb.shape[0] - 1;
+    // Everything made before the clock, in one tidy: what the steps use is
+    // kept (and disposed at the end), the intermediates go at once.
+    const w = tf.tidy(() => {
+      const W0 = tf.tensor2d(w0.values, w0.shape);
+      const W0t = W0.slice([0, 2], [hidden, TIME_DIM]);
+      const W0c = W0.slice([0, 2 + TIME_DIM], [hidden, CLASS_DIM]);
+      const eNull = tf.tensor2d(emb.values.slice(nullRow * CLASS_DIM, (nullRow + 1) * CLASS_DIM), [CLASS_DIM, 1]);
+      const dense = (name) => { const m = get(name); return tf.tensor2d(m.values, m.shape).transpose(); };
+      const bias = (name) => tf.tensor1d(get(name).values);
+      const [W1T, W2T, W3T] = ["score.w1", "score.w2", "score.w3"].map(dense);
+      const [b1, b2, b3] = ["score.b1", "score.b2", "score.b3"].map(bias);
+      // One folded bias per step: b0 + W0t temb(t) + W0c e_null. Rank 1: the
+      // wasm backend's fused matmul takes only a rank-1 bias.
+      const classPart = W0c.matMul(eNull).reshape([hidden]).add(bias("score.b0"));
+      const perStep = (f) => Array.from({ length: steps }, (_, s) => f(s));
+      const biases = perStep((s) => W0t.matMul(tf.tensor2d(timeEmbedding(plan.t[s]), [TIME_DIM, 1])).reshape([hidden]).add(classPart));
+      const common = {
+        W0xT: W0.slice([0, 0], [hidden, 2]).transpose(), W1T, W2T, W3T, b1, b2, b3, biases,
+        // The noise: x_T and one z per step, the same seeds for both variants.
+        xT: tf.randomNormal([n, 2], 0, plan.initScale, "float32", 7),
+        zs: perStep((s) => tf.randomNormal([n, 2], 0, 1, "float32", 1234 + s)),
+      };
+      if (!fused) return common;
+      // c_eps folded into the output layer, and the scalars as tensors, per step.
+      return {
+        ...common,
+        W3s: perStep((s) => W3T.mul(plan.ceps[s])), b3s: perStep((s) => b3.mul(plan.ceps[s])),
+        cx: perStep((s) => tf.scalar(plan.cx[s])), cz: perStep((s) => tf.scalar(plan.cz[s])),
+      };
     });
+    const keep = Object.values(w).flat();
+    const { W0xT, W1T, W2T, W3T, b1, b2, b3, biases, xT, zs } = w;
+
+    let step;
+    if (!fused) {
+      step = (x, s) => tf.tidy(() => {
+        const h0 = silu(x.matMul(W0xT).add(biases[s]));
+        const h1 = silu(h0.matMul(W1T).add(b1));
+        const h2 = silu(h1.matMul(W2T).add(b2));
+        const eps = h2.matMul(W3T).add(b3);
+        return x.mul(plan.cx[s]).add(eps.mul(plan.ceps[s])).add(zs[s].mul(plan.cz[s]));
+      });
+    } else {
+      const { W3s, b3s, cx, cz } = w;
+      const layer = (a, b, bias) => {
+        const pre = tf.fused.matMul({ a, b, bias });
+        return pre.mul(tf.sigmoid(pre));
+      };
+      step = (x, s) => tf.tidy(() => {
+        const h0 = layer(x, W0xT, biases[s]);
+        const h1 = layer(h0, W1T, b1);
+        const h2 = layer(h1, W2T, b2);
+        const epsScaled = tf.fused.matMul({ a: h2, b: W3s[s], bias: b3s[s] });
+        return tf.addN([x.mul(cx[s]), epsScaled, zs[s].mul(cz[s])]);
+      });
+    }
+    await materialize(keep, xT);
+
+    // x_T and the z's stay (the warm-up uses them too): only the iterates are disposed.
     const runSteps = async (count) => {
-      let x = tf.randomNormal([n, 2], 0, plan.initScale, "float32", 7);
+      let x = xT;
       for (let s = 0; s < count; s++) {
         const next = step(x, s);
-        x.dispose();
+        if (x !== xT) x.dispose();
         x = next;
       }
       const out = await x.data();
-      x.dispose();
+      if (x !== xT) x.dispose();
       return out;
     };
     // Warm-up (shader compilation, buffer pools), then the timed run.
@@ -86,9 +168,9 @@ window.tfjsBaseline = (() => {
     const out = await runSteps(steps);
     const seconds = (performance.now() - start) / 1000;
     const finite = out.every(Number.isFinite);
-    tf.dispose([W0, W0xT, W0t, W0c, eNull, b0, W1T, W2T, W3T, b1, b2, b3, classPart, ...biases]);
-    if (!finite) throw new Error("the TF.js baseline produced non-finite samples");
-    return { backend: `tfjs-${backend}`, n, steps, seconds };
+    tf.dispose(keep);
+    if (!finite) throw new Error(`the TF.js baseline (${variant}) produced non-finite samples`);
+    return { backend: `tfjs-${backend}${fused ? "-fused" : ""}`, variant, n, steps, seconds, head: Array.from(out.subarray(0, 64)) };
   }
 
   return { run };
