@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks both backends in headless Chromium and rewrites BENCHMARKS.md
-# with the table and the machine it came from. Extra args go to e2e/bench.mjs.
+# Benchmarks both backends in headless Chromium and rewrites its block of
+# BENCHMARKS.md with the tables and the machine they came from. Extra args go to e2e/bench.mjs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
