@@ -319,7 +319,7 @@ fn run(args: &Args) -> String {
         let evals = r.n as f64 * r.nfe as f64 / t;
         let gflops = evals * MLP_FLOPS / 1e9;
         md += &format!(
-            "| {} | {} | {} | {} | {} | {:.4} ({:.4}–{:.4}) | {} | {} | {:.0} | {:.1} % |\n",
+            "| {} | {} | {} | {} | {} | {:.4} ({:.4}–{:.4}) | {} | {} | {:.1} | {:.1} % |\n",
             r.kernel.id(),
             r.config,
             r.n,
