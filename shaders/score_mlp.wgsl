@@ -14,7 +14,7 @@
 // activations live in workgroup memory (16 × 128 f32 = 8 KiB); each thread
 // accumulates a 4 × 4 register tile (4 output rows of 4 particles) while the
 // weight matrix streams through from global memory in coalesced vec4 loads
-// (ScoreMlp::gpu_weights stores W1 and W2 as [k][i][rg], see below). No
+// (ScoreMlp::gpu_weights stores W1 and W2 as [k][i][rg], mlp_common.wgsl). No
 // per-thread hidden arrays: nothing for a compiler to spill.
 //
 // Also the noisy-input classifier's gradient ∇_x log p(y | x) for classifier
@@ -26,43 +26,15 @@
 // TILE passes its particle's input and gets its particle's result; the
 // other threads only help.
 
-const HIDDEN: u32 = 128u;
 // Particles per workgroup and threads per workgroup (engine/gpu.rs reads
 // both through naga in tests/shaders.rs).
 const TILE: u32 = 16u;
 const WG: u32 = 128u;
-// Offsets into `weights` in vec4 units (16-byte loads), the order of
-// ScoreMlp::gpu_weights: the x and y columns of W0x, W1, b1, W2, b2, W3,
-// b3 (padded to 4), B. W1 and W2 hold row o = 4·rg + i, inputs 4k … 4k+3,
-// at vec4 index k·HIDDEN + i·G + rg, so the 32 row groups of one load are
-// 32 consecutive vec4.
-const G: u32 = 32u;                       // vec4 groups per row of HIDDEN
-const V_W0X_Y: u32 = G;
-const V_W1: u32 = 2u * G;
-const V_B1: u32 = V_W1 + HIDDEN * G;
-const V_W2: u32 = V_B1 + G;
-const V_B2: u32 = V_W2 + HIDDEN * G;
-const V_W3: u32 = V_B2 + G;
-const V_B3: u32 = V_W3 + 2u * G;
-const V_CLASS_BIAS: u32 = V_B3 + 1u;
-
-@group(0) @binding(2) var<storage, read> weights: array<vec4<f32>>;
-// T[level], G vec4 per level.
-@group(0) @binding(4) var<storage, read> time_bias: array<vec4<f32>>;
 
 // The tile's inputs, and its hidden layer: particle p's 128 values at
 // sh_h[p·G …]. The classifier reuses sh_h for its pre-activations.
 var<workgroup> sh_x: array<vec2<f32>, TILE>;
 var<workgroup> sh_h: array<vec4<f32>, TILE * G>;
-
-fn silu(v: vec4<f32>) -> vec4<f32> {
-    return v / (1.0 + exp(-v));
-}
-
-// Left to right, as the CPU sums it.
-fn dot4(a: vec4<f32>, b: vec4<f32>) -> f32 {
-    return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
-}
 
 fn rows(w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f32>, w3: vec4<f32>, a: vec4<f32>) -> vec4<f32> {
     return vec4<f32>(dot4(w0, a), dot4(w1, a), dot4(w2, a), dot4(w3, a));
@@ -133,35 +105,15 @@ fn eps_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id
     return e;
 }
 
-// ---- The classifier: logits = V2 SiLU(V1 SiLU(V0x x + Tc[level]) + c1) + c2.
-const CLF_HIDDEN: u32 = 64u;
+// ---- The classifier (mlp_common.wgsl has its layout).
 const CG: u32 = 16u;                      // vec4 groups per classifier row
-// Offsets into `clf`, the order of Classifier::gpu_weights: V0x, V1, c1, V2, c2.
-const CLF_W1: u32 = 128u;                 // after V0x (CLF_HIDDEN × 2)
-const CLF_C1: u32 = CLF_W1 + CLF_HIDDEN * CLF_HIDDEN;
-const CLF_W2: u32 = CLF_C1 + CLF_HIDDEN;
-// Largest class count (grid25 has 25).
-const MAX_CLASSES: u32 = 32u;
 // Where the classifier keeps its pre-activations u0, u1 (then the
 // gradients at them) in sh_h: TILE × CG vec4 each.
 const U0: u32 = 0u;
 const U1: u32 = TILE * CG;
 
-@group(0) @binding(6) var<storage, read> clf: array<f32>;
-// Tc[level] = V0t · temb(t) + c0, CLF_HIDDEN per level.
-@group(0) @binding(7) var<storage, read> clf_bias: array<f32>;
-
 // The tile's logits, then ∂ log p_y / ∂ logits.
 var<workgroup> sh_logits: array<f32, TILE * MAX_CLASSES>;
-
-fn c4(at: u32) -> vec4<f32> {
-    return vec4<f32>(clf[at], clf[at + 1u], clf[at + 2u], clf[at + 3u]);
-}
-
-fn dsilu(u: vec4<f32>) -> vec4<f32> {
-    let s = 1.0 / (1.0 + exp(-u));
-    return s * (1.0 + u * (1.0 - s));
-}
 
 // Thread (rg, pp) of the forward layers owns rows 4rg … 4rg+3 of particles
 // 2pp and 2pp+1; the backward phases give each thread two (particle, row

@@ -13,33 +13,6 @@
 // Also the noisy-input classifier's gradient ∇_x log p(y | x) for classifier
 // guidance: log_class_grad, twin of Classifier::grad_log_prob.
 
-const HIDDEN: u32 = 128u;
-// Offsets into `weights` in vec4 units (16-byte loads), the order of
-// ScoreMlp::gpu_weights: the x and y columns of W0x, W1, b1, W2, b2, W3,
-// b3 (padded to 4), B (W1 and W2 as score_mlp.wgsl stores them).
-const G: u32 = 32u;                       // vec4 groups per row of HIDDEN
-const V_W0X_Y: u32 = G;
-const V_W1: u32 = 2u * G;
-const V_B1: u32 = V_W1 + HIDDEN * G;
-const V_W2: u32 = V_B1 + G;
-const V_B2: u32 = V_W2 + HIDDEN * G;
-const V_W3: u32 = V_B2 + G;
-const V_B3: u32 = V_W3 + 2u * G;
-const V_CLASS_BIAS: u32 = V_B3 + 1u;
-
-@group(0) @binding(2) var<storage, read> weights: array<vec4<f32>>;
-// T[level], G vec4 per level.
-@group(0) @binding(4) var<storage, read> time_bias: array<vec4<f32>>;
-
-fn silu(v: vec4<f32>) -> vec4<f32> {
-    return v / (1.0 + exp(-v));
-}
-
-// Left to right, as the CPU sums it.
-fn dot4(a: vec4<f32>, b: vec4<f32>) -> f32 {
-    return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
-}
-
 // Four particles per invocation (sample_per_thread.wgsl): every weight loaded once
 // serves all four, which matters where weight loads dominate (SwiftShader:
 // about 70 % of the kernel's time with one particle per invocation). Each
@@ -131,28 +104,7 @@ fn eps_hat4(x: array<vec2<f32>, 4>, level: u32, alpha: f32, sigma: f32, class_id
     return e;
 }
 
-// ---- The classifier: logits = V2 SiLU(V1 SiLU(V0x x + Tc[level]) + c1) + c2.
-const CLF_HIDDEN: u32 = 64u;
-// Offsets into `clf`, the order of Classifier::gpu_weights: V0x, V1, c1, V2, c2.
-const CLF_W1: u32 = 128u;                 // after V0x (CLF_HIDDEN × 2)
-const CLF_C1: u32 = CLF_W1 + CLF_HIDDEN * CLF_HIDDEN;
-const CLF_W2: u32 = CLF_C1 + CLF_HIDDEN;
-// Largest class count (grid25 has 25).
-const MAX_CLASSES: u32 = 32u;
-
-@group(0) @binding(6) var<storage, read> clf: array<f32>;
-// Tc[level] = V0t · temb(t) + c0, CLF_HIDDEN per level.
-@group(0) @binding(7) var<storage, read> clf_bias: array<f32>;
-
-fn c4(at: u32) -> vec4<f32> {
-    return vec4<f32>(clf[at], clf[at + 1u], clf[at + 2u], clf[at + 3u]);
-}
-
-fn dsilu(u: vec4<f32>) -> vec4<f32> {
-    let s = 1.0 / (1.0 + exp(-u));
-    return s * (1.0 + u * (1.0 - s));
-}
-
+// ---- The classifier's gradient (mlp_common.wgsl has its layout).
 fn log_class_grad(x: vec2<f32>, eps_u: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_classes: u32) -> vec2<f32> {
     var u0: array<vec4<f32>, 16>;
     var h: array<vec4<f32>, 16>;

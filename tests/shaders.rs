@@ -72,6 +72,7 @@ fn every_shader_file_is_covered() {
     let covered = [
         "rng.wgsl",
         "score_mixture.wgsl",
+        "mlp_common.wgsl",
         "score_mlp.wgsl",
         "score_mlp_per_thread.wgsl",
         "sample_common.wgsl",

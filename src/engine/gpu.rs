@@ -33,6 +33,8 @@ pub const SAMPLE_MIXTURE_WGSL: &str = concat!(
 pub const SAMPLE_MLP_WGSL: &str = concat!(
     include_str!("../../shaders/rng.wgsl"),
     "\n",
+    include_str!("../../shaders/mlp_common.wgsl"),
+    "\n",
     include_str!("../../shaders/score_mlp.wgsl"),
     "\n",
     include_str!("../../shaders/sample_common.wgsl"),
@@ -44,6 +46,8 @@ pub const SAMPLE_MLP_WGSL: &str = concat!(
 /// adapters: SwiftShader, llvmpipe).
 pub const SAMPLE_MLP_PER_THREAD_WGSL: &str = concat!(
     include_str!("../../shaders/rng.wgsl"),
+    "\n",
+    include_str!("../../shaders/mlp_common.wgsl"),
     "\n",
     include_str!("../../shaders/score_mlp_per_thread.wgsl"),
     "\n",

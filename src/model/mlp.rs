@@ -188,7 +188,7 @@ impl ScoreMlp {
         }
     }
 
-    /// The folded weights as `shaders/score_mlp.wgsl` reads them, in vec4
+    /// The folded weights as `shaders/mlp_common.wgsl` lays them out, in vec4
     /// units (so the kernel loads 16 bytes at a time): the x and y columns
     /// of `W0x` (HIDDEN each), `W1, b1, W2, b2, W3`, `b3` padded to 4, then
     /// `B` (last: its length depends on C). `W1` and `W2` are stored for
@@ -271,8 +271,8 @@ impl Classifier {
             .collect()
     }
 
-    /// The classifier's weights in the order `shaders/score_mlp.wgsl` reads
-    /// them: `V0x` (the x columns of V0), `V1, c1, V2, c2`.
+    /// The classifier's weights in the order `shaders/mlp_common.wgsl` lays
+    /// them out: `V0x` (the x columns of V0), `V1, c1, V2, c2`.
     pub fn gpu_weights(&self) -> Vec<f32> {
         let width = 2 + TIME_DIM;
         let v0x = (0..CLF_HIDDEN).flat_map(|o| [self.v0[o * width], self.v0[o * width + 1]]);
@@ -387,7 +387,7 @@ mod tests {
 
     #[test]
     fn gpu_weight_offsets_match_the_shader() {
-        // shaders/score_mlp.wgsl, in vec4 units: W0X_Y = 32, W1 = 64, …, CLASS_BIAS = B3 + 1.
+        // shaders/mlp_common.wgsl, in vec4 units: W0X_Y = 32, W1 = 64, …, CLASS_BIAS = B3 + 1.
         let m = toy_mlp(4);
         let w = m.gpu_weights();
         let v = |vec4_index: usize| 4 * vec4_index;
@@ -406,9 +406,10 @@ mod tests {
         assert_eq!(w[v(8384)..v(8384) + 4], [m.b3[0], m.b3[1], 0.0, 0.0]);
         assert_eq!(w[v(8385)..], m.class_bias[..]);
         assert_eq!(w.len() % 4, 0);
+        let layout = include_str!("../../shaders/mlp_common.wgsl");
+        assert!(layout.contains("const HIDDEN: u32 = 128u;") && HIDDEN == 128);
+        assert!(layout.contains("const V_CLASS_BIAS: u32 = V_B3 + 1u;"));
         let src = include_str!("../../shaders/score_mlp.wgsl");
-        assert!(src.contains("const HIDDEN: u32 = 128u;") && HIDDEN == 128);
-        assert!(src.contains("const V_CLASS_BIAS: u32 = V_B3 + 1u;"));
         assert!(src.contains("let at = w + k * HIDDEN + rg;"), "the kernel's load order of W1 and W2");
     }
 
