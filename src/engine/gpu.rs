@@ -829,3 +829,45 @@ impl GpuSampler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::science::plan::PlanStep;
+    use std::mem::{offset_of, size_of};
+
+    /// (member name, byte offset) of a WGSL struct, and its size, as naga lays it out.
+    fn wgsl_layout(src: &str, name: &str) -> (Vec<(String, u32)>, u32) {
+        let module = naga::front::wgsl::parse_str(src).expect("the kernel parses");
+        let ty = module.types.iter().find(|(_, t)| t.name.as_deref() == Some(name)).unwrap_or_else(|| panic!("no struct {name}")).1;
+        match &ty.inner {
+            naga::TypeInner::Struct { members, span } => (members.iter().map(|m| (m.name.clone().unwrap_or_default(), m.offset)).collect(), *span),
+            other => panic!("{name} is not a struct: {other:?}"),
+        }
+    }
+
+    /// The host's `Params` and `PlanStep` are the kernels' structs
+    /// (shaders/sample_common.wgsl): every field at the WGSL member's offset,
+    /// and the same size; the padding fields are named differently
+    /// (`pad: [u32; 3]` against `pad0 … pad2`) and checked by the size.
+    #[test]
+    fn host_structs_match_the_wgsl_layout() {
+        macro_rules! offsets {
+            ($t:ty: $($f:ident),*) => { vec![$((stringify!($f), offset_of!($t, $f) as u32)),*] };
+        }
+        let params = offsets!(Params: n, seed, step_begin, step_end, n_model, class_id, strength, init_scale);
+        let plan = offsets!(PlanStep: level, c_in, alpha, sigma, c_x, c_eps, c_z, c_prev, x0_x, x0_eps, heun, level_end, c_in_end, alpha_end, sigma_end, c_x_end, c_eps_end);
+        for kernel in Kernel::ALL {
+            for (name, rust, size) in [("Params", &params, size_of::<Params>()), ("PlanStep", &plan, size_of::<PlanStep>())] {
+                let (members, span) = wgsl_layout(kernel.source(), name);
+                assert_eq!(span as usize, size, "{} {name}: size", kernel.id());
+                for (field, offset) in rust {
+                    let wgsl = members.iter().find(|(m, _)| m == field).unwrap_or_else(|| panic!("{} {name}: no member {field}", kernel.id()));
+                    assert_eq!(wgsl.1, *offset, "{} {name}.{field}: offset", kernel.id());
+                }
+                let named = members.iter().filter(|(m, _)| !m.starts_with("pad")).count();
+                assert_eq!(named, rust.len(), "{} {name}: members beyond the host's fields", kernel.id());
+            }
+        }
+    }
+}
