@@ -232,19 +232,24 @@ fn take_error(slot: &Mutex<Option<String>>) -> Option<GpuError> {
     slot.lock().unwrap_or_else(|p| p.into_inner()).take().map(GpuError::Uncaptured)
 }
 
-/// The name of the CPU emulation an adapter is, from its info: a CPU device
-/// type (lavapipe, WARP, a browser's fallback adapter) or a known software
-/// rasterizer's name.
+/// The name of a known software rasterizer in an adapter's description
+/// (any case), e.g. "SwiftShader", "llvmpipe".
+pub fn emulation_named(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    let known = ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "warp", "basic render"].into_iter().find(|k| lower.contains(k))?;
+    Some(match known {
+        "swiftshader" => "SwiftShader".to_string(),
+        "llvmpipe" | "lavapipe" => "llvmpipe".to_string(),
+        _ => text.trim().to_string(),
+    })
+}
+
+/// The name of the CPU emulation an adapter is, from its info: a known
+/// software rasterizer's name, or a CPU device type (lavapipe, WARP, a
+/// browser's fallback adapter).
 pub fn emulation_of(info: &wgpu::AdapterInfo) -> Option<String> {
-    let name = info.name.to_lowercase();
-    if let Some(known) = ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "warp", "basic render"].iter().find(|k| name.contains(*k)) {
-        return Some(match *known {
-            "swiftshader" => "SwiftShader".to_string(),
-            "llvmpipe" | "lavapipe" => "llvmpipe".to_string(),
-            _ => info.name.clone(),
-        });
-    }
-    (info.device_type == wgpu::DeviceType::Cpu).then(|| if info.name.is_empty() { "a software adapter".to_string() } else { info.name.clone() })
+    emulation_named(&info.name)
+        .or_else(|| (info.device_type == wgpu::DeviceType::Cpu).then(|| if info.name.is_empty() { "a software adapter".to_string() } else { info.name.clone() }))
 }
 
 pub struct GpuContext {
@@ -850,6 +855,13 @@ mod tests {
     /// (shaders/sample_common.wgsl): every field at the WGSL member's offset,
     /// and the same size; the padding fields are named differently
     /// (`pad: [u32; 3]` against `pad0 … pad2`) and checked by the size.
+    #[test]
+    fn software_rasterizers_are_named() {
+        assert_eq!(emulation_named("google swiftshader ").as_deref(), Some("SwiftShader"));
+        assert_eq!(emulation_named("llvmpipe (LLVM 15.0.6, 256 bits)").as_deref(), Some("llvmpipe"));
+        assert_eq!(emulation_named("nvidia ampere NVIDIA GeForce RTX 3080"), None);
+    }
+
     #[test]
     fn host_structs_match_the_wgsl_layout() {
         macro_rules! offsets {

@@ -19,14 +19,9 @@ pub async fn emulation() -> Option<String> {
     let request = get(&gpu, "requestAdapter")?.dyn_into::<js_sys::Function>().ok()?;
     let adapter = JsFuture::from(request.call0(&gpu).ok()?.dyn_into::<js_sys::Promise>().ok()?).await.ok()?;
     let info = get(&adapter, "info")?;
-    let text = |k: &str| get(&info, k).and_then(|v| v.as_string()).unwrap_or_default().to_lowercase();
-    let (vendor, architecture, description) = (text("vendor"), text("architecture"), text("description"));
-    let all = format!("{vendor} {architecture} {description}");
-    if all.contains("swiftshader") {
-        return Some("SwiftShader".into());
-    }
-    if all.contains("llvmpipe") || all.contains("lavapipe") {
-        return Some("llvmpipe".into());
+    let text = |k: &str| get(&info, k).and_then(|v| v.as_string()).unwrap_or_default();
+    if let Some(name) = crate::engine::gpu::emulation_named(&format!("{} {} {}", text("vendor"), text("architecture"), text("description"))) {
+        return Some(name);
     }
     let fallback = get(&info, "isFallbackAdapter").or_else(|| get(&adapter, "isFallbackAdapter")).and_then(|v| v.as_bool()).unwrap_or(false);
     fallback.then(|| "a fallback adapter".into())
