@@ -27,7 +27,9 @@ after(async () => {
   await server?.close();
 });
 
-const FRAG = "#v=1&dataset=gaussians8&sampler=ddpm&steps=100&n=2048&seed=7&model=exact";
+// backend=webgpu: on SwiftShader, auto would pick whichever backend its
+// calibration finds faster (tested on its own below).
+const FRAG = "#v=1&dataset=gaussians8&sampler=ddpm&steps=100&n=2048&seed=7&model=exact&backend=webgpu";
 
 async function runAndSample(page) {
   const st = await page.evaluate(() => window.playground.run());
@@ -85,6 +87,36 @@ test("with WebGPU flags the page samples on WebGPU and reaches the mixture", asy
   await page.close();
 });
 
+test("backend=auto on a software WebGPU times both backends, picks the faster and says so", async () => {
+  // SwiftShader is a CPU emulation: auto runs a short calibration of the
+  // current model on both backends before the first run, and keeps it.
+  const { page, errors } = await open(gpuBrowser, server.url + "#v=1&dataset=moons&model=learned&steps=20&n=4096&seed=5");
+  await page.waitForFunction(() => !window.playground.status().loading);
+  const st = await page.evaluate(() => window.playground.status());
+  assert.equal(st.emulation, "SwiftShader");
+  const c = st.calibration;
+  assert.ok(c && c.cpuRate > 0 && c.gpuRate > 0, `a calibration: ${JSON.stringify(c)}`);
+  const faster = c.cpuRate > c.gpuRate ? "cpu" : "webgpu";
+  assert.equal(st.backend, faster, st.backendReason);
+  assert.match(st.backendReason, /faster .*measured on this page/);
+  const ratio = (Math.max(c.cpuRate, c.gpuRate) / Math.min(c.cpuRate, c.gpuRate)).toFixed(1);
+  assert.ok(st.backendReason.includes(`${ratio}×`), `the reason states the measured ratio ${ratio}×: ${st.backendReason}`);
+  assert.equal(await page.textContent("#backend-badge"), faster === "cpu" ? "CPU" : "WebGPU");
+  // The page view keeps it: another run of the same model kind is not re-timed.
+  await page.evaluate(() => window.playground.setConfig({ steps: 30 }));
+  const again = await page.evaluate(() => window.playground.status());
+  assert.deepEqual(again.calibration, c);
+  // More particles than the CPU samples: WebGPU, and the reason says why.
+  await page.evaluate(() => window.playground.setConfig({ n: 262144 }));
+  const big = await page.evaluate(() => window.playground.status());
+  assert.equal(big.backend, "webgpu", big.backendReason);
+  // An explicit backend is obeyed without a calibration.
+  await page.evaluate(() => window.playground.setConfig({ n: 4096, backend: "webgpu" }));
+  assert.equal((await page.evaluate(() => window.playground.status())).backend, "webgpu");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("without WebGPU the page says why and samples on the CPU", async () => {
   const { page, errors } = await open(cpuBrowser, server.url + FRAG);
   const st0 = await page.evaluate(() => window.playground.status());
@@ -102,7 +134,7 @@ test("without WebGPU the page says why and samples on the CPU", async () => {
 
 test("backend=cpu forces the CPU, and both backends give the same particles up to float error", async () => {
   const gpu = await open(gpuBrowser, server.url + FRAG);
-  const cpu = await open(gpuBrowser, server.url + FRAG + "&backend=cpu");
+  const cpu = await open(gpuBrowser, server.url + FRAG.replace("backend=webgpu", "backend=cpu"));
   assert.equal((await cpu.page.evaluate(() => window.playground.status())).backend, "cpu");
   assert.match((await cpu.page.evaluate(() => window.playground.status())).backendReason, /backend=cpu/);
   const a = (await runAndSample(gpu.page)).x;
@@ -123,7 +155,7 @@ test("backend=cpu forces the CPU, and both backends give the same particles up t
 test("a share URL reopened in a new page gives the same config and the same samples", async () => {
   const first = await open(gpuBrowser, server.url);
   const cfg = await first.page.evaluate(() =>
-    window.playground.setConfig({ dataset: "grid25", steps: 60, n: 1500, seed: 4242 }));
+    window.playground.setConfig({ dataset: "grid25", steps: 60, n: 1500, seed: 4242, backend: "webgpu" }));
   assert.equal(cfg.dataset, "grid25");
   assert.equal(cfg.steps, 60);
   // The address bar follows the config.
@@ -317,7 +349,7 @@ function nearestLabelShare(x, data, labels, k) {
 
 test("the learned model samples the data on both backends, and class picks one class", async () => {
   const frag = "#v=1&dataset=moons&model=learned&sampler=ddpm&steps=100&n=1024&seed=11";
-  const gpu = await open(gpuBrowser, server.url + frag);
+  const gpu = await open(gpuBrowser, server.url + frag + "&backend=webgpu");
   const cpu = await open(gpuBrowser, server.url + frag + "&backend=cpu");
   const a = await runAndSample(gpu.page);
   const b = await runAndSample(cpu.page);

@@ -24,6 +24,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
 use crate::engine::cpu::CpuSampler;
 use crate::engine::gpu::{GpuContext, GpuError, GpuSampler, Probe, PROBE_PARTICLES};
+use crate::web::calibrate::{calibrate, Calibration};
 use crate::engine::health::Health;
 use crate::model::weights::ModelFile;
 use crate::model::{Conditioning, ExactMixture, ScoreModel};
@@ -165,6 +166,11 @@ impl GpuView {
 struct State {
     /// This state's own handle, for the model fetches it starts.
     me: Weak<RefCell<State>>,
+    /// backend=auto on a CPU emulation of a GPU: what each model kind's
+    /// calibration found (keyed by "learned model"), for the page view; and
+    /// whether one is running.
+    calibrations: HashMap<bool, Result<Calibration, String>>,
+    calibrating: bool,
     models: HashMap<Dataset, ModelSlot>,
     /// Waiting for the current dataset's weights.
     loading: bool,
@@ -248,6 +254,9 @@ struct Status<'a> {
     kernel: Option<&'static str>,
     /// The CPU emulation WebGPU runs on (e.g. "SwiftShader"), if any.
     emulation: Option<&'a str>,
+    /// backend=auto on an emulation: the calibration of the current model
+    /// kind, `{ cpuRate, gpuRate }` in particle-steps per second.
+    calibration: Option<Calibration>,
     ignored: Vec<String>,
 }
 
@@ -321,10 +330,22 @@ impl State {
     fn select_backend(&mut self) {
         let (backend, mut reason) = match (self.config.backend, &self.gpu) {
             (BackendChoice::Cpu, _) => (Backend::Cpu, "CPU, as the link asks (backend=cpu)".to_string()),
-            (_, Some(gpu)) => (Backend::Webgpu, match gpu.emulation() {
-                Some(e) => format!("WebGPU on {}, a CPU emulation of a GPU ({e}): the MLP runs its kernel for emulations", gpu.describe()),
-                None => format!("WebGPU on {}", gpu.describe()),
-            }),
+            (choice, Some(gpu)) => match (gpu.emulation(), self.calibration()) {
+                (Some(e), Some(Ok(c))) if choice == BackendChoice::Auto && c.cpu_faster() && self.config.n <= CPU_N_MAX => (Backend::Cpu, c.describe(e)),
+                (Some(e), Some(Err(why))) if choice == BackendChoice::Auto => (Backend::Cpu, format!("CPU: this browser's software WebGPU ({e}) failed its calibration: {why}")),
+                (Some(e), calibration) => {
+                    let measured = match calibration {
+                        Some(Ok(c)) if choice == BackendChoice::Auto && c.cpu_faster() => format!(
+                            "; the CPU measured {:.1}× faster here but samples at most {CPU_N_MAX} particles",
+                            c.cpu_rate / c.gpu_rate
+                        ),
+                        Some(Ok(c)) if choice == BackendChoice::Auto => format!("; {}", c.describe(e)),
+                        _ => String::new(),
+                    };
+                    (Backend::Webgpu, format!("WebGPU on {}, a CPU emulation of a GPU ({e}): the MLP runs its kernel for emulations{measured}", gpu.describe()))
+                }
+                (None, _) => (Backend::Webgpu, format!("WebGPU on {}", gpu.describe())),
+            },
             (choice, None) => {
                 let why = self.gpu_failure.clone().unwrap_or_else(|| "WebGPU is unavailable".into());
                 let asked = if choice == BackendChoice::Webgpu { " although the link asks for backend=webgpu" } else { "" };
@@ -339,6 +360,38 @@ impl State {
         }
         self.backend = backend;
         self.backend_reason = reason;
+    }
+
+    /// The calibration of the current model kind, if one has finished.
+    fn calibration(&self) -> Option<&Result<Calibration, String>> {
+        self.calibrations.get(&(self.config.model != "exact"))
+    }
+
+    /// Starts the calibration `backend=auto` needs on a CPU emulation of a
+    /// GPU (web::calibrate), unless it has run for this model kind; true
+    /// while one is running (the run waits, as for a model's weights).
+    fn calibrate(&mut self, plan: &StepPlan, model: &ScoreModel) -> bool {
+        let Some(gpu) = self.gpu.clone() else { return false };
+        if self.config.backend != BackendChoice::Auto || gpu.emulation().is_none() || self.calibration().is_some() {
+            return false;
+        }
+        if !self.calibrating {
+            self.calibrating = true;
+            let (me, key) = (self.me.clone(), self.config.model != "exact");
+            let (plan, model, cond, seed, n) = (plan.clone(), model.clone(), self.config.conditioning(), self.config.seed, self.config.n);
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = calibrate(&gpu, &plan, &model, cond, seed, n).await.map_err(|e| e.to_string());
+                let Some(state) = me.upgrade() else { return };
+                let mut st = state.borrow_mut();
+                st.calibrating = false;
+                st.calibrations.insert(key, result);
+                // Start the run it was waiting for.
+                if st.loading {
+                    st.restart();
+                }
+            });
+        }
+        true
     }
 
     /// The score model the config asks for: `Ok(None)` while its weights load
@@ -396,6 +449,14 @@ impl State {
         self.scrub = None;
         self.loading = false;
         let model = match self.model() {
+            Ok(Some(m)) if self.calibrate(&plan, &m) => {
+                self.engine = Engine::idle(plan, seed);
+                self.running = false;
+                self.particles.clear();
+                self.loading = true;
+                self.draw_data_layer();
+                return;
+            }
             Ok(Some(m)) => m,
             other => {
                 // Nothing to sample yet (loading) or at all (failed): an empty
@@ -651,6 +712,7 @@ impl State {
                 Engine::Cpu(_) => None,
             },
             emulation: self.gpu.as_ref().and_then(|g| g.emulation()),
+            calibration: self.calibration().and_then(|c| c.as_ref().ok()).copied(),
             ignored: self.ignored.iter().map(|i| i.to_string()).collect(),
         })
     }
@@ -694,6 +756,8 @@ impl App {
         let placeholder = Engine::idle(plan.clone(), config.seed);
         let state = Rc::new_cyclic(|me| RefCell::new(State {
             me: me.clone(),
+            calibrations: HashMap::new(),
+            calibrating: false,
             models: HashMap::new(),
             loading: false,
             config,

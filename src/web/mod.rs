@@ -6,6 +6,8 @@ pub mod config;
 pub mod adapter;
 #[cfg(target_arch = "wasm32")]
 pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod calibrate;
 pub mod gpu_render;
 pub mod layers;
 pub mod render;
