@@ -372,7 +372,8 @@ impl State {
     /// while one is running (the run waits, as for a model's weights).
     fn calibrate(&mut self, plan: &StepPlan, model: &ScoreModel) -> bool {
         let Some(gpu) = self.gpu.clone() else { return false };
-        if self.config.backend != BackendChoice::Auto || gpu.emulation().is_none() || self.calibration().is_some() {
+        // Above the CPU's cap WebGPU samples whatever the timing says.
+        if self.config.backend != BackendChoice::Auto || gpu.emulation().is_none() || self.config.n > CPU_N_MAX || self.calibration().is_some() {
             return false;
         }
         if !self.calibrating {
