@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { serve, launch, open } from "./harness.mjs";
-import { energyDistance, nullMean, ACCEPT_FACTOR } from "./stats.mjs";
+import { energyDistance, nullCalibration, modeFailures, GAUSSIANS8, Z_9999 } from "./stats.mjs";
 
 const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 let server, gpuBrowser, cpuBrowser;
@@ -47,6 +47,29 @@ const canvasPixels = (page) => page.evaluate(() => {
 });
 const diff = (a, b) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
 
+/**
+ * On the 2D canvas of a gaussians8 page: how many pixels differ from the
+ * background (its top-left pixel) and the share of them within 1.2 (4.8
+ * mode widths, plus the dot) of a mode centre. The view spans ±4.5 data units
+ * (src/web/render.rs: BOX_HALF_WIDTH + 0.5), y up.
+ */
+const nearModes = (page) => page.evaluate((centres) => {
+  const c = document.querySelector("#canvas");
+  const { data } = c.getContext("2d").getImageData(0, 0, c.width, c.height);
+  const hw = 4.5;
+  let lit = 0, near = 0;
+  for (let py = 0; py < c.height; py++) {
+    for (let px = 0; px < c.width; px++) {
+      const i = 4 * (py * c.width + px);
+      if (Math.abs(data[i] - data[0]) + Math.abs(data[i + 1] - data[1]) + Math.abs(data[i + 2] - data[2]) < 30) continue;
+      lit++;
+      const x = -hw + ((px + 0.5) * 2 * hw) / c.width, y = hw - ((py + 0.5) * 2 * hw) / c.height;
+      if (centres.some(([cx, cy]) => Math.hypot(x - cx, y - cy) < 1.2)) near++;
+    }
+  }
+  return { lit, near: lit ? near / lit : 0 };
+}, GAUSSIANS8.centres);
+
 /** The canvas on show exported as PNG (as the PNG button does): its width and how many colours it holds (a blank canvas has one). */
 const pngColours = (page) => page.evaluate(async () => {
   const blob = await new Promise((res) => window.playground.canvas().toBlob(res, "image/png"));
@@ -60,13 +83,50 @@ const pngColours = (page) => page.evaluate(async () => {
   return { w: bmp.width, colours: seen.size };
 });
 
-async function assertCloseToData(page, x) {
+// The null distribution of the energy distance between n samples and the
+// 4 096 reference points, for the page's dataset: NULL_DRAWS fixed-seed
+// data-vs-data draws (the page's own dataset code), fitted as natively
+// (e2e/stats.mjs); measured once per dataset and n for the whole run.
+const NULL_DRAWS = 100;
+const nullFits = new Map();
+async function nullFit(page, n, m = 4096) {
+  const dataset = (await page.evaluate(() => window.playground.config())).dataset;
+  const key = `${dataset}/${n}/${m}`;
+  if (!nullFits.has(key)) {
+    const eds = [];
+    for (let r = 0; r < NULL_DRAWS; r++) {
+      const [a, b] = await page.evaluate(async ([n, m, r]) => [
+        Array.from((await window.playground.data(n, 70001 + 2 * r)).x),
+        Array.from((await window.playground.data(m, 70002 + 2 * r)).x),
+      ], [n, m, r]);
+      eds.push(energyDistance(a, b));
+    }
+    nullFits.set(key, nullCalibration(eds));
+  }
+  return nullFits.get(key);
+}
+
+/**
+ * What is wrong with samples x of the page's dataset (empty: nothing): the
+ * energy distance to 4 096 fresh data points against the 99.9 % bound of its
+ * measured null, and, given the mixture (`modes`), each mode's count and
+ * covariance and the pooled within-mode variance (5 sd each, as natively).
+ */
+async function dataFailures(page, x, modes = null) {
   const data = await page.evaluate(async () => Array.from((await window.playground.data(4096, 99)).x));
   const n = x.length / 2;
+  const out = [];
+  if (!x.every(Number.isFinite)) out.push("samples are not all finite");
   const ed = energyDistance(x, data);
-  const bound = ACCEPT_FACTOR * nullMean(data, n, data.length / 2);
-  assert.ok(x.every(Number.isFinite), "samples are finite");
-  assert.ok(ed < bound, `energy distance ${ed.toFixed(5)} ≥ bound ${bound.toFixed(5)} (N=${n})`);
+  const bound = (await nullFit(page, n)).quantile(Z_9999);
+  if (!(ed < bound)) out.push(`energy distance ${ed.toExponential(3)} ≥ the null's 99.9 % bound ${bound.toExponential(3)} (N=${n})`);
+  if (modes) out.push(...modeFailures(x, modes.centres, modes.std));
+  return out;
+}
+
+async function assertCloseToData(page, x, modes = null) {
+  const failures = await dataFailures(page, x, modes);
+  assert.deepEqual(failures, [], failures.join("; "));
 }
 
 test("with WebGPU flags the page samples on WebGPU and reaches the mixture", async () => {
@@ -132,6 +192,18 @@ test("without WebGPU the page says why and samples on the CPU", async () => {
   await page.close();
 });
 
+/** Coordinates allowed beyond 1e-2 between the backends: a particle or two on a ridge between modes. */
+const RIDGE_FLIPS = 4;
+function assertBackendsAgree(a, b) {
+  assert.equal(a.length, b.length);
+  const d = a.map((v, i) => Math.abs(v - b[i])).sort((p, q) => p - q);
+  const median = d[d.length >> 1], p99 = d[Math.floor(d.length * 0.99)];
+  const beyond = d.filter((v) => v > 1e-2).length;
+  assert.ok(median < 1e-4, `median |x_webgpu − x_cpu| = ${median}`);
+  assert.ok(p99 < 5e-3, `99th percentile |x_webgpu − x_cpu| = ${p99}`);
+  assert.ok(beyond <= RIDGE_FLIPS, `${beyond} of ${d.length} coordinates differ by more than 1e-2 (max ${d[d.length - 1]})`);
+}
+
 test("backend=cpu forces the CPU, and both backends give the same particles up to float error", async () => {
   const gpu = await open(gpuBrowser, server.url + FRAG);
   const cpu = await open(gpuBrowser, server.url + FRAG.replace("backend=webgpu", "backend=cpu"));
@@ -143,11 +215,10 @@ test("backend=cpu forces the CPU, and both backends give the same particles up t
   // error 5e-5 there, tests/gpu_parity.rs), and particles on the ridge between
   // two modes amplify any difference, so a handful diverge. Measured here with
   // N=2048, 100 steps: median 3e-5, 99th percentile 2.1e-3, max 0.11. The bound
-  // is on the bulk: the median within 1e-4 and 99 % of coordinates within 5e-3.
-  const d = a.map((v, i) => Math.abs(v - b[i])).sort((p, q) => p - q);
-  const median = d[d.length >> 1], p99 = d[Math.floor(d.length * 0.99)];
-  assert.ok(median < 1e-4, `median |x_webgpu − x_cpu| = ${median}`);
-  assert.ok(p99 < 5e-3, `99th percentile |x_webgpu − x_cpu| = ${p99}`);
+  // is on the bulk, the median within 1e-4 and 99 % of coordinates within
+  // 5e-3, and on the tail: at most RIDGE_FLIPS of the 4 096 coordinates
+  // (the particles that took the other side of a ridge) beyond 1e-2.
+  assertBackendsAgree(a, b);
   await gpu.page.close();
   await cpu.page.close();
 });
@@ -365,9 +436,7 @@ test("the learned model samples the data on both backends, and class picks one c
   await assertCloseToData(gpu.page, a.x);
   await assertCloseToData(cpu.page, b.x);
   // Same tolerance as the exact-score comparison above (SwiftShader's exp differs from the CPU's).
-  const d = a.x.map((v, i) => Math.abs(v - b.x[i])).sort((p, q) => p - q);
-  assert.ok(d[d.length >> 1] < 1e-4, `median |x_webgpu − x_cpu| = ${d[d.length >> 1]}`);
-  assert.ok(d[Math.floor(d.length * 0.99)] < 5e-3, `99th percentile = ${d[Math.floor(d.length * 0.99)]}`);
+  assertBackendsAgree(a.x, b.x);
   // class=1: the samples land on the second moon. The learned classifier of the
   // gate is 100 % accurate on clean moons; here ≥ 95 % of 1 024 samples must be
   // nearest to a class-1 data point (a wrong class would give ≈ 0 %, all classes ≈ 50 %).
@@ -477,8 +546,12 @@ test("metrics: distance to the data and diversity after a run, with NFE, time an
   assert.ok(st.elapsedMs > 0 && st.particleStepsPerSecond > 0);
   const m = await page.evaluate(() => window.playground.metrics());
   assert.equal(m.n, 1024);
-  // A correct run is within the usual same-law bound of the data (tests/sampler_quality.rs).
-  assert.ok(m.energyDistance < ACCEPT_FACTOR * m.baseline, `${m.energyDistance} vs ${m.baseline}`);
+  // A correct run is within the null's 99.9 % bound for 1 024 vs 1 024 points,
+  // which the page's baseline (the null's closed-form mean) scales: bound =
+  // (fitted quantile / fitted mean) × baseline.
+  const fit = await nullFit(page, 1024, 1024);
+  const bound = (fit.quantile(Z_9999) / fit.mean) * m.baseline;
+  assert.ok(m.energyDistance < bound, `${m.energyDistance} vs bound ${bound} (baseline ${m.baseline})`);
   assert.equal(m.logDetByClass.length, 8);
   assert.ok(m.logDetByClass.every((v) => Number.isFinite(v)) && Number.isFinite(m.logDet));
   await page.waitForFunction(() => document.querySelector("#m-dist").textContent !== "–");
@@ -515,35 +588,20 @@ test("a 360 px wide phone: no horizontal scrolling, the canvas and playback on t
   await page.close();
 });
 
-// Main-thread long tasks: a browser test asserts only a ceiling that a loaded
-// machine cannot reach. How long the longest task is, and how many pass
-// 50 ms, are benchmark figures (the animation table of e2e/bench.mjs): on a
-// 2-core machine busy with other work a 40 ms frame once took 58 ms here.
-// The ceiling, 1 000 ms, for the CPU: the page's loop (www/app.js) calls
-// app.tick(12) once per animation frame; App::tick (src/web/app.rs) runs
-// CpuSampler::run_slice until now_ms() − start ≥ 12 ms, checking the clock
-// after every block of 32 particles (BLOCK, src/model/mlp.rs: 32 network
-// evaluations, far under 1 ms), so sampling takes ~12 ms of a frame whatever
-// the load (the budget is wall time); the rest of the frame copies and draws
-// the 65 536 particles on the 2D canvas (~40 ms in all per frame on this
-// 2-core machine, the bench's "main thread per frame"). 1 000 ms is 17× the
-// slowest frame seen under load (58 ms) and 80× the slice budget, while
-// sampling without slices still fails it: the whole 1 000-step run in one
-// task takes minutes (65 536 × 1 000 particle-steps at ~0.4 M/s), and so
-// would any tick that ran more than about six whole steps (~0.17 s each).
-// One unsliced step per frame (~0.17 s) stays under the ceiling; it is caught
-// by the second check, which does not depend on speed at all: with slices, a
-// step of 65 536 particles spans many frames (~14 of 12 ms here, more on a
-// loaded machine), so most frames see no new step; without them every tick
-// completes at least one step, so every frame sees a new one.
-const LONG_TASK_CEILING_MS = 1000;
+// Main-thread task lengths are benchmark figures (the animation table of
+// e2e/bench.mjs: tasks over 50 ms, the longest, main-thread time per frame),
+// not assertions here: on a 2-core machine busy with other work a 40 ms frame
+// once took 58 ms. What this test checks does not depend on speed: the
+// page's loop (www/app.js) calls app.tick(12) once per animation frame, and
+// App::tick runs CpuSampler::run_slice until 12 ms have passed, so a step of
+// 65 536 particles spans many frames (~14 here, more on a loaded machine)
+// and most frames see no new step; without slices every tick would complete
+// at least one step, and every frame would see a new one.
 
-test("on the CPU the page samples in time slices: steps span frames, no main-thread task over 1 s", async () => {
+test("on the CPU the page samples in time slices: steps span frames", async () => {
   const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=moons&model=learned&steps=1000&n=65536&autoplay=0");
   await page.waitForFunction(() => !window.playground.status().loading);
   await page.evaluate(() => {
-    window.longTasks = [];
-    new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: "longtask" });
     // Per animation frame: did the step count change since the last one?
     window.frameSteps = { same: 0, changed: 0 };
     let last = window.playground.status().step;
@@ -562,32 +620,21 @@ test("on the CPU the page samples in time slices: steps span frames, no main-thr
   assert.ok(st.step > 0, "sampling made progress");
   const frames = await page.evaluate(() => window.frameSteps);
   assert.ok(frames.same >= 3, `a step spans several frames (frames without a new step: ${frames.same}, with one: ${frames.changed})`);
-  const long = await page.evaluate(() => window.longTasks);
-  assert.deepEqual(long.filter((ms) => ms > LONG_TASK_CEILING_MS), [], `main-thread tasks over ${LONG_TASK_CEILING_MS} ms (all over 50 ms: ${long})`);
   assert.deepEqual(errors, []);
   await page.close();
 });
 
-// The ceiling for WebGPU: the GPU's work does not run on the main thread
-// (readbacks are awaited, not waited for), so a frame's task is encoding a
-// dispatch and a render pass and taking in a 128 KiB probe (the bench: ~13 ms
-// of main thread per frame at 262 144 particles on SwiftShader), and the last
-// frame takes in all 262 144 particles once. 1 000 ms is 75× that frame
-// time; what it still catches is a main thread that stalls for a second or
-// more (waiting on the GPU's work, or a whole run's work done in one task).
-// A per-frame readback of every particle is caught by the readback bound
-// below, not by timing.
-test("on WebGPU 262 144 particles are drawn from GPU memory: small readbacks, no main-thread task over 1 s, a real picture", async () => {
+// On WebGPU the GPU's work does not run on the main thread (readbacks are
+// awaited, not waited for); a per-frame readback of every particle is caught
+// by the readback bound, not by timing (main-thread time per frame is the
+// bench's figure).
+test("on WebGPU 262 144 particles are drawn from GPU memory: small readbacks, a real picture", async () => {
   const n = 262144, steps = 40;
   const { page, errors } = await open(gpuBrowser, server.url + `#v=1&dataset=gaussians8&model=exact&steps=${steps}&n=${n}&seed=3&autoplay=0&layers=data,particles,trajectories`);
   assert.equal(await page.isVisible("#canvas-gpu"), true, "the WebGPU canvas is shown");
   assert.equal(await page.isVisible("#canvas"), false);
   const shot = () => page.locator("#canvas-gpu").screenshot();
   const xT = await shot();
-  await page.evaluate(() => {
-    window.longTasks = [];
-    new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: "longtask" });
-  });
   const st = await page.evaluate(() => window.playground.run());
   assert.equal(st.backend, "webgpu", st.backendReason);
   assert.equal(st.renderer, "webgpu");
@@ -598,8 +645,6 @@ test("on WebGPU 262 144 particles are drawn from GPU memory: small readbacks, no
   // every particle would be steps × n × 8 B (84 MB here).
   const bound = steps * (16 + 8 * 16384) + 8 * n;
   assert.ok(st.readbackBytes > 8 * n && st.readbackBytes <= bound, `read back ${st.readbackBytes} B (bound ${bound})`);
-  const long = await page.evaluate(() => window.longTasks);
-  assert.deepEqual(long.filter((ms) => ms > LONG_TASK_CEILING_MS), [], `main-thread tasks over ${LONG_TASK_CEILING_MS} ms (all over 50 ms: ${long})`);
   // The picture: different from x_T, many colours (a blank canvas has one),
   // and the PNG export of the WebGPU canvas holds the same picture.
   const done = await shot();
@@ -722,7 +767,7 @@ test("every control changes the config and the URL", async () => {
 });
 
 test("the time scrubber replays the run, and shows the forward process at the same time", async () => {
-  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&steps=60&n=1500&seed=3");
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&steps=60&n=1500&seed=3&layers=particles");
   await page.evaluate(() => window.playground.run());
   const pixels = () => canvasPixels(page);
   const live = await pixels();
@@ -740,13 +785,21 @@ test("the time scrubber replays the run, and shows the forward process at the sa
   await page.check("#forward");
   const fwdStart = await pixels();
   assert.ok(diff(start, fwdStart) > 1000);
-  // At the last frame the forward process is the data itself (σ = 0).
+  // Frame 0 of the forward view is noise: most of its drawn pixels lie away from the modes.
+  const noisy = await nearModes(page);
+  assert.ok(noisy.lit > 500 && noisy.near < 0.6, `the forward view at step 0: ${JSON.stringify(noisy)}`);
+  // At the last frame the forward process is the data itself (σ = 0): its
+  // picture is data draws, every drawn pixel within the data's modes.
   await page.evaluate(() => window.playground.scrub(1e6));
   st = await page.evaluate(() => window.playground.scrubState());
   assert.equal(st.step, 60);
   assert.ok(st.forward);
-  // Play returns to live (a finished run restarts).
+  const clean = await nearModes(page);
+  assert.ok(clean.lit > 500 && clean.near > 0.97, `the forward view at σ = 0: ${JSON.stringify(clean)}`);
+  // Back to live from a picture that is not the live one (frame 0 of the run).
   await page.uncheck("#forward");
+  await page.evaluate(() => window.playground.scrub(0));
+  assert.ok(diff(live, await pixels()) > 1000, "frame 0 differs from the live picture");
   await page.evaluate(() => window.playground.scrub(-1));
   assert.equal((await page.evaluate(() => window.playground.scrubState())).index, null);
   assert.ok(diff(live, await pixels()) < 100, "live again");
