@@ -119,13 +119,57 @@ for (const [backend, n] of SMOOTH) {
   smooth.push(r);
   console.log(`animation ${backend.padEnd(6)} n=${String(n).padStart(7)}  ${r.fps.toFixed(1)} frames/s, gap median ${r.median.toFixed(0)} ms p95 ${r.p95.toFixed(0)} ms, main thread ${r.mainMs.toFixed(1)} ms/frame, ${r.longTasks} tasks > 50 ms${r.longTasks ? ` (longest ${r.longest.toFixed(0)} ms)` : ""}, ${(r.readPerFrame / 1024).toFixed(0)} KiB read back/frame`);
 }
+// Cold start: a fresh page per configuration, from navigation to (a) the
+// first picture of particles (x_T drawn: the model loaded, the backend
+// chosen — with backend=auto on a CPU emulation that includes its
+// calibration) and (b) the first sampling step on screen. Timed in the page
+// (performance.now(), zero at navigation) by a requestAnimationFrame poll
+// installed before the page's own scripts run.
+const COLD = [
+  ["default page", ""],
+  ["learned moons, backend=auto", "#v=1&dataset=moons&model=learned&n=4096&seed=1"],
+  ["learned moons, backend=cpu", "#v=1&dataset=moons&model=learned&n=4096&seed=1&backend=cpu"],
+  ["learned moons, backend=webgpu", "#v=1&dataset=moons&model=learned&n=4096&seed=1&backend=webgpu"],
+];
+async function coldStart(frag) {
+  const page = await browser.newPage();
+  await page.addInitScript(() => {
+    window.__cold = { shown: null, stepped: null };
+    const poll = () => {
+      const st = window.playground?.ready ? window.playground.status() : null;
+      if (st && !st.loading && window.__cold.shown === null) window.__cold.shown = performance.now();
+      if (st && st.step >= 1 && window.__cold.stepped === null) window.__cold.stepped = performance.now();
+      if (window.__cold.stepped === null) requestAnimationFrame(poll);
+    };
+    requestAnimationFrame(poll);
+  });
+  await page.goto(`${server.url}${frag}`);
+  await page.waitForFunction(() => window.__cold && window.__cold.stepped !== null, null, { timeout: 120_000 });
+  const r = await page.evaluate(() => ({ ...window.__cold, backend: window.playground.status().backend, reason: window.playground.status().backendReason }));
+  await page.close();
+  return r;
+}
+const cold = [];
+for (const [name, frag] of COLD) {
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await coldStart(frag));
+  const med = (k) => runs.map((r) => r[k]).sort((a, b) => a - b)[1];
+  cold.push({ name, shown: med("shown"), stepped: med("stepped"), backend: runs[0].backend });
+  console.log(`cold start ${name}: particles shown ${med("shown").toFixed(0)} ms, first step ${med("stepped").toFixed(0)} ms (${runs[0].backend}: ${runs[0].reason})`);
+}
+const coldTable = [
+  "| page | backend chosen | particles on screen (ms) | first step on screen (ms) |",
+  "|---|---|---:|---:|",
+  ...cold.map((r) => `| ${r.name} | ${r.backend} | ${r.shown.toFixed(0)} | ${r.stepped.toFixed(0)} |`),
+].join("\n");
+
 const smoothTable = [
   "| backend | drawn by | particles | frames | seconds | frames/s | frame gap median / p95 (ms) | main thread per frame (ms) | tasks over 50 ms | longest task (ms) | read back per frame |",
   "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ...smooth.map((r) => `| ${r.backend} | ${r.renderer} | ${r.n.toLocaleString("en")} | ${r.frames} | ${r.seconds.toFixed(2)} | ${r.fps.toFixed(1)} | ${r.median.toFixed(0)} / ${r.p95.toFixed(0)} | ${r.mainMs.toFixed(1)} | ${r.longTasks} | ${r.longTasks ? r.longest.toFixed(0) : "< 50"} | ${(r.readPerFrame / 1024).toFixed(0)} KiB |`),
 ].join("\n");
 if (process.argv.includes("--smooth-only")) {
-  console.log(`\nWebGPU adapter: ${adapter.name} (${adapter.note})\n\n${smoothTable}`);
+  console.log(`\nWebGPU adapter: ${adapter.name} (${adapter.note})\n\n${smoothTable}\n\nCold start (median of 3 fresh pages):\n\n${coldTable}`);
   await browser.close();
   await server.close();
   process.exit(0);
@@ -314,12 +358,22 @@ every frame, as a user sees it. A frame is a new step count seen by
 \`requestAnimationFrame\`; "main thread" is Chrome's TaskDuration per frame
 (DevTools protocol); "tasks over 50 ms" counts the Long Tasks API's entries
 (it reports no shorter task, hence "< 50" when there is none). The browser
-tests assert only a ceiling a loaded machine cannot reach (no task over
-1 s); the 50 ms figure is this column. WebGPU runs draw from GPU memory (a
+tests assert no timing at all (a loaded machine could breach any bound);
+these columns are where task lengths are kept. WebGPU runs draw from GPU memory (a
 compute splat and a render pass) and read back only a probe a frame — the
 health counters and the first 16 384 particles (128 KiB) — and every particle
 once at the end (the column averages that in); the CPU runs draw on a 2D
 canvas (at most 65 536 particles). ${adapter.cpu ? `On ${adapter.note.split(":")[0]} a frame's time is the GPU's work (one sampling step of n particles, then the splat), done by the CPU; on a real GPU both take well under a millisecond at these sizes.` : ""}
+
+### Cold start (median of 3 fresh pages)
+
+${coldTable}
+
+From navigation to the first picture of particles (x_T drawn: weights
+fetched, backend chosen — with \`backend=auto\` on a CPU emulation that
+includes the calibration of both backends) and to the first sampling step on
+screen, timed in the page (\`performance.now()\`, zero at navigation) by a
+\`requestAnimationFrame\` poll installed before the page's scripts.
 
 ### Machine
 

@@ -142,6 +142,9 @@ test("with WebGPU flags the page samples on WebGPU and reaches the mixture", asy
   assert.equal(st.nfe, 100);
   assert.equal(st.error, null);
   assert.equal(x.length, 2 * 2048);
+  // The energy distance only: DDPM with β̃ at 100 steps narrows every mode to
+  // ~0.8 of the data's variance (the β̃ bias, tests/sampler_quality.rs), beyond
+  // the per-mode checks' 11 % at this N.
   await assertCloseToData(page, x);
   assert.deepEqual(errors, []);
   await page.close();
@@ -187,6 +190,9 @@ test("without WebGPU the page says why and samples on the CPU", async () => {
   const { st, x } = await runAndSample(page);
   assert.equal(st.step, 100);
   assert.equal(x.length, 2 * 2048);
+  // The energy distance only: DDPM with β̃ at 100 steps narrows every mode to
+  // ~0.8 of the data's variance (the β̃ bias, tests/sampler_quality.rs), beyond
+  // the per-mode checks' 11 % at this N.
   await assertCloseToData(page, x);
   assert.deepEqual(errors, []);
   await page.close();
@@ -247,23 +253,49 @@ test("every sampler runs on WebGPU and reaches the mixture", async () => {
   const { page, errors } = await open(gpuBrowser, server.url + FRAG);
   // [sampler, steps, extra keys, plan steps, NFE]: Langevin takes k steps per
   // level, predictor–corrector m correctors after every predictor but the last.
+  // The last entry: whether the per-mode checks apply. Measured natively
+  // (exact score, N = 4 096, three seeds), the pooled within-mode variance of
+  // these settings is within 8 % of the data's, inside the checks' 5 sd at
+  // N = 2 048 (11 %) — except annealed Langevin at 3 steps a level, whose
+  // modes come out 39 % too wide (it does not settle within a level;
+  // tests/sampler_quality.rs checks it at 20 a level), so it gets the energy
+  // distance only. DPM-Solver++ at 30 steps on quadratic spacing: uniform
+  // spacing narrows its modes by 21 %.
   const cases = [
-    ["ddim", 100, { eta: 0.3 }, 100, 100],
-    ["em", 400, {}, 400, 400],
-    ["ode_euler", 200, {}, 200, 200],
-    ["heun", 50, {}, 50, 99],
-    ["dpmpp2m", 30, {}, 30, 30],
-    ["langevin", 100, { k: 3, eps: 0.00002, spacing: "quadratic" }, 300, 300],
-    ["pc", 200, { m: 1, snr: 0.16 }, 399, 399],
+    ["ddim", 100, { eta: 0.3 }, 100, 100, true],
+    ["em", 400, {}, 400, 400, true],
+    ["ode_euler", 200, {}, 200, 200, true],
+    ["heun", 50, {}, 50, 99, true],
+    ["dpmpp2m", 30, { spacing: "quadratic" }, 30, 30, true],
+    ["langevin", 100, { k: 3, eps: 0.00002, spacing: "quadratic" }, 300, 300, false],
+    ["pc", 200, { m: 1, snr: 0.16 }, 399, 399, true],
   ];
-  for (const [sampler, steps, extra, planSteps, nfe] of cases) {
+  let good = null;
+  for (const [sampler, steps, extra, planSteps, nfe, modes] of cases) {
     await page.evaluate(([sampler, steps, extra]) => window.playground.setConfig({ sampler, steps, spacing: "uniform", ...extra }), [sampler, steps, extra]);
     const { st, x } = await runAndSample(page);
     assert.equal(st.backend, "webgpu");
     assert.equal(st.step, planSteps, sampler);
     assert.equal(st.totalSteps, planSteps, sampler);
     assert.equal(st.nfe, nfe, `${sampler} reports its network evaluations`);
-    await assertCloseToData(page, x);
+    await assertCloseToData(page, x, modes ? GAUSSIANS8 : null);
+    if (sampler === "em") good = x;
+  }
+  // Negative controls, built from the Euler–Maruyama run that passed: the
+  // same checks must fail every particle moved onto its mode's centre, the
+  // modes 2.5× too wide, every particle moved into mode 0, all at one point.
+  const nearest = (px, py) => GAUSSIANS8.centres.reduce((b, c) => (Math.hypot(px - c[0], py - c[1]) < Math.hypot(px - b[0], py - b[1]) ? c : b));
+  const map = (f) => { const out = []; for (let i = 0; i < good.length; i += 2) out.push(...f(good[i], good[i + 1], nearest(good[i], good[i + 1]))); return out; };
+  const m0 = GAUSSIANS8.centres[0];
+  const broken = {
+    "on the centres": map((px, py, c) => c),
+    "2.5× wide": map((px, py, c) => [c[0] + 2.5 * (px - c[0]), c[1] + 2.5 * (py - c[1])]),
+    "all in mode 0": map((px, py, c) => [px - c[0] + m0[0], py - c[1] + m0[1]]),
+    "one point": map(() => [good[0], good[1]]),
+  };
+  for (const [name, xs] of Object.entries(broken)) {
+    const failures = await dataFailures(page, xs, GAUSSIANS8);
+    assert.ok(failures.length > 0, `${name} passed the checks`);
   }
   assert.deepEqual(errors, []);
   await page.close();
@@ -276,7 +308,8 @@ test("the VE and cosine schedules and both guidances run on WebGPU", async () =>
     const { st, x } = await runAndSample(page);
     assert.equal(st.backend, "webgpu");
     assert.match(await page.evaluate(() => location.hash), new RegExp(`schedule=${schedule}`));
-    await assertCloseToData(page, x);
+    // Pooled mode variance measured natively for these three: 0.92–1.03 of the data's.
+    await assertCloseToData(page, x, GAUSSIANS8);
   }
   // With the exact score, classifier guidance g equals classifier-free guidance w = g
   // (science/guidance.rs): the same particles up to float rounding, all in mode 2.

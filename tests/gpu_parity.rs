@@ -56,11 +56,13 @@ struct Bars {
 
 /// The stated tolerance of every sampler (see `SAMPLERS`).
 const BARS: Bars = Bars { median: MEDIAN_BAR, p999: 1e-4, max: 5e-3 };
-/// Median bar: where both backends run the same arithmetic most coordinates
-/// are bit-identical or an ulp apart (measured medians: 0 for the MLP, ≤ 6e-8
-/// for the exact mixture, whose exp differs in the last bits); 1e-6 still
-/// fails any systematic offset.
-const MEDIAN_BAR: f32 = 1e-6;
+/// Median bar: both backends run the same arithmetic, so the bulk agrees to
+/// float rounding — up to the last bits of exp, log, sin and cos (the noise's
+/// Box–Muller, the mixture's posterior), which stochastic samplers carry
+/// along. Measured on lavapipe: every median ≤ 1.0e-6 (a lone particle's
+/// two coordinates after 12 steps of DDIM η = 0.5), most 0 or ≤ 5e-7; 1e-5
+/// still fails any systematic offset.
+const MEDIAN_BAR: f32 = 1e-5;
 
 fn parity(dataset: Dataset, steps: usize, chunks: &[usize], n: usize, seed: u32) -> Diffs {
     parity_for(DDPM, dataset, steps, chunks, n, seed)
@@ -212,7 +214,7 @@ fn schedule_bars(schedule: ScheduleKind, sampler: SamplerKind) -> Bars {
 }
 
 /// Median bar of the cosine samplers that step through x̂0: the 1/a_T
-/// amplification reaches the bulk too (measured median below).
+/// amplification reaches the bulk too (measured medians 1.0e-6 … 1.9e-5).
 const COSINE_X0_MEDIAN_BAR: f32 = 1e-4;
 
 /// The bars can fail: every particle off by a uniform 1e-2 (a plausible bug:

@@ -17,8 +17,8 @@
 //!   1/√Σ(n_k−1), ≈ 1.6 % at N = 4 096) within 5 sd — the check that sees a
 //!   sampler's noise scaled by ×1.5 or ×0.5.
 //!
-//! Five checks of 5 sd are each passed by a correct sampler with probability
-//! 1 − 6e-7. The negative controls at the end are broken samplers that must
+//! Each count and covariance check at 5 sd fails a correct sampler with
+//! probability ≈ 6e-7 (normal approximation of the binomial and χ² laws). The negative controls at the end are broken samplers that must
 //! fail `judge`: DDPM with its noise ×0.5 and ×1.5 on every schedule, every
 //! particle on its mode's centre, modes 2.5× too wide, all particles in one
 //! mode, and all particles at one point.
@@ -451,30 +451,3 @@ fn exact_classifier_guidance_equals_classifier_free_guidance() {
 }
 
 
-#[test]
-fn tmp_explore() {
-    let lv = SamplerKind::Langevin { per_level: 3, step_size: 2e-5 };
-    let cases: Vec<(ScheduleKind, Spacing, SamplerKind, usize)> = vec![
-        (ScheduleKind::VpLinear, Spacing::Uniform, SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde }, 100),
-        (ScheduleKind::VpLinear, Spacing::Uniform, SamplerKind::Ddim { eta: 0.3 }, 100),
-        (ScheduleKind::VpLinear, Spacing::Uniform, SamplerKind::EulerMaruyama, 400),
-        (ScheduleKind::VpLinear, Spacing::Uniform, SamplerKind::OdeEuler, 200),
-        (ScheduleKind::VpLinear, Spacing::Uniform, SamplerKind::Heun, 50),
-        (ScheduleKind::VpLinear, Spacing::Uniform, SamplerKind::DpmPp2m, 30),
-        (ScheduleKind::VpLinear, Spacing::Quadratic, lv, 100),
-        (ScheduleKind::VpLinear, Spacing::Uniform, SamplerKind::PredictorCorrector { correctors: 1, snr: 0.16 }, 200),
-        (ScheduleKind::Ve, Spacing::Uniform, SamplerKind::Heun, 60),
-        (ScheduleKind::VpCosine, Spacing::Uniform, SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde }, 150),
-        (ScheduleKind::Ve, Spacing::Uniform, SamplerKind::DpmPp2m, 40),
-        (ScheduleKind::VpLinear, Spacing::Uniform, SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde }, 40),
-    ];
-    let mix = Dataset::Gaussians8.gaussian_mixture().unwrap();
-    for (sch, sp, s, steps) in cases {
-        let mut v = Vec::new();
-        for seed in [7, 8, 9] {
-            let xs = sample_scheduled(sch, Dataset::Gaussians8, s, steps, sp, seed);
-            v.push(pooled_mode_variance(&mix, &xs).0);
-        }
-        eprintln!("EXPLORE {sch:?} {sp:?} {s:?} {steps}: pooled {v:.3?}");
-    }
-}
