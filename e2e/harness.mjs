@@ -14,17 +14,19 @@ const TYPES = {
 
 /**
  * Serves `root` on 127.0.0.1 at a free port; resolves to { url, close }.
- * `broken` maps URL paths to a status and body served instead of the file
- * (the tests' corrupt and missing model files); `mounts` maps URL prefixes
- * to other folders (the bench's TF.js files).
+ * `broken` maps URL paths to a status and body (and optionally a content
+ * type) served instead of the file (the tests' corrupt and missing model
+ * files, a host page); `mounts` maps URL prefixes to other folders (the
+ * bench's TF.js files); `headers` go on every file served (e.g. a
+ * Content-Security-Policy).
  */
-export async function serve(root, broken = {}, mounts = {}) {
+export async function serve(root, broken = {}, mounts = {}, headers = {}) {
   const server = createServer(async (req, res) => {
     try {
       const urlPath = new URL(req.url, "http://x").pathname;
       if (broken[urlPath]) {
-        const { status, body } = broken[urlPath];
-        res.writeHead(status, { "content-type": "application/octet-stream" });
+        const { status, body, type } = broken[urlPath];
+        res.writeHead(status, { "content-type": type || "application/octet-stream" });
         res.end(body);
         return;
       }
@@ -36,7 +38,7 @@ export async function serve(root, broken = {}, mounts = {}) {
         if (path.startsWith(prefix)) { base = dir; path = path.slice(prefix.length); break; }
       }
       const body = await readFile(join(base, path));
-      res.writeHead(200, { "content-type": TYPES[extname(path)] || "application/octet-stream" });
+      res.writeHead(200, { ...headers, "content-type": TYPES[extname(path)] || "application/octet-stream" });
       res.end(body);
     } catch {
       res.writeHead(404); res.end("not found");

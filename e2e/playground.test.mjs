@@ -198,8 +198,14 @@ test("without WebGPU the page says why and samples on the CPU", async () => {
   await page.close();
 });
 
-/** Coordinates allowed beyond 1e-2 between the backends: a particle or two on a ridge between modes. */
-const RIDGE_FLIPS = 4;
+/**
+ * Coordinates allowed beyond 1e-2 between the backends: particles near a
+ * ridge between modes, where DDPM's noise-driven steps amplify the backends'
+ * last-bit differences in exp and log. Measured: 13 of 4 096 coordinates
+ * (N = 2 048, 100 steps, gaussians8; max 0.11); allowed: 32, under 1 % of
+ * them, while a systematic error moves nearly all.
+ */
+const RIDGE_FLIPS = 32;
 function assertBackendsAgree(a, b) {
   assert.equal(a.length, b.length);
   const d = a.map((v, i) => Math.abs(v - b[i])).sort((p, q) => p - q);
@@ -223,7 +229,7 @@ test("backend=cpu forces the CPU, and both backends give the same particles up t
   // N=2048, 100 steps: median 3e-5, 99th percentile 2.1e-3, max 0.11. The bound
   // is on the bulk, the median within 1e-4 and 99 % of coordinates within
   // 5e-3, and on the tail: at most RIDGE_FLIPS of the 4 096 coordinates
-  // (the particles that took the other side of a ridge) beyond 1e-2.
+  // (particles near a ridge) beyond 1e-2.
   assertBackendsAgree(a, b);
   await gpu.page.close();
   await cpu.page.close();
@@ -838,4 +844,132 @@ test("the time scrubber replays the run, and shows the forward process at the sa
   assert.ok(diff(live, await pixels()) < 100, "live again");
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+// A host page on a second loopback origin (another port) embeds the
+// playground and drives it through postMessage (www/messages.js).
+function hostPage(src) {
+  return `<!doctype html><meta charset="utf-8"><title>host</title>
+<iframe id="pg" src="${src}" width="480" height="560" title="Diffusion playground"></iframe>
+<script>
+  window.events = [];
+  const waiting = new Map();
+  addEventListener("message", (e) => {
+    const d = e.data;
+    if (!d || d.playground !== 1) return;
+    if (d.event) window.events.push({ ...d, origin: e.origin });
+    else if (waiting.has(d.id)) { waiting.get(d.id)(d); waiting.delete(d.id); }
+  });
+  let next = 1;
+  // Resolves to the reply, or { none: true } when none came within 20 s.
+  window.send = (msg) => new Promise((resolve) => {
+    const id = "m" + next++;
+    waiting.set(id, resolve);
+    document.getElementById("pg").contentWindow.postMessage({ id, ...msg }, "*");
+    setTimeout(() => { if (waiting.delete(id)) resolve({ none: true }); }, 20000);
+  });
+  window.call = (call, ...args) => window.send({ playground: 1, call, args });
+</script>`;
+}
+
+test("an embed on another origin is driven through postMessage: config, run, result, a bad message, an origin the link does not allow", async (t) => {
+  const cleanup = [];
+  t.after(async () => { for (const f of cleanup.reverse()) await f(); });
+  const origin = server.url.replace(/\/$/, "");
+  const frag = `#v=1&dataset=gaussians8&model=exact&steps=30&n=500&seed=4&embed=1&autoplay=0&backend=cpu`;
+  const pages = { "/host.html": { status: 200, type: "text/html; charset=utf-8", body: hostPage(`${origin}/${frag}`) } };
+  const host = await serve(DIST, pages);
+  cleanup.push(() => host.close());
+  // A second host whose origin the embed's link allows (the page is set once the port is known).
+  const allowedPages = {};
+  const allowed = await serve(DIST, allowedPages);
+  cleanup.push(() => allowed.close());
+  const allowedOrigin = allowed.url.replace(/\/$/, "");
+  const restricted = `${origin}/${frag}&origins=${encodeURIComponent(allowedOrigin)}`;
+  allowedPages["/host.html"] = { status: 200, type: "text/html; charset=utf-8", body: hostPage(restricted) };
+  const page = await cpuBrowser.newPage();
+  cleanup.push(() => page.close());
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${host.url}host.html`);
+  await page.waitForFunction(() => window.events.some((e) => e.event === "ready"), null, { timeout: 60_000 });
+  const ready = await page.evaluate(() => window.events.find((e) => e.event === "ready"));
+  assert.equal(ready.origin, origin, "the event comes from the playground's origin");
+  assert.equal(ready.config.steps, 30);
+  // setConfig, run, then the result of config and samples.
+  const set = await page.evaluate(() => window.call("setConfig", { steps: 20, seed: 9 }));
+  assert.equal(set.error, undefined, set.error);
+  assert.equal(set.result.steps, 20);
+  const run = await page.evaluate(() => window.call("run"));
+  assert.equal(run.result.step, 20);
+  assert.equal(run.result.backend, "cpu");
+  const samples = await page.evaluate(() => window.call("samples").then((r) => ({ n: r.result.x.length, finite: Array.from(r.result.x).every(Number.isFinite) })));
+  assert.deepEqual(samples, { n: 1000, finite: true });
+  await page.waitForFunction(() => window.events.some((e) => e.event === "done"));
+  // A malformed message gets an error reply and changes nothing.
+  const before = (await page.evaluate(() => window.call("config"))).result;
+  for (const bad of [
+    { playground: 1, call: "eval", args: ["1"] },
+    { playground: 1, call: "setConfig", args: "steps=5" },
+    { playground: 1, call: "setConfig", args: [{ steps: 999999 }] },
+    { playground: 2, call: "run" },
+  ]) {
+    const r = await page.evaluate((m) => window.send(m), bad);
+    assert.ok(typeof r.error === "string" && r.error.length > 0, `${JSON.stringify(bad)} → ${JSON.stringify(r)}`);
+  }
+  assert.deepEqual((await page.evaluate(() => window.call("config"))).result, before, "bad messages changed nothing");
+  // The link allows only the second host's origin: it drives the embed, a third is refused.
+  await page.goto(`${allowed.url}host.html`);
+  await page.waitForFunction(() => window.events.some((e) => e.event === "ready"), null, { timeout: 60_000 });
+  const ok = await page.evaluate(() => window.call("status"));
+  assert.equal(ok.error, undefined, ok.error);
+  assert.equal(ok.result.totalSteps, 30);
+  const third = await serve(DIST, { "/host.html": { status: 200, type: "text/html; charset=utf-8", body: hostPage(restricted) } });
+  cleanup.push(() => third.close());
+  await page.goto(`${third.url}host.html`);
+  // No ready event reaches a disallowed parent; ask until the page answers.
+  let refused = { none: true };
+  for (let i = 0; i < 30 && refused.none; i++) {
+    refused = await page.evaluate(() => new Promise((r) => setTimeout(r, 300)).then(() => window.call("status")));
+  }
+  assert.match(refused.error ?? "", /may not drive this playground/);
+  assert.deepEqual(errors, []);
+});
+
+// Strict hosting: the Content-Security-Policy a careful site serves, with no
+// inline scripts or styles allowed.
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'";
+
+test("the page works under a strict Content-Security-Policy, and in a sandboxed iframe", async () => {
+  const strict = await serve(DIST, {}, {}, { "content-security-policy": CSP });
+  for (const browser of [gpuBrowser, cpuBrowser]) {
+    const page = await browser.newPage();
+    const violations = [];
+    page.on("console", (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) violations.push(m.text()); });
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${strict.url}#v=1&dataset=gaussians8&model=exact&steps=40&n=800&seed=2`);
+    await page.waitForFunction(() => window.playground && window.playground.ready, null, { timeout: 60_000 });
+    const st = await page.evaluate(() => window.playground.ready.then((p) => p.run()));
+    assert.equal(st.step, 40);
+    assert.equal(st.error, null);
+    assert.deepEqual(violations, [], "no CSP violations");
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+  // In an iframe with sandbox="allow-scripts allow-same-origin", on another origin.
+  const frame = `${strict.url}#v=1&dataset=moons&model=learned&steps=20&n=300&seed=2&embed=1`;
+  const host = await serve(DIST, { "/host.html": { status: 200, type: "text/html; charset=utf-8", body: `<!doctype html><iframe id="pg" sandbox="allow-scripts allow-same-origin" src="${frame}" width="480" height="560"></iframe>` } });
+  const page = await cpuBrowser.newPage();
+  await page.goto(`${host.url}host.html`);
+  const f = page.frameLocator("#pg");
+  const child = await (await page.waitForSelector("#pg")).contentFrame();
+  await child.waitForFunction(() => window.playground && window.playground.ready, null, { timeout: 60_000 });
+  const st = await child.evaluate(() => window.playground.ready.then((p) => p.run()));
+  assert.equal(st.step, 20);
+  assert.equal(st.error, null);
+  assert.ok(await f.locator("#canvas").isVisible());
+  await page.close();
+  await host.close();
+  await strict.close();
 });

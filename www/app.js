@@ -19,6 +19,7 @@
     options: () => { need(); return window.wasmBindings.App.options(); },
     config: () => need().config(),
     setConfig(partial) { const c = need().setConfig(partial); syncControls(); return c; },
+    checkConfig: (partial) => need().checkConfig(partial),
     run() {
       need().restart();
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
@@ -128,9 +129,12 @@
       const col = colours[k % colours.length];
       parts.push(`<polyline fill="none" stroke="${col}" points="${pts.map((r) => `${px(lx(r.nfe))},${py(ly(r.dist))}`).join(" ")}"/>`);
       for (const r of pts) parts.push(`<circle cx="${px(lx(r.nfe))}" cy="${py(ly(r.dist))}" r="2.5" fill="${col}"><title>${s}: NFE ${r.nfe}, distance ${r.dist.toPrecision(3)}</title></circle>`);
-      parts.push(`<text x="${L + 4 + 62 * k}" y="${T + 8}" fill="${col}" style="fill:${col}">${s}</text>`);
+      parts.push(`<text x="${L + 4 + 62 * k}" y="${T + 8}" data-colour="${col}">${s}</text>`);
     });
     svg.innerHTML = parts.join("");
+    // The legend's colours through the CSSOM (a style attribute in markup is
+    // an inline style, which a strict Content-Security-Policy refuses).
+    for (const t of svg.querySelectorAll("text[data-colour]")) t.style.fill = t.dataset.colour;
   }
 
   const fmtNum = (v, digits = 3) => (v == null || !Number.isFinite(v) ? "–" : Number(v).toPrecision(digits));
@@ -315,7 +319,15 @@
     }
   }
 
-  // Trunk's loader sets window.wasmBindings and then fires this event.
+  // www/loader.js sets window.wasmBindings and then fires this event (or says it failed).
   if (window.wasmBindings) start();
-  else addEventListener("TrunkApplicationStarted", start, { once: true });
+  else {
+    addEventListener("TrunkApplicationStarted", start, { once: true });
+    addEventListener("PlaygroundLoadFailed", (e) => {
+      $("status-line").textContent = "";
+      const err = e.detail && e.detail.error;
+      notice(`The playground could not load its WebAssembly: ${(err && err.message) || err}`, "error");
+      readyReject(err);
+    }, { once: true });
+  }
 })();

@@ -932,6 +932,17 @@ impl App {
         Ok(to_js(&st.config))
     }
 
+    /// The keys `setConfig(partial)` would ignore, with their reasons
+    /// (`[{ key, value, reason }]`, empty when it would take them all),
+    /// without applying anything.
+    #[wasm_bindgen(js_name = checkConfig)]
+    pub fn check_config(&self, partial: JsValue) -> Result<JsValue, JsError> {
+        let map: BTreeMap<String, Scalar> = serde_wasm_bindgen::from_value(partial)
+            .map_err(|e| JsError::new(&format!("setConfig takes an object of config keys: {e}")))?;
+        let mut config = self.state.borrow().config.clone();
+        Ok(to_js(&config.apply(map.into_iter().map(|(k, v)| (k, v.into_string())))))
+    }
+
     /// Replaces the config with a URL fragment's (missing keys take defaults).
     #[wasm_bindgen(js_name = loadFragment)]
     pub fn load_fragment(&self, fragment: String) -> JsValue {

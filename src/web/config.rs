@@ -129,6 +129,9 @@ pub struct Config {
     pub theme: String,
     /// Drawn layers, a comma-separated subset of [`LAYERS`] in that order.
     pub layers: String,
+    /// Embeds: the parent origins allowed to drive the page by postMessage
+    /// (`www/messages.js`), comma-separated; empty: any origin.
+    pub origins: String,
     /// The class to generate (`class=2`), or every class (`class=all`, `None`).
     #[serde(serialize_with = "class_key")]
     pub class: Option<u32>,
@@ -170,6 +173,7 @@ impl Default for Config {
             embed: false,
             autoplay: true,
             theme: "auto".into(),
+            origins: String::new(),
             layers: "data,particles".into(),
             class: None,
         }
@@ -323,6 +327,7 @@ impl Config {
             "embed" => self.embed = parse_int(value, 0, 1)? == 1,
             "autoplay" => self.autoplay = parse_int(value, 0, 1)? == 1,
             "theme" => self.theme = one_of(value, &THEMES)?,
+            "origins" => self.origins = parse_origins(value)?,
             "layers" => {
                 let chosen: Vec<&str> = value.split(',').map(str::trim).filter(|v| !v.is_empty()).collect();
                 if let Some(bad) = chosen.iter().find(|v| !LAYERS.contains(v)) {
@@ -388,7 +393,7 @@ impl Config {
     /// Whether two configs sample the same particles (they may differ in
     /// presentation: embed, autoplay, theme). Changing only those keeps the run.
     pub fn same_run(&self, other: &Config) -> bool {
-        let strip = |c: &Config| Config { embed: false, autoplay: true, theme: String::new(), layers: String::new(), ..c.clone() };
+        let strip = |c: &Config| Config { embed: false, autoplay: true, theme: String::new(), layers: String::new(), origins: String::new(), ..c.clone() };
         strip(self) == strip(other)
     }
 
@@ -426,7 +431,7 @@ impl Config {
 
     /// The fragment (without `#`) that reproduces this config, keys in a fixed order.
     pub fn to_fragment(&self) -> String {
-        let pairs: [(&str, String); 24] = [
+        let mut pairs: Vec<(&str, String)> = vec![
             ("v", self.v.to_string()),
             ("dataset", self.dataset.id().to_string()),
             ("sampler", self.sampler.clone()),
@@ -452,8 +457,27 @@ impl Config {
             ("layers", self.layers.clone()),
             ("class", self.class.map_or("all".to_string(), |k| k.to_string())),
         ];
+        if !self.origins.is_empty() {
+            pairs.push(("origins", self.origins.clone()));
+        }
         serde_urlencoded::to_string(pairs).expect("string pairs always encode")
     }
+}
+
+/// The `origins` key: comma-separated origins (`scheme://host[:port]`, no
+/// path), normalised to lower case; empty for any origin.
+fn parse_origins(value: &str) -> Result<String, String> {
+    let mut out = Vec::new();
+    for o in value.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let (scheme, rest) = o.split_once("://").ok_or_else(|| format!("{o} is not an origin (scheme://host[:port])"))?;
+        let ok_scheme = !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        let ok_host = !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
+        if !ok_scheme || !ok_host {
+            return Err(format!("{o} is not an origin (scheme://host[:port], no path)"));
+        }
+        out.push(o.to_ascii_lowercase());
+    }
+    Ok(out.join(","))
 }
 
 #[cfg(test)]
@@ -571,6 +595,13 @@ mod tests {
             assert_eq!(c.sampler_kind().id(), id);
         }
         // Presentation keys: checked, round-tripped, and not part of the run.
+        let (c, ignored) = Config::from_fragment("origins=https://Blog.example,http://127.0.0.1:8000");
+        assert!(ignored.is_empty(), "{ignored:?}");
+        assert_eq!(c.origins, "https://blog.example,http://127.0.0.1:8000");
+        assert!(c.to_fragment().ends_with("&origins=https%3A%2F%2Fblog.example%2Chttp%3A%2F%2F127.0.0.1%3A8000"), "{}", c.to_fragment());
+        assert!(c.same_run(&Config::default()), "origins do not change the run");
+        let (c, ignored) = Config::from_fragment("origins=https://blog.example/post");
+        assert_eq!((c.origins.as_str(), ignored.len()), ("", 1), "a path is not an origin");
         let (c, ignored) = Config::from_fragment("embed=1&autoplay=0&theme=light");
         assert!(ignored.is_empty());
         assert!(c.embed && !c.autoplay && c.theme == "light");
