@@ -120,9 +120,10 @@ for (const [backend, n] of SMOOTH) {
   console.log(`animation ${backend.padEnd(6)} n=${String(n).padStart(7)}  ${r.fps.toFixed(1)} frames/s, gap median ${r.median.toFixed(0)} ms p95 ${r.p95.toFixed(0)} ms, main thread ${r.mainMs.toFixed(1)} ms/frame, ${r.longTasks} tasks > 50 ms${r.longTasks ? ` (longest ${r.longest.toFixed(0)} ms)` : ""}, ${(r.readPerFrame / 1024).toFixed(0)} KiB read back/frame`);
 }
 // Cold start: a fresh page per configuration, from navigation to (a) the
-// first picture of particles (x_T drawn: the model loaded, the backend
-// chosen — with backend=auto on a CPU emulation that includes its
-// calibration) and (b) the first sampling step on screen. Timed in the page
+// first picture of particles (status().framesDrawn ≥ 1: x_T drawn once the
+// model is loaded; with backend=auto on a CPU emulation, drawn while the
+// calibration runs) and (b) the first sampling step on screen (after the
+// calibration). Timed in the page
 // (performance.now(), zero at navigation) by a requestAnimationFrame poll
 // installed before the page's own scripts run.
 const COLD = [
@@ -136,8 +137,9 @@ async function coldStart(frag) {
   await page.addInitScript(() => {
     window.__cold = { shown: null, stepped: null };
     const poll = () => {
-      const st = window.playground?.ready ? window.playground.status() : null;
-      if (st && !st.loading && window.__cold.shown === null) window.__cold.shown = performance.now();
+      let st = null;
+      try { st = window.playground ? window.playground.status() : null; } catch { /* not ready yet */ }
+      if (st && st.framesDrawn >= 1 && window.__cold.shown === null) window.__cold.shown = performance.now();
       if (st && st.step >= 1 && window.__cold.stepped === null) window.__cold.stepped = performance.now();
       if (window.__cold.stepped === null) requestAnimationFrame(poll);
     };
@@ -369,10 +371,10 @@ canvas (at most 65 536 particles). ${adapter.cpu ? `On ${adapter.note.split(":")
 
 ${coldTable}
 
-From navigation to the first picture of particles (x_T drawn: weights
-fetched, backend chosen — with \`backend=auto\` on a CPU emulation that
-includes the calibration of both backends) and to the first sampling step on
-screen, timed in the page (\`performance.now()\`, zero at navigation) by a
+From navigation to the first picture of particles (\`status().framesDrawn\`
+≥ 1: x_T drawn once the weights are in; with \`backend=auto\` on a CPU
+emulation it is drawn while both backends are timed) and to the first
+sampling step on screen (after that calibration), timed in the page (\`performance.now()\`, zero at navigation) by a
 \`requestAnimationFrame\` poll installed before the page's scripts.
 
 ### Machine

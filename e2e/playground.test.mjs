@@ -159,6 +159,7 @@ test("backend=auto on a software WebGPU times both backends, picks the faster an
   assert.equal(st.emulation, "SwiftShader");
   const c = st.calibration;
   assert.ok(c && c.cpuRate > 0 && c.gpuRate > 0, `a calibration: ${JSON.stringify(c)}`);
+  assert.ok(st.framesDrawn >= 1, "x_T was drawn (while the backends were timed)");
   const faster = c.cpuRate > c.gpuRate ? "cpu" : "webgpu";
   assert.equal(st.backend, faster, st.backendReason);
   assert.match(st.backendReason, /faster .*measured on this page/);

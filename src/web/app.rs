@@ -171,6 +171,8 @@ struct State {
     /// whether one is running.
     calibrations: HashMap<bool, Result<Calibration, String>>,
     calibrating: bool,
+    /// Frames that drew particles since the page started (status().framesDrawn).
+    frames_drawn: u64,
     models: HashMap<Dataset, ModelSlot>,
     /// Waiting for the current dataset's weights.
     loading: bool,
@@ -257,6 +259,9 @@ struct Status<'a> {
     /// backend=auto on an emulation: the calibration of the current model
     /// kind, `{ cpuRate, gpuRate }` in particle-steps per second.
     calibration: Option<Calibration>,
+    /// Frames that drew particles since the page started (x_T counts: 1
+    /// means the first particles are on screen).
+    frames_drawn: u64,
     ignored: Vec<String>,
 }
 
@@ -451,9 +456,12 @@ impl State {
         self.loading = false;
         let model = match self.model() {
             Ok(Some(m)) if self.calibrate(&plan, &m) => {
+                // While the backends are timed, x_T is already on screen:
+                // the same noise on both, drawn by the CPU.
+                let n = self.effective_n().min(PROBE_PARTICLES);
+                self.particles = crate::engine::cpu::initial_noise(seed, n, plan.init_scale).into_iter().flatten().collect();
                 self.engine = Engine::idle(plan, seed);
                 self.running = false;
-                self.particles.clear();
                 self.loading = true;
                 self.draw_data_layer();
                 return;
@@ -636,6 +644,7 @@ impl State {
             view.renderer.encode(&gpu.device, &gpu.queue, &mut enc, &target, points, layers.particles);
             gpu.queue.submit(Some(enc.finish()));
             gpu.queue.present(texture);
+            self.frames_drawn += 1;
             return;
         }
         let (w, h) = (self.raster.width as u32, self.raster.height as u32);
@@ -648,6 +657,9 @@ impl State {
         match ImageData::new_with_u8_clamped_array_and_sh(Clamped(img), w, h) {
             Ok(data) => {
                 let _ = self.ctx2d.put_image_data(&data, 0.0, 0.0);
+                if !self.particles.is_empty() && layers.particles {
+                    self.frames_drawn += 1;
+                }
             }
             Err(e) => self.error = Some(format!("drawing failed: {e:?}")),
         }
@@ -714,6 +726,7 @@ impl State {
             },
             emulation: self.gpu.as_ref().and_then(|g| g.emulation()),
             calibration: self.calibration().and_then(|c| c.as_ref().ok()).copied(),
+            frames_drawn: self.frames_drawn,
             ignored: self.ignored.iter().map(|i| i.to_string()).collect(),
         })
     }
@@ -759,6 +772,7 @@ impl App {
             me: me.clone(),
             calibrations: HashMap::new(),
             calibrating: false,
+            frames_drawn: 0,
             models: HashMap::new(),
             loading: false,
             config,
