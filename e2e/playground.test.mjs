@@ -974,3 +974,60 @@ test("the page works under a strict Content-Security-Policy, and in a sandboxed 
   await host.close();
   await strict.close();
 });
+
+/**
+ * The video frames of a WebM file: its SimpleBlocks (and Blocks), found by
+ * walking the EBML tree (Segment → Cluster → SimpleBlock / BlockGroup →
+ * Block); unknown-size elements (as MediaRecorder writes the Segment and
+ * Clusters) are entered, not skipped. Throws if the file is not EBML.
+ */
+function webmFrames(bytes) {
+  const vint = (pos, keepMarker) => {
+    const first = bytes[pos];
+    let len = 1;
+    while (len <= 8 && !(first & (0x80 >> (len - 1)))) len++;
+    if (len > 8) throw new Error(`bad EBML length at ${pos}`);
+    let v = keepMarker ? first : first & (0xff >> len);
+    let allOnes = v === (0xff >> len);
+    for (let i = 1; i < len; i++) { v = v * 256 + bytes[pos + i]; if (bytes[pos + i] !== 0xff) allOnes = false; }
+    return { v, len, unknown: !keepMarker && allOnes };
+  };
+  if (!(bytes[0] === 0x1a && bytes[1] === 0x45 && bytes[2] === 0xdf && bytes[3] === 0xa3)) throw new Error("not an EBML file");
+  const MASTERS = new Set([0x18538067 /* Segment */, 0x1f43b675 /* Cluster */, 0xa0 /* BlockGroup */]);
+  let pos = 0, frames = 0, docType = null;
+  while (pos < bytes.length) {
+    const id = vint(pos, true);
+    const size = vint(pos + id.len, false);
+    const data = pos + id.len + size.len;
+    if (id.v === 0x1a45dfa3) { pos = data; continue; } // the EBML header: enter it for DocType
+    if (id.v === 0x4282) docType = String.fromCharCode(...bytes.slice(data, data + size.v));
+    if (id.v === 0xa3 || id.v === 0xa1) frames++;
+    pos = MASTERS.has(id.v) || size.unknown ? data : data + size.v;
+  }
+  return { docType, frames };
+}
+
+test("Record: a WebM video of the run, with a frame for every frame drawn, on both canvases", async () => {
+  for (const [browser, backend] of [[cpuBrowser, "cpu"], [gpuBrowser, "webgpu"]]) {
+    const { page, errors } = await open(browser, server.url + `#v=1&dataset=gaussians8&model=exact&steps=30&n=2000&seed=5&backend=${backend}`);
+    const r = await page.evaluate(async () => {
+      const progress = [];
+      const blob = await window.playground.record({ onProgress: (p) => progress.push(p.step) });
+      const bytes = Array.from(new Uint8Array(await blob.arrayBuffer()));
+      return { bytes, type: blob.type, frames: blob.frames, truncated: blob.truncated, progress: progress.length, st: window.playground.status() };
+    });
+    assert.equal(r.st.backend, backend);
+    assert.equal(r.st.step, 30, "the recording ran the whole run");
+    assert.equal(r.type, "video/webm");
+    assert.equal(r.truncated, null);
+    assert.ok(r.progress > 0, "progress was reported");
+    const webm = webmFrames(Uint8Array.from(r.bytes));
+    assert.equal(webm.docType, "webm");
+    console.log(`record ${backend}: ${webm.frames} video frames for ${r.frames} drawn, ${r.bytes.length} bytes`);
+    // x_T and every animation frame in which the run drew after it.
+    assert.ok(r.frames >= 2, `the run drew in ${r.frames} animation frames`);
+    assert.ok(webm.frames >= r.frames, `${webm.frames} video frames for ${r.frames} drawn`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});

@@ -48,6 +48,8 @@
     p.textContent = text;
     $("notices").appendChild(p);
   }
+  // Other modules' messages (www/record.js).
+  addEventListener("playground:notice", (e) => notice(e.detail.text, e.detail.kind));
 
   function embedCode() {
     const url = `${location.origin}${location.pathname}#${need().fragment().replace(/(^|&)embed=0/, "$1embed=1")}`;
