@@ -304,6 +304,17 @@ test("every sampler runs on WebGPU and reaches the mixture", async () => {
     const failures = await dataFailures(page, xs, GAUSSIANS8);
     assert.ok(failures.length > 0, `${name} passed the checks`);
   }
+  // Broken samplers: DDPM (variance β, 200 steps: its modes within 6 % of the
+  // data's, measured natively) passes; with its injected noise ×0.5 or ×1.5
+  // (the noise temperature) it must fail.
+  for (const noise of [1, 0.5, 1.5]) {
+    await page.evaluate((noise) => window.playground.setConfig({ sampler: "ddpm", variance: "beta", steps: 200, spacing: "uniform", noise }), noise);
+    const { st, x } = await runAndSample(page);
+    assert.equal(st.step, 200);
+    const failures = await dataFailures(page, x, GAUSSIANS8);
+    if (noise === 1) assert.deepEqual(failures, [], failures.join("; "));
+    else assert.ok(failures.length > 0, `DDPM with its noise ×${noise} passed the checks`);
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -796,7 +807,7 @@ test("every control changes the config and the URL", async () => {
       seen.add(key);
     }
   }
-  for (const key of ["dataset", "class", "model", "steps", "n", "seed", "eta", "w", "g", "k", "eps", "m", "snr", "schedule", "spacing", "variance", "theme"]) {
+  for (const key of ["dataset", "class", "model", "steps", "n", "seed", "eta", "w", "g", "k", "eps", "m", "snr", "noise", "schedule", "spacing", "variance", "theme"]) {
     assert.ok(seen.has(key), `the ${key} control was exercised`);
   }
   // The two remaining selects: sampler and guidance (also exercised above), and backend.

@@ -177,9 +177,10 @@
     // Each sampler's and guidance's own parameters show only when they apply.
     const shown = { eta: c.sampler === "ddim", variance: c.sampler === "ddpm", k: c.sampler === "langevin",
       eps: c.sampler === "langevin", m: c.sampler === "pc", snr: c.sampler === "pc",
+      noise: ["ddpm", "em", "langevin", "pc"].includes(c.sampler) || (c.sampler === "ddim" && c.eta > 0),
       w: c.guidance === "cfg", g: c.guidance === "classifier" };
     for (const [key, on] of Object.entries(shown)) $(`${key}-field`).hidden = !on;
-    for (const key of ["w", "g", "snr"]) $(`${key}-out`).textContent = String(c[key]);
+    for (const key of ["w", "g", "snr", "noise"]) $(`${key}-out`).textContent = String(c[key]);
     $("schedule-help").textContent = opts.scheduleHelp[c.schedule] || "";
     const on = new Set(c.layers.split(",").filter(Boolean));
     for (const box of document.querySelectorAll("#layers input")) box.checked = on.has(box.value);
@@ -255,7 +256,7 @@
     }
     $("steps").addEventListener("input", (e) => { $("steps-out").textContent = e.target.value; });
     $("eta").addEventListener("input", (e) => { $("eta-out").textContent = e.target.value; });
-    for (const key of ["w", "g", "snr"]) $(key).addEventListener("input", (e) => { $(`${key}-out`).textContent = e.target.value; });
+    for (const key of ["w", "g", "snr", "noise"]) $(key).addEventListener("input", (e) => { $(`${key}-out`).textContent = e.target.value; });
     $("reroll").addEventListener("click", () => {
       const seed = crypto.getRandomValues(new Uint32Array(1))[0];
       window.playground.setConfig({ seed });

@@ -327,7 +327,12 @@ fn now_ms() -> f64 {
 type FrameRead = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(Vec<f32>, Option<Health>), GpuError>>>>;
 
 fn plan_for(cfg: &Config) -> StepPlan {
-    StepPlan::build(cfg.schedule_kind(), cfg.sampler_kind(), cfg.steps, cfg.spacing_kind())
+    let mut plan = StepPlan::build(cfg.schedule_kind(), cfg.sampler_kind(), cfg.steps, cfg.spacing_kind());
+    // The noise temperature scales what every step injects (c_z·z).
+    if cfg.noise != 1.0 {
+        plan.steps.iter_mut().for_each(|st| st.c_z *= cfg.noise as f32);
+    }
+    plan
 }
 
 impl State {
