@@ -45,7 +45,9 @@ export async function serve(root, broken = {}, mounts = {}, headers = {}) {
     }
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
+  // close() drops open keep-alive connections too: the browser keeps idle
+  // sockets open, and server.close() alone waits for them (minutes).
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => { server.close(r); server.closeAllConnections(); }) };
 }
 
 export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";

@@ -962,7 +962,9 @@ test("the page works under a strict Content-Security-Policy, and in a sandboxed 
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${strict.url}#v=1&dataset=gaussians8&model=exact&steps=40&n=800&seed=2`);
     await page.waitForFunction(() => window.playground && window.playground.ready, null, { timeout: 60_000 });
-    const st = await page.evaluate(() => window.playground.ready.then((p) => p.run()));
+    // The autoplayed run of the link, waited for with a bound (no open-ended promise).
+    await page.waitForFunction(() => { try { const s = window.playground.status(); return s.step === 40 && !s.running; } catch { return false; } }, null, { timeout: 120_000 });
+    const st = await page.evaluate(() => window.playground.status());
     assert.equal(st.step, 40);
     assert.equal(st.error, null);
     assert.deepEqual(violations, [], "no CSP violations");
@@ -976,8 +978,8 @@ test("the page works under a strict Content-Security-Policy, and in a sandboxed 
   await page.goto(`${host.url}host.html`);
   const f = page.frameLocator("#pg");
   const child = await (await page.waitForSelector("#pg")).contentFrame();
-  await child.waitForFunction(() => window.playground && window.playground.ready, null, { timeout: 60_000 });
-  const st = await child.evaluate(() => window.playground.ready.then((p) => p.run()));
+  await child.waitForFunction(() => { try { const s = window.playground.status(); return s.step === 20 && !s.running; } catch { return false; } }, null, { timeout: 120_000 });
+  const st = await child.evaluate(() => window.playground.status());
   assert.equal(st.step, 20);
   assert.equal(st.error, null);
   assert.ok(await f.locator("#canvas").isVisible());
