@@ -77,30 +77,48 @@ fn sample_plan(plan: StepPlan, dataset: Dataset, seed: u32) -> Vec<[f32; 2]> {
     s.particles
 }
 
-/// Particles by nearest mixture component.
-fn by_mode(mix: &Mixture, particles: &[[f32; 2]]) -> Vec<Vec<[f64; 2]>> {
-    let mut modes = vec![Vec::new(); mix.components.len()];
+/// One mode's particles (those nearest its component): their count and the
+/// sums of squared deviations from their own mean.
+struct ModeMoments {
+    count: f64,
+    sxx: f64,
+    syy: f64,
+    sxy: f64,
+}
+
+/// The moments of every mode of the mixture, in component order.
+fn mode_moments(mix: &Mixture, particles: &[[f32; 2]]) -> Vec<ModeMoments> {
+    let mut modes: Vec<Vec<[f64; 2]>> = vec![Vec::new(); mix.components.len()];
     for x in particles {
         let x = [x[0] as f64, x[1] as f64];
         modes[mix.nearest_component(x)].push(x);
     }
     modes
+        .iter()
+        .map(|pts| {
+            let c = pts.len() as f64;
+            let m = if pts.is_empty() { [0.0; 2] } else { [pts.iter().map(|p| p[0]).sum::<f64>() / c, pts.iter().map(|p| p[1]).sum::<f64>() / c] };
+            let (mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0);
+            for p in pts {
+                let (dx, dy) = (p[0] - m[0], p[1] - m[1]);
+                sxx += dx * dx;
+                syy += dy * dy;
+                sxy += dx * dy;
+            }
+            ModeMoments { count: c, sxx, syy, sxy }
+        })
+        .collect()
 }
 
 /// The within-mode variance pooled over all modes, in units of each
 /// component's s² (`Σ_k Σ_i |x_i − x̄_k|²/s_k²` over `2·Σ(n_k − 1)`), and
 /// its degrees of freedom `2·Σ(n_k − 1)`: for Gaussian modes the ratio is
-/// χ²_dof/dof, sd √(2/dof).
-fn pooled_mode_variance(mix: &Mixture, particles: &[[f32; 2]]) -> (f64, f64) {
+/// χ²_dof/dof, sd √(2/dof). Modes with fewer than 2 particles add nothing.
+fn pooled_mode_variance(mix: &Mixture, moments: &[ModeMoments]) -> (f64, f64) {
     let (mut ss, mut dof) = (0.0, 0.0);
-    for (pts, comp) in by_mode(mix, particles).iter().zip(&mix.components) {
-        let c = pts.len() as f64;
-        if c < 2.0 {
-            continue;
-        }
-        let m = [pts.iter().map(|p| p[0]).sum::<f64>() / c, pts.iter().map(|p| p[1]).sum::<f64>() / c];
-        ss += pts.iter().map(|p| (p[0] - m[0]).powi(2) + (p[1] - m[1]).powi(2)).sum::<f64>() / (comp.std * comp.std);
-        dof += 2.0 * (c - 1.0);
+    for (m, comp) in moments.iter().zip(&mix.components).filter(|(m, _)| m.count >= 2.0) {
+        ss += (m.sxx + m.syy) / (comp.std * comp.std);
+        dof += 2.0 * (m.count - 1.0);
     }
     (ss / dof, dof)
 }
@@ -114,33 +132,25 @@ fn judge(dataset: Dataset, particles: &[[f32; 2]]) -> Result<f64, String> {
     if !(ed < bound) {
         failures.push(format!("energy distance {ed:.3e} ≥ the null's 99.9 % bound {bound:.3e}"));
     }
-    let modes = by_mode(&mix, particles);
+    let moments = mode_moments(&mix, particles);
     let n = particles.len() as f64;
-    for (k, (pts, comp)) in modes.iter().zip(&mix.components).enumerate() {
+    for (k, (m, comp)) in moments.iter().zip(&mix.components).enumerate() {
         let (mean, sd) = (n * comp.weight, (n * comp.weight * (1.0 - comp.weight)).sqrt());
-        let c = pts.len() as f64;
+        let c = m.count;
         if (c - mean).abs() >= Z * sd {
             failures.push(format!("mode {k}: count {c}, expected {mean:.0} ± {sd:.1}"));
         }
-        if pts.len() < 10 {
+        if c < 10.0 {
             continue;
         }
-        let m = [pts.iter().map(|p| p[0]).sum::<f64>() / c, pts.iter().map(|p| p[1]).sum::<f64>() / c];
-        let (mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0);
-        for p in pts {
-            let (dx, dy) = (p[0] - m[0], p[1] - m[1]);
-            sxx += dx * dx;
-            syy += dy * dy;
-            sxy += dx * dy;
-        }
         let (dof, s2) = (c - 1.0, comp.std * comp.std);
-        let (vx, vy, cxy) = (sxx / dof / s2, syy / dof / s2, sxy / dof / s2);
+        let (vx, vy, cxy) = (m.sxx / dof / s2, m.syy / dof / s2, m.sxy / dof / s2);
         let (sd_var, sd_cov) = ((2.0 / dof).sqrt(), (1.0 / dof).sqrt());
         if (vx - 1.0).abs() >= Z * sd_var || (vy - 1.0).abs() >= Z * sd_var || cxy.abs() >= Z * sd_cov {
             failures.push(format!("mode {k} ({c} points): covariance / s² = [{vx:.3} {cxy:.3}; {cxy:.3} {vy:.3}], allowed 1 ± {:.3}, 0 ± {:.3}", Z * sd_var, Z * sd_cov));
         }
     }
-    let (pooled, pooled_dof) = pooled_mode_variance(&mix, particles);
+    let (pooled, pooled_dof) = pooled_mode_variance(&mix, &moments);
     let sd_pooled = (2.0 / pooled_dof).sqrt();
     if (pooled - 1.0).abs() >= Z * sd_pooled {
         failures.push(format!("pooled within-mode variance / s² = {pooled:.4}, allowed 1 ± {:.4}", Z * sd_pooled));
@@ -223,7 +233,8 @@ fn ddpm_variance_choice_sets_the_mode_width() {
             }
             let predicted = v / s2;
             let xs = sample_plan(plan, dataset, 23);
-            let (measured, dof) = pooled_mode_variance(&dataset.gaussian_mixture().unwrap(), &xs);
+            let mix = dataset.gaussian_mixture().unwrap();
+            let (measured, dof) = pooled_mode_variance(&mix, &mode_moments(&mix, &xs));
             eprintln!("{dataset:?} DDPM {variance:?} 200 steps: mode variance / s² {measured:.4}, predicted {predicted:.4}");
             assert!((measured / predicted - 1.0).abs() < Z * (2.0 / dof).sqrt(), "{dataset:?} {variance:?}: {measured} vs {predicted}");
         }

@@ -48,8 +48,6 @@
     p.textContent = text;
     $("notices").appendChild(p);
   }
-  // Other modules' messages (www/record.js).
-  addEventListener("playground:notice", (e) => notice(e.detail.text, e.detail.kind));
 
   function embedCode() {
     const url = `${location.origin}${location.pathname}#${need().fragment().replace(/(^|&)embed=0/, "$1embed=1")}`;
@@ -279,6 +277,20 @@
     });
     $("export-png").addEventListener("click", () => visibleCanvas().toBlob((b) => download("diffusion-playground.png", b), "image/png"));
     $("export-csv").addEventListener("click", async () => download("samples.csv", new Blob([await samplesCsv()], { type: "text/csv" })));
+    $("record").addEventListener("click", async () => {
+      const button = $("record"), label = button.textContent;
+      button.disabled = true;
+      try {
+        const blob = await window.playground.record({ onProgress: (p) => { button.textContent = `Recording ${p.step}/${p.totalSteps}`; } });
+        download("diffusion-playground.webm", blob);
+        if (blob.truncated) notice(`The recording stopped at its limit (${blob.truncated}).`);
+      } catch (e) {
+        notice(`Recording failed: ${e.message || e}`, "error");
+      } finally {
+        button.textContent = label;
+        button.disabled = false;
+      }
+    });
     $("export-json").addEventListener("click", () => download("config.json", new Blob([JSON.stringify(app.config(), null, 2) + "\n"], { type: "application/json" })));
     $("share").addEventListener("click", async () => {
       const url = window.playground.shareUrl();

@@ -3,7 +3,8 @@
 // (the 2D canvas, or the WebGPU one during a WebGPU run) with MediaRecorder
 // as WebM, one video frame for every frame the page draws (the stream's
 // frames are requested, not sampled on a clock), until the run is done or a
-// limit is reached, and resolves to the Blob.
+// limit is reached, and resolves to the Blob. The Record button (www/app.js)
+// calls it.
 (() => {
   "use strict";
   /** Limits: frames, bytes, seconds of wall time. Past any, recording stops and says so. */
@@ -86,32 +87,4 @@
   }
 
   window.playground.record = record;
-
-  // Messages go to the page's notices (www/app.js listens).
-  const say = (text, kind = "") => dispatchEvent(new CustomEvent("playground:notice", { detail: { text, kind } }));
-
-  // The Record button: records, then downloads the file.
-  const button = document.getElementById("record");
-  if (button) {
-    button.addEventListener("click", async () => {
-      const label = button.textContent;
-      button.disabled = true;
-      try {
-        const blob = await record({ onProgress: (p) => { button.textContent = `Recording ${p.step}/${p.totalSteps}`; } });
-        const a = document.createElement("a");
-        a.href = URL.createObjectURL(blob);
-        a.download = "diffusion-playground.webm";
-        document.body.appendChild(a);
-        a.click();
-        a.remove();
-        setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-        if (blob.truncated) say(`The recording stopped at its limit (${blob.truncated}).`);
-      } catch (e) {
-        say(`Recording failed: ${e.message || e}`, "error");
-      } finally {
-        button.textContent = label;
-        button.disabled = false;
-      }
-    });
-  }
 })();

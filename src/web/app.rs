@@ -326,6 +326,13 @@ fn now_ms() -> f64 {
 /// ones) and, from a probe, the GPU's health count of all of them.
 type FrameRead = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(Vec<f32>, Option<Health>), GpuError>>>>;
 
+/// The `(key, value)` pairs of a `setConfig`/`checkConfig` argument.
+fn config_pairs(partial: JsValue) -> Result<impl Iterator<Item = (String, String)>, JsError> {
+    let map: BTreeMap<String, Scalar> = serde_wasm_bindgen::from_value(partial)
+        .map_err(|e| JsError::new(&format!("setConfig takes an object of config keys: {e}")))?;
+    Ok(map.into_iter().map(|(k, v)| (k, v.into_string())))
+}
+
 fn plan_for(cfg: &Config) -> StepPlan {
     let mut plan = StepPlan::build(cfg.schedule_kind(), cfg.sampler_kind(), cfg.steps, cfg.spacing_kind());
     // The noise temperature scales what every step injects (c_z·z).
@@ -937,11 +944,10 @@ impl App {
     /// changed. Invalid keys are reported in `status().ignored`.
     #[wasm_bindgen(js_name = setConfig)]
     pub fn set_config(&self, partial: JsValue) -> Result<JsValue, JsError> {
-        let map: BTreeMap<String, Scalar> = serde_wasm_bindgen::from_value(partial)
-            .map_err(|e| JsError::new(&format!("setConfig takes an object of config keys: {e}")))?;
+        let pairs = config_pairs(partial)?;
         let mut st = self.state.borrow_mut();
         let before = st.config.clone();
-        st.ignored = st.config.apply(map.into_iter().map(|(k, v)| (k, v.into_string())));
+        st.ignored = st.config.apply(pairs);
         if !st.config.same_run(&before) {
             st.restart();
         } else if st.config != before {
@@ -956,10 +962,9 @@ impl App {
     /// without applying anything.
     #[wasm_bindgen(js_name = checkConfig)]
     pub fn check_config(&self, partial: JsValue) -> Result<JsValue, JsError> {
-        let map: BTreeMap<String, Scalar> = serde_wasm_bindgen::from_value(partial)
-            .map_err(|e| JsError::new(&format!("setConfig takes an object of config keys: {e}")))?;
+        let pairs = config_pairs(partial)?;
         let mut config = self.state.borrow().config.clone();
-        Ok(to_js(&config.apply(map.into_iter().map(|(k, v)| (k, v.into_string())))))
+        Ok(to_js(&config.apply(pairs)))
     }
 
     /// Replaces the config with a URL fragment's (missing keys take defaults).
