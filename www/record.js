@@ -12,6 +12,12 @@
   const TYPES = ["video/webm;codecs=vp9", "video/webm;codecs=vp8", "video/webm"];
   let busy = false;
 
+  /** `promise`, or an error naming `what` if it has not settled within `ms`. */
+  const within = (promise, ms, what) => Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms)),
+  ]);
+
   /**
    * Records the run from x_T to its end. `onProgress({ step, totalSteps,
    * frames, bytes })` is called as it goes. Resolves to a WebM Blob with
@@ -37,7 +43,8 @@
         const rec = { canvas, track, recorder, chunks, bytes: 0 };
         recorder.ondataavailable = (e) => { if (e.data.size) { chunks.push(e.data); rec.bytes += e.data.size; } };
         rec.stopped = new Promise((resolve) => { recorder.onstop = resolve; });
-        await new Promise((resolve) => { recorder.onstart = resolve; recorder.start(1000); });
+        await within(new Promise((resolve) => { recorder.onstart = resolve; recorder.start(1000); }),
+          10_000, "the video recorder did not start");
         return rec;
       };
       let rec = await begin(api.canvas());
@@ -77,7 +84,7 @@
       if (api.status().framesDrawn > seen) { seen = api.status().framesDrawn; capture(); }
       await new Promise((r) => setTimeout(r, 250));
       recorder.stop();
-      await stopped;
+      await within(stopped, 30_000, "the video recorder did not finish");
       track.stop();
       const blob = new Blob(chunks, { type: "video/webm" });
       return Object.assign(blob, { frames, truncated });
