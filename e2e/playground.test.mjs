@@ -1052,3 +1052,70 @@ test("Record: a WebM video of the run, with a frame for every frame drawn, on bo
     await page.close();
   }
 });
+
+test("compare=1: two panels sample from the same x_T, differ where their configs differ, each with its metrics; B's keys travel with b.; embed works", async () => {
+  const url = server.url + "#v=1&compare=1&dataset=gaussians8&model=exact&sampler=ddpm&steps=40&n=1500&seed=11&backend=cpu&autoplay=0&b.sampler=ddim&b.steps=10&b.seed=5";
+  const { page, errors } = await open(cpuBrowser, url);
+  assert.match(await page.textContent("#compare-notices"), /Ignored b\.seed=5: both panels use A's seed/);
+  const panelSamples = () => page.evaluate(async () => {
+    const out = [];
+    for (const p of window.playground.panels()) {
+      const s = await p.samples();
+      out.push({ x: Array.from(s.x), st: p.status(), c: p.config() });
+    }
+    return out;
+  });
+  // autoplay=0: both wait at x_T, which is the same noise.
+  const [a0, b0] = await panelSamples();
+  assert.equal(a0.st.step, 0);
+  assert.equal(b0.st.step, 0);
+  assert.deepEqual([a0.c.sampler, a0.c.steps, b0.c.sampler, b0.c.steps], ["ddpm", 40, "ddim", 10]);
+  assert.equal(b0.c.seed, 11);
+  assert.equal(a0.x.length, 3000);
+  assert.deepEqual(a0.x, b0.x, "both panels start from the same x_T");
+  // Run both: the samples differ where the configs do, and each panel shows its metrics.
+  await page.evaluate(() => window.playground.run());
+  const [a1, b1] = await panelSamples();
+  assert.deepEqual([a1.st.step, a1.st.nfe, b1.st.step, b1.st.nfe], [40, 40, 10, 10]);
+  const moved = a1.x.filter((v, i) => Math.abs(v - b1.x[i]) > 1e-3).length;
+  assert.ok(moved > a1.x.length / 2, `DDPM and DDIM end apart (${moved} of ${a1.x.length} coordinates differ)`);
+  assert.ok(a1.x.every(Number.isFinite) && b1.x.every(Number.isFinite));
+  for (const id of ["cmp-a", "cmp-b"]) {
+    const dist = await page.frameLocator(`#${id}`).locator("#m-dist").textContent();
+    assert.match(dist, /^\d/, `panel ${id} shows its distance to the data (${dist})`);
+  }
+  assert.match(await page.textContent("#cmp-b-caption"), /sampler ddim/);
+  // The link: A's keys, compare=1 and B's differences with b.; the shared seed once.
+  let hash = new URL(page.url()).hash;
+  assert.match(hash, /(^#|&)compare=1(&|$)/);
+  assert.match(hash, /&b\.sampler=ddim(&|$)/);
+  assert.match(hash, /&b\.steps=10(&|$)/);
+  assert.doesNotMatch(hash, /b\.seed/);
+  // B's own control changes B and the link; A's seed is copied to B (the same noise).
+  const frameB = page.frameLocator("#cmp-b"), frameA = page.frameLocator("#cmp-a");
+  await frameB.locator("#steps").evaluate((el) => { el.value = "12"; el.dispatchEvent(new Event("change")); });
+  await frameA.locator("#seed").fill("21");
+  await frameA.locator("#seed").dispatchEvent("change");
+  const cfg = await page.evaluate(() => window.playground.config());
+  assert.deepEqual([cfg.a.steps, cfg.b.steps, cfg.a.seed, cfg.b.seed], [40, 12, 21, 21]);
+  hash = new URL(page.url()).hash;
+  assert.match(hash, /&b\.steps=12(&|$)/);
+  assert.match(hash, /(^#|&)seed=21&/);
+  // The link reopened gives the same two configs.
+  const again = await open(cpuBrowser, page.url());
+  assert.deepEqual(await again.page.evaluate(() => window.playground.config()), cfg);
+  await again.page.close();
+  assert.deepEqual(errors, []);
+  await page.close();
+  // embed=1: both panels in the compact view, and a way out to the full page.
+  const emb = await open(cpuBrowser, url + "&embed=1");
+  assert.ok(await emb.page.evaluate(() => document.body.classList.contains("embed")));
+  for (const id of ["cmp-a", "cmp-b"]) {
+    assert.ok(await emb.page.frameLocator(`#${id}`).locator("body").evaluate((b) => b.classList.contains("embed")), `${id} is in the embed view`);
+  }
+  const exit = await emb.page.getAttribute("#cmp-exit", "href");
+  assert.match(exit, /compare=1/);
+  assert.match(exit, /embed=0/);
+  assert.deepEqual(emb.errors, []);
+  await emb.page.close();
+});

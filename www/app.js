@@ -201,6 +201,8 @@
     // Keep the address bar shareable without adding a history entry per change.
     const frag = `#${app.fragment()}`;
     if (location.hash !== frag) history.replaceState(null, "", frag);
+    // For a page that holds this one (compare mode's panels, www/compare.js).
+    dispatchEvent(new CustomEvent("playground:config", { detail: { fragment: frag.slice(1) } }));
     showStatus(app.status(), true);
   }
 
@@ -297,7 +299,13 @@
       try { await navigator.clipboard.writeText(url); notice("Link copied."); }
       catch { notice(`Copy this link: ${url}`); }
     });
+    $("compare-open").addEventListener("click", () => {
+      // Compare mode starts from a link: B begins as a copy of A.
+      history.pushState(null, "", `#${app.fragment()}&compare=1`);
+      location.reload();
+    });
     window.addEventListener("hashchange", () => {
+      if (bindings().App.comparePanels(location.hash)) { location.reload(); return; }
       if (location.hash !== `#${app.fragment()}`) { app.loadFragment(location.hash); syncControls(); }
     });
     document.addEventListener("keydown", (e) => {
@@ -308,9 +316,20 @@
     });
   }
 
+  const bindings = () => window.wasmBindings;
+
   async function start() {
     try {
       const bindings = window.wasmBindings;
+      // compare=1: two playgrounds side by side (www/compare.js) instead of one.
+      const panels = bindings.App.comparePanels(location.hash);
+      if (panels) {
+        $("status-line").textContent = "";
+        const api = await window.playgroundCompare.start(bindings, panels);
+        window.playground = { ready, ...api };
+        readyResolve(window.playground);
+        return;
+      }
       opts = bindings.App.options();
       for (const key of ["dataset", "sampler", "variance", "schedule", "spacing", "model", "guidance", "backend", "theme"]) fillSelect($(key), opts[key]);
       $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];

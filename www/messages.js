@@ -66,6 +66,8 @@
     const post = (body) => { try { parentWindow.postMessage({ playground: 1, ...body }, target()); } catch { /* a disallowed parent origin */ } };
     window.playground.ready.then((api) => {
       post({ event: "ready", config: api.config() });
+      // Compare mode's page (www/compare.js) has no run of its own to watch: its panels post their own events.
+      if (api.compare) return;
       let was = null;
       const watch = () => {
         const st = api.status();

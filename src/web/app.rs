@@ -30,6 +30,7 @@ use crate::model::weights::ModelFile;
 use crate::model::{Conditioning, ExactMixture, ScoreModel};
 use crate::science::datasets::{Dataset, BOX_HALF_WIDTH};
 use crate::science::plan::StepPlan;
+use crate::web::compare;
 use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
 use crate::web::layers::{density_grid, field_arrows, LabelGrid, Trails};
 use crate::web::gpu_render::{GpuRenderer, Points};
@@ -929,6 +930,19 @@ impl App {
         let (xs, labels) = d.sample(n as usize, seed);
         let flat: Vec<f32> = xs.into_iter().flatten().collect();
         Ok(points_to_js(&flat, Some(&labels)))
+    }
+
+    /// Compare mode (src/web/compare.rs): `{ a, b, ignored }`, the two
+    /// panels' fragments, when the fragment asks for it (`compare=1`), else null.
+    #[wasm_bindgen(js_name = comparePanels)]
+    pub fn compare_panels(fragment: String) -> JsValue {
+        if compare::is_compare(&fragment) { to_js(&compare::panels(&fragment)) } else { JsValue::NULL }
+    }
+
+    /// The compare link for two panels' fragments.
+    #[wasm_bindgen(js_name = compareFragment)]
+    pub fn compare_fragment(a: String, b: String) -> String {
+        compare::fragment(&a, &b)
     }
 
     /// The ids allowed for each enumerated config key.

@@ -350,6 +350,14 @@ impl Config {
                     .find(|b| b.id() == value)
                     .ok_or_else(|| one_of(value, &options().backend).unwrap_err())?;
             }
+            // Compare mode is chosen from the link before a playground starts
+            // (src/web/compare.rs); a single playground only accepts its off value.
+            "compare" => {
+                if value.trim() != "0" {
+                    return Err("compare mode opens from a link (compare=1); a single playground has no second panel".into());
+                }
+            }
+            _ if key.starts_with(crate::web::compare::PREFIX) => return Err("a key of compare mode's panel B (needs compare=1)".into()),
             _ => return Err("unknown key".into()),
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! The web surface: share-link config (pure, tested natively) and, on
 //! wasm32, the `#[wasm_bindgen]` app that drives the page.
 
+pub mod compare;
 pub mod config;
 #[cfg(target_arch = "wasm32")]
 pub mod adapter;
