@@ -776,8 +776,18 @@ test("thumbnails pick the dataset; screenshots catch a blank or unchanged canvas
   await page.waitForFunction(() => window.playground.runs().length >= 2);
   const runs = await page.evaluate(() => window.playground.runs());
   assert.deepEqual(runs.slice(-2).map((r) => [r.sampler, r.nfe]), [["ddpm", 60], ["ddim", 20]]);
-  assert.equal(await page.isVisible("#compare"), true);
-  assert.ok((await page.locator("#compare-chart circle").count()) >= 2);
+  assert.equal(await page.isVisible("#nfe"), true);
+  // The uPlot chart: a series per sampler in its legend, and a drawn plot.
+  const legend = await page.locator("#nfe-chart .u-legend .u-label").allTextContents();
+  assert.deepEqual(legend.filter((l) => l === "ddpm" || l === "ddim").sort(), ["ddim", "ddpm"]);
+  const plotted = await page.evaluate(() => {
+    const c = document.querySelector("#nfe-chart canvas");
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let inked = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) inked++;
+    return { w: c.width, inked };
+  });
+  assert.ok(plotted.w > 100 && plotted.inked > 200, `the chart is drawn (${plotted.inked} pixels)`);
   assert.deepEqual(errors, []);
   await page.close();
 });

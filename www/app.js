@@ -10,6 +10,7 @@
   let lastStatus = null;
   let opts = null;
   const $ = (id) => document.getElementById(id);
+  const CLASS_COLOURS = ["#ffb040", "#5ac8fa", "#fa6e8c", "#82dc78", "#c896ff", "#ffe664", "#50dcc8", "#f08c50"];
   const need = () => { if (!app) throw new Error("playground is not ready yet: await playground.ready"); return app; };
 
   // The automation API (README: "Automation API"). Names are stable.
@@ -87,9 +88,8 @@
       c.width = c.height = 56;
       const g = c.getContext("2d");
       const { x, label } = window.wasmBindings.App.datasetSample(id, 600, 1);
-      const colours = ["#ffb040", "#5ac8fa", "#fa6e8c", "#82dc78", "#c896ff", "#ffe664", "#50dcc8", "#f08c50"];
       for (let i = 0; i < x.length; i += 2) {
-        g.fillStyle = colours[label[i / 2] % colours.length];
+        g.fillStyle = CLASS_COLOURS[label[i / 2] % CLASS_COLOURS.length];
         g.fillRect(28 + x[i] * 6.2, 28 - x[i + 1] * 6.2, 1.5, 1.5);
       }
       b.appendChild(c);
@@ -103,38 +103,44 @@
   function recordRun(c, st, m) {
     if (m.energyDistance == null) return;
     runs.push({ sampler: c.sampler, nfe: st.nfe, dist: m.energyDistance, base: m.baseline });
-    drawCompare();
+    drawNfeChart();
   }
-  function drawCompare() {
-    const svg = $("compare-chart");
-    $("compare").hidden = runs.length < 2;
+  // The chart (uPlot, from npm, pinned in package.json): one line per sampler,
+  // distance against NFE on log scales, the latest run at each NFE; the dashed
+  // line is what two data samples score.
+  let nfeChart = null;
+  function drawNfeChart() {
+    const fig = $("nfe");
+    fig.hidden = runs.length < 2;
+    nfeChart?.destroy();
+    nfeChart = null;
     if (runs.length < 2) return;
-    const W = 320, H = 160, L = 34, B = 18, T = 6, R = 6;
-    const lx = (v) => Math.log10(Math.max(v, 1));
-    const ly = (v) => Math.log10(Math.max(v, 1e-6));
-    const xs = runs.map((r) => lx(r.nfe)), ys = runs.flatMap((r) => [ly(r.dist), ly(r.base)]);
-    const [x0, x1] = [Math.min(...xs), Math.max(...xs) + 1e-9], [y0, y1] = [Math.min(...ys), Math.max(...ys) + 1e-9];
-    const px = (v) => L + ((v - x0) / (x1 - x0 || 1)) * (W - L - R);
-    const py = (v) => H - B - ((v - y0) / (y1 - y0 || 1)) * (H - B - T);
-    const colours = ["#ffb040", "#5ac8fa", "#fa6e8c", "#82dc78", "#c896ff", "#ffe664", "#50dcc8", "#f08c50"];
+    const css = getComputedStyle(document.documentElement);
+    const fg = css.getPropertyValue("--muted").trim(), grid = css.getPropertyValue("--border").trim();
     const samplers = [...new Set(runs.map((r) => r.sampler))];
-    const parts = [`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="currentColor" opacity=".4"/>`,
-      `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="currentColor" opacity=".4"/>`,
-      `<text x="${W - R}" y="${H - 4}" text-anchor="end">NFE (log)</text>`,
-      `<text x="2" y="${T + 8}">dist.</text>`];
-    const base = runs[runs.length - 1].base;
-    parts.push(`<line x1="${L}" x2="${W - R}" y1="${py(ly(base))}" y2="${py(ly(base))}" stroke="currentColor" stroke-dasharray="3 3" opacity=".6"/>`);
-    samplers.forEach((s, k) => {
-      const pts = runs.filter((r) => r.sampler === s).sort((a, b) => a.nfe - b.nfe);
-      const col = colours[k % colours.length];
-      parts.push(`<polyline fill="none" stroke="${col}" points="${pts.map((r) => `${px(lx(r.nfe))},${py(ly(r.dist))}`).join(" ")}"/>`);
-      for (const r of pts) parts.push(`<circle cx="${px(lx(r.nfe))}" cy="${py(ly(r.dist))}" r="2.5" fill="${col}"><title>${s}: NFE ${r.nfe}, distance ${r.dist.toPrecision(3)}</title></circle>`);
-      parts.push(`<text x="${L + 4 + 62 * k}" y="${T + 8}" data-colour="${col}">${s}</text>`);
-    });
-    svg.innerHTML = parts.join("");
-    // The legend's colours through the CSSOM (a style attribute in markup is
-    // an inline style, which a strict Content-Security-Policy refuses).
-    for (const t of svg.querySelectorAll("text[data-colour]")) t.style.fill = t.dataset.colour;
+    const nfes = [...new Set(runs.map((r) => r.nfe))].sort((a, b) => a - b);
+    const positive = (v) => Math.max(v, 1e-6); // log scale; an estimate can dip to 0
+    const data = [nfes, ...samplers.map((s) => nfes.map((x) => {
+      const r = runs.filter((r) => r.sampler === s && r.nfe === x).pop();
+      return r ? positive(r.dist) : null;
+    })), nfes.map(() => positive(runs[runs.length - 1].base))];
+    const axis = (label, space) => ({ label, space, stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } });
+    nfeChart = new uPlot({
+      width: Math.max(240, Math.min(640, $("nfe-chart").clientWidth || 320)),
+      height: 180,
+      scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
+      axes: [axis("NFE", 40), axis("distance to data", 24)],
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } },
+      series: [
+        { label: "NFE" },
+        ...samplers.map((s, k) => ({
+          label: s, stroke: CLASS_COLOURS[k % CLASS_COLOURS.length], width: 1.5, spanGaps: true,
+          points: { show: true, size: 6, fill: CLASS_COLOURS[k % CLASS_COLOURS.length] },
+        })),
+        { label: "two data samples", stroke: fg, width: 1, dash: [4, 4], points: { show: false } },
+      ],
+    }, data, $("nfe-chart"));
   }
 
   const fmtNum = (v, digits = 3) => (v == null || !Number.isFinite(v) ? "–" : Number(v).toPrecision(digits));
@@ -337,7 +343,7 @@
       app = await bindings.App.create($("canvas"), $("canvas-gpu"), location.hash);
       drawThumbs();
       wire();
-      $("compare-clear").addEventListener("click", () => { runs.length = 0; drawCompare(); });
+      $("nfe-clear").addEventListener("click", () => { runs.length = 0; drawNfeChart(); });
       syncControls();
       // Reduced motion: unless the link asks for autoplay, wait for Play.
       if (matchMedia("(prefers-reduced-motion: reduce)").matches && !/(^|[#&])autoplay=1/.test(location.hash)) {
