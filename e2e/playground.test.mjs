@@ -1041,6 +1041,9 @@ function webmFrames(bytes) {
 test("Record: a WebM video of the run, with a frame for every frame drawn, on both canvases", async () => {
   for (const [browser, backend] of [[cpuBrowser, "cpu"], [gpuBrowser, "webgpu"]]) {
     const { page, errors } = await open(browser, server.url + `#v=1&dataset=gaussians8&model=exact&steps=30&n=2000&seed=5&backend=${backend}`);
+    // From a finished run: an idle canvas (an idle WebGPU canvas gives a
+    // stream no frames, which once kept the recorder from starting at all).
+    await page.evaluate(() => window.playground.run());
     const r = await page.evaluate(async () => {
       const progress = [];
       const blob = await window.playground.record({ onProgress: (p) => progress.push(p.step) });
@@ -1058,6 +1061,15 @@ test("Record: a WebM video of the run, with a frame for every frame drawn, on bo
     // x_T and every animation frame in which the run drew after it.
     assert.ok(r.frames >= 2, `the run drew in ${r.frames} animation frames`);
     assert.ok(webm.frames >= r.frames, `${webm.frames} video frames for ${r.frames} drawn`);
+    if (backend === "cpu") {
+      // The Record button: records the same way and downloads the file.
+      const [download] = await Promise.all([page.waitForEvent("download", { timeout: 120_000 }), page.click("#record")]);
+      assert.equal(download.suggestedFilename(), "diffusion-playground.webm");
+      const file = webmFrames(new Uint8Array(readFileSync(await download.path())));
+      assert.equal(file.docType, "webm");
+      assert.ok(file.frames >= 2, `the button's video has ${file.frames} frames`);
+      assert.equal(await page.textContent("#record"), "Record", "the button is back once the file is saved");
+    }
     assert.deepEqual(errors, []);
     await page.close();
   }

@@ -35,16 +35,26 @@
     try {
       // The recorder starts (asynchronously) before the run restarts, so
       // that x_T is its first frame; frames requested earlier are lost.
+      // Chromium reports the start only once the track has a frame, and a
+      // canvas yields one only when it draws (an idle WebGPU canvas, e.g.
+      // after a finished run, never does), so until the recorder has
+      // started the page redraws its picture every 100 ms: at most a frame
+      // or two of it lead the video.
+      const redraw = (track) => { api.scrub(-1); track.requestFrame(); };
       const begin = async (canvas) => {
-        const stream = canvas.captureStream(0);
-        const [track] = stream.getVideoTracks();
-        const recorder = new MediaRecorder(stream, { mimeType: type, videoBitsPerSecond: 4e6 });
+        const [track] = canvas.captureStream(0).getVideoTracks();
+        const recorder = new MediaRecorder(new MediaStream([track]), { mimeType: type, videoBitsPerSecond: 4e6 });
         const chunks = [];
         const rec = { canvas, track, recorder, chunks, bytes: 0 };
         recorder.ondataavailable = (e) => { if (e.data.size) { chunks.push(e.data); rec.bytes += e.data.size; } };
         rec.stopped = new Promise((resolve) => { recorder.onstop = resolve; });
-        await within(new Promise((resolve) => { recorder.onstart = resolve; recorder.start(1000); }),
-          10_000, "the video recorder did not start");
+        let pump = null;
+        await within(new Promise((resolve) => {
+          recorder.onstart = resolve;
+          recorder.start(1000);
+          redraw(track);
+          pump = setInterval(() => redraw(track), 100);
+        }), 10_000, "the video recorder did not start").finally(() => clearInterval(pump));
         return rec;
       };
       let rec = await begin(api.canvas());
