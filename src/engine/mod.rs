@@ -2,6 +2,7 @@
 //! same [`StepPlan`](crate::science::plan::StepPlan) with the same noise.
 
 pub mod cpu;
+pub mod diagnostics;
 pub mod gpu;
 pub mod health;
 pub mod quality;

@@ -40,6 +40,23 @@ impl ExactMixture {
         }
     }
 
+    /// The same mixture in f64 (`science::mixture`, with its exact Jacobian).
+    pub fn to_mixture(&self) -> Mixture {
+        use crate::science::mixture::Component;
+        Mixture {
+            components: self
+                .components
+                .iter()
+                .map(|c| Component {
+                    mean: [c.mean[0] as f64, c.mean[1] as f64],
+                    std: (c.var as f64).sqrt(),
+                    weight: (c.log_weight as f64).exp(),
+                    label: c.label as usize,
+                })
+                .collect(),
+        }
+    }
+
     /// `log p_t(x)` (up to a constant) of the noised mixture at `a_t`, `σ_t`:
     /// `log Σ_k π_k N(x; a μ_k, (a² s_k² + σ²) I)` — the page's exact density layer.
     pub fn log_density(&self, x: [f32; 2], alpha: f32, sigma: f32) -> f32 {

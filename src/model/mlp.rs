@@ -209,6 +209,54 @@ impl ScoreMlp {
             .collect()
     }
 
+    /// `ε̂` of one point and its Jacobian `J_ij = ∂ε̂_i/∂x_j`, by forward-mode
+    /// differentiation: the tangents along x₁ and x₂ go through every layer
+    /// beside the activations (`SiLU'(z) = σ(z)(1 + z(1 − σ(z)))`). For the
+    /// score diagnostics (curl, divergence); finite differences are only its test.
+    pub fn eps_hat_jacobian(&self, x: [f32; 2], time_bias: &[f32], class: Option<u32>) -> ([f32; 2], [[f32; 2]; 2]) {
+        let silu_grad = |z: f32| {
+            let sig = 1.0 / (1.0 + (-z).exp());
+            sig * (1.0 + z * (1.0 - sig))
+        };
+        let cb = &self.class_bias[self.class_row(class) * HIDDEN..][..HIDDEN];
+        let mut h = [0.0f32; HIDDEN];
+        let mut dh = [[0.0f32; 2]; HIDDEN];
+        for o in 0..HIDDEN {
+            let (wx, wy) = (self.w0x[2 * o], self.w0x[2 * o + 1]);
+            let z = cb[o] + time_bias[o] + wx * x[0] + wy * x[1];
+            let g = silu_grad(z);
+            h[o] = silu(z);
+            dh[o] = [g * wx, g * wy];
+        }
+        for (w, b) in [(&self.w1, &self.b1), (&self.w2, &self.b2)] {
+            let (mut h_next, mut dh_next) = ([0.0f32; HIDDEN], [[0.0f32; 2]; HIDDEN]);
+            for o in 0..HIDDEN {
+                let row = &w[o * HIDDEN..(o + 1) * HIDDEN];
+                let (mut z, mut dz) = (b[o], [0.0f32; 2]);
+                for k in 0..HIDDEN {
+                    z += row[k] * h[k];
+                    dz[0] += row[k] * dh[k][0];
+                    dz[1] += row[k] * dh[k][1];
+                }
+                let g = silu_grad(z);
+                h_next[o] = silu(z);
+                dh_next[o] = [g * dz[0], g * dz[1]];
+            }
+            h = h_next;
+            dh = dh_next;
+        }
+        let (mut eps, mut jac) = ([self.b3[0], self.b3[1]], [[0.0f32; 2]; 2]);
+        for c in 0..2 {
+            let row = &self.w3[c * HIDDEN..(c + 1) * HIDDEN];
+            for k in 0..HIDDEN {
+                eps[c] += row[k] * h[k];
+                jac[c][0] += row[k] * dh[k][0];
+                jac[c][1] += row[k] * dh[k][1];
+            }
+        }
+        (eps, jac)
+    }
+
     /// `ε̂` of one particle (tests and diagnostics).
     pub fn eps_hat(&self, x: [f32; 2], t: f32, class: Option<u32>) -> [f32; 2] {
         let mut out = [[0.0; 2]];
@@ -382,6 +430,31 @@ mod tests {
             b2: w(HIDDEN, 0.1),
             w3: w(2 * HIDDEN, 0.2),
             b3: w(2, 0.1),
+        }
+    }
+
+    #[test]
+    fn forward_mode_jacobian_matches_finite_differences() {
+        let mlp = toy_mlp(3);
+        for (t, class) in [(0.05f32, None), (0.5, Some(1)), (0.95, None)] {
+            let tb = mlp.time_bias(t);
+            for x in [[0.0f32, 0.0], [1.3, -0.7], [-2.2, 2.9]] {
+                let (eps, jac) = mlp.eps_hat_jacobian(x, &tb, class);
+                let plain = mlp.eps_hat(x, t, class);
+                assert!((eps[0] - plain[0]).abs() < 1e-4 && (eps[1] - plain[1]).abs() < 1e-4, "{eps:?} vs {plain:?}");
+                // Central differences in f64 of the f32 network: step 1e-2 keeps rounding far below the tolerance.
+                let h = 1e-2f32;
+                for j in 0..2 {
+                    let (mut xp, mut xm) = (x, x);
+                    xp[j] += h;
+                    xm[j] -= h;
+                    let (ep, em) = (mlp.eps_hat(xp, t, class), mlp.eps_hat(xm, t, class));
+                    for i in 0..2 {
+                        let fd = (ep[i] as f64 - em[i] as f64) / (2.0 * h as f64);
+                        assert!((jac[i][j] as f64 - fd).abs() < 2e-3 * (1.0 + fd.abs()), "t={t} x={x:?} J[{i}][{j}] {} vs {fd}", jac[i][j]);
+                    }
+                }
+            }
         }
     }
 

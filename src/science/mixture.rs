@@ -78,6 +78,36 @@ impl Mixture {
         [acc[0] / z, acc[1] / z]
     }
 
+    /// The exact score and its Jacobian `J_ij = ∂s_i/∂x_j` (SCIENCE.md §6):
+    /// with `u_k = (a μ_k − x)/C_k`, `J = Σ r_k u_k u_kᵀ − s sᵀ − (Σ r_k/C_k) I`,
+    /// symmetric (a gradient field has no curl), trace `∇·s = Δ log p_t`.
+    pub fn score_jacobian(&self, x: [f64; 2], a: f64, sigma: f64) -> ([f64; 2], [[f64; 2]; 2]) {
+        let l = self.component_logits(x, a, sigma);
+        let m = l.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let (mut s, mut uu, mut inv_c, mut z) = ([0.0; 2], [[0.0; 2]; 2], 0.0, 0.0);
+        for (c, li) in self.components.iter().zip(&l) {
+            let r = (li - m).exp();
+            let var = a * a * c.std * c.std + sigma * sigma;
+            let u = [(a * c.mean[0] - x[0]) / var, (a * c.mean[1] - x[1]) / var];
+            for i in 0..2 {
+                s[i] += r * u[i];
+                for j in 0..2 {
+                    uu[i][j] += r * u[i] * u[j];
+                }
+            }
+            inv_c += r / var;
+            z += r;
+        }
+        let s = [s[0] / z, s[1] / z];
+        let mut jac = [[0.0; 2]; 2];
+        for i in 0..2 {
+            for j in 0..2 {
+                jac[i][j] = uu[i][j] / z - s[i] * s[j] - if i == j { inv_c / z } else { 0.0 };
+            }
+        }
+        (s, jac)
+    }
+
     /// Index of the component with the largest responsibility at t = 0.
     pub fn nearest_component(&self, x: [f64; 2]) -> usize {
         let l = self.component_logits(x, 1.0, 0.0);
@@ -124,6 +154,37 @@ mod tests {
             }
         }
         assert!((total - 1.0).abs() < 1e-4, "{total}");
+    }
+
+    #[test]
+    fn score_jacobian_matches_finite_differences_and_a_gaussian_in_closed_form() {
+        let m = two();
+        let h = 1e-5;
+        for &(a, sigma) in &[(0.8, 0.6), (0.3, (1.0f64 - 0.09).sqrt()), (0.999, 0.0447)] {
+            for &x in &[[0.0, 0.0], [1.1, -0.3], [-2.5, 2.0], [-0.4, 0.3]] {
+                let (s, jac) = m.score_jacobian(x, a, sigma);
+                let want = m.score(x, a, sigma);
+                assert!((s[0] - want[0]).abs() < 1e-12 && (s[1] - want[1]).abs() < 1e-12, "{s:?} vs {want:?}");
+                for j in 0..2 {
+                    let (mut xp, mut xm) = (x, x);
+                    xp[j] += h;
+                    xm[j] -= h;
+                    let (sp, sm) = (m.score(xp, a, sigma), m.score(xm, a, sigma));
+                    for i in 0..2 {
+                        let fd = (sp[i] - sm[i]) / (2.0 * h);
+                        assert!((jac[i][j] - fd).abs() < 1e-5 * (1.0 + fd.abs()), "J[{i}][{j}] {} vs {fd} at {x:?}", jac[i][j]);
+                    }
+                }
+                assert_eq!(jac[0][1], jac[1][0], "a score has no curl");
+            }
+        }
+        // One Gaussian N(μ, s² I) at level (a, σ): J = −I/C, so curl 0 and ∇·s = −tr(C⁻¹) = −2/C.
+        let g = Mixture { components: vec![Component { mean: [0.5, -1.0], std: 0.4, weight: 1.0, label: 0 }] };
+        let (a, sigma) = (0.6, 0.8);
+        let c = a * a * 0.16 + sigma * sigma;
+        let (_, jac) = g.score_jacobian([2.0, 1.5], a, sigma);
+        assert!((jac[0][0] + 1.0 / c).abs() < 1e-12 && (jac[1][1] + 1.0 / c).abs() < 1e-12);
+        assert!(jac[0][1].abs() < 1e-12 && jac[1][0].abs() < 1e-12);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! counter-based RNG. No wasm, no GPU — everything here is unit-tested natively.
 
 pub mod datasets;
+pub mod diagnostics;
 pub mod guidance;
 pub mod metrics;
 pub mod mixture;

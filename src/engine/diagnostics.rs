@@ -1,0 +1,122 @@
+//! The score diagnostics of a model (SCIENCE.md §6, seed 004; README:
+//! "Score diagnostics"): at network time t, data points are noised to that
+//! level (`x_t = a_t x0 + σ_t ε`, the VP-linear grid the networks were
+//! trained on) and the model's unconditional score `s_θ = −ε̂/σ_t` is
+//! compared with the exact score `s*` of the dataset's distribution (the
+//! mixture where there is one, else the empirical score of its fixed draw,
+//! which a perfect ε-network would learn): the error split, and the curl and
+//! divergence from exact Jacobians (forward mode through the MLP).
+
+use serde::Serialize;
+
+use crate::model::ScoreModel;
+use crate::science::diagnostics::{curl, divergence, ScoreError};
+use crate::science::mixture::Mixture;
+use crate::science::rng::gaussian2;
+use crate::science::schedule::{Schedule, ScheduleKind, T_TRAIN};
+
+/// The RNG stream of the diagnostics' noise (never a sampling step's).
+const DIAGNOSTICS_STEP: u32 = 0xFFFF_FFF0;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScoreDiagnostics {
+    /// The network time measured (the grid level nearest the one asked for).
+    pub t: f64,
+    pub sigma: f64,
+    pub n: usize,
+    #[serde(flatten)]
+    pub error: ScoreError,
+    /// Mean |curl| of the model's field over the points (0 for a true score).
+    pub curl_mean_abs: f64,
+    /// RMS of the model's divergence minus the exact `Δ log p_t`, and the RMS of the latter.
+    pub divergence_rmse: f64,
+    pub exact_divergence_rms: f64,
+}
+
+/// The nearest grid level to network time `t`: `(τ/T, a_τ, σ_τ)`, τ ≥ 1.
+fn level_near(t: f64) -> (f64, f64, f64) {
+    let tau = ((t * T_TRAIN as f64).round() as usize).clamp(1, T_TRAIN);
+    let (a, sigma) = Schedule::new(ScheduleKind::VpLinear).level(tau);
+    (tau as f64 / T_TRAIN as f64, a, sigma)
+}
+
+/// The diagnostics of `model` against `truth` at time `t` over the data points `data` (noised with `seed`).
+pub fn score_diagnostics(model: &ScoreModel, truth: &Mixture, data: &[[f32; 2]], t: f64, seed: u32) -> ScoreDiagnostics {
+    let (t, a, sigma) = level_near(t);
+    let level = model.level(t as f32, a as f32, sigma as f32);
+    let exact_model = match model {
+        ScoreModel::Exact(m) => Some(m.to_mixture()),
+        ScoreModel::Mlp { .. } => None,
+    };
+    let (mut pairs, mut curl_abs, mut div_sq, mut exact_div_sq) = (Vec::with_capacity(data.len()), 0.0, 0.0, 0.0);
+    for (i, x0) in data.iter().enumerate() {
+        let z = gaussian2(seed, i as u32, DIAGNOSTICS_STEP, 0);
+        let x = [a * x0[0] as f64 + sigma * z[0] as f64, a * x0[1] as f64 + sigma * z[1] as f64];
+        // The model's score and Jacobian: s = −ε̂/σ, J_s = −J_ε̂/σ.
+        let (s_model, j_model) = match (&exact_model, model) {
+            (Some(m), _) => m.score_jacobian(x, a, sigma),
+            (None, ScoreModel::Mlp { score, .. }) => {
+                let (e, j) = score.eps_hat_jacobian([x[0] as f32, x[1] as f32], &level.time_bias, None);
+                let f = |v: f32| -(v as f64) / sigma;
+                ([f(e[0]), f(e[1])], [[f(j[0][0]), f(j[0][1])], [f(j[1][0]), f(j[1][1])]])
+            }
+            (None, ScoreModel::Exact(_)) => unreachable!("the exact model was converted above"),
+        };
+        let (s_exact, j_exact) = truth.score_jacobian(x, a, sigma);
+        pairs.push((s_model, s_exact));
+        curl_abs += curl(j_model).abs();
+        div_sq += (divergence(j_model) - divergence(j_exact)).powi(2);
+        exact_div_sq += divergence(j_exact).powi(2);
+    }
+    let n = data.len().max(1) as f64;
+    ScoreDiagnostics {
+        t,
+        sigma,
+        n: data.len(),
+        error: ScoreError::measure(&pairs),
+        curl_mean_abs: curl_abs / n,
+        divergence_rmse: (div_sq / n).sqrt(),
+        exact_divergence_rms: (exact_div_sq / n).sqrt(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::weights::ModelFile;
+    use crate::model::ExactMixture;
+    use crate::science::datasets::Dataset;
+
+    #[test]
+    fn the_exact_model_measures_no_error_and_no_curl() {
+        let d = Dataset::Gaussians8;
+        let truth = d.exact_mixture();
+        let model = ScoreModel::Exact(ExactMixture::new(&truth));
+        let (data, _) = d.sample(500, 3);
+        for t in [0.02, 0.3, 0.9] {
+            let r = score_diagnostics(&model, &truth, &data, t, 1);
+            assert!((r.error.c_star - 1.0).abs() < 1e-5, "{r:?}");
+            assert!(r.error.magnitude_rmse < 1e-3 * r.error.c_star.max(1.0) && r.error.mean_angle_deg < 0.01, "{r:?}");
+            assert!(r.curl_mean_abs < 1e-9 && r.divergence_rmse < 1e-3 * (1.0 + r.exact_divergence_rms), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_network_is_close_but_not_exact_and_the_error_grows_towards_the_data() {
+        let d = Dataset::Gaussians8;
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/gaussians8.safetensors")).unwrap();
+        let model = ScoreModel::learned(&ModelFile::from_bytes(&bytes, d).unwrap());
+        let truth = d.exact_mixture();
+        let (data, _) = d.sample(400, 5);
+        let high = score_diagnostics(&model, &truth, &data, 0.8, 2);
+        let low = score_diagnostics(&model, &truth, &data, 0.02, 2);
+        // At high noise the field is nearly Gaussian and the network gets it right.
+        assert!(high.error.mean_cosine > 0.99 && (high.error.c_star - 1.0).abs() < 0.1, "{high:?}");
+        // Near the data the directions are harder; a learned field is not exactly curl-free.
+        assert!(low.error.mean_angle_deg > high.error.mean_angle_deg, "{low:?} vs {high:?}");
+        assert!(low.curl_mean_abs > 0.0 && high.curl_mean_abs > 0.0);
+        // The curl is small against the field's own derivatives.
+        assert!(high.curl_mean_abs < 0.2 * high.exact_divergence_rms, "{high:?}");
+    }
+}
