@@ -1141,3 +1141,30 @@ test("compare=1: two panels sample from the same x_T, differ where their configs
   assert.deepEqual(emb.errors, []);
   await emb.page.close();
 });
+
+test("score check: the learned score against the exact one at every level, its curl, and the exact model as the control", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=learned&steps=20&n=500&seed=2&backend=cpu");
+  await page.evaluate(() => window.playground.run());
+  // High noise: the field is nearly Gaussian and the network is right; near the data it is harder.
+  const [high, low] = await page.evaluate(() => [window.playground.scoreDiagnostics(0.8), window.playground.scoreDiagnostics(0.02)]);
+  assert.equal(high.n, 1024);
+  assert.ok(high.meanCosine > 0.99 && Math.abs(high.cStar - 1) < 0.1, JSON.stringify(high));
+  assert.ok(low.meanAngleDeg > high.meanAngleDeg, `${low.meanAngleDeg}° near the data vs ${high.meanAngleDeg}°`);
+  assert.ok(high.curlMeanAbs > 0, "a learned field is not exactly a gradient");
+  // Without a time: the level the run shows (the last, t near 0).
+  const now = await page.evaluate(() => window.playground.scoreDiagnostics());
+  assert.ok(now.t > 0 && now.t <= 0.05, `the finished run shows its last level, t = ${now.t}`);
+  // The panel: a sweep over the levels, drawn.
+  await page.click("#score-check summary");
+  await page.click("#score-run");
+  await page.waitForFunction(() => !document.querySelector("#score-chart-box").hidden && document.querySelector("#score-chart canvas"), null, { timeout: 120_000 });
+  assert.match(await page.textContent("#score-now"), /mean angle [\d.]+°/);
+  const legend = await page.locator("#score-chart .u-legend .u-label").allTextContents();
+  assert.ok(legend.some((l) => /mean angle/.test(l)) && legend.some((l) => /curl/.test(l)), legend.join(", "));
+  // The control: the exact model measures no error and no curl.
+  await page.evaluate(() => window.playground.setConfig({ model: "exact" }));
+  const exact = await page.evaluate(() => window.playground.scoreDiagnostics(0.3, 256));
+  assert.ok(Math.abs(exact.cStar - 1) < 1e-4 && exact.meanAngleDeg < 0.05 && exact.curlMeanAbs < 1e-6, JSON.stringify(exact));
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -37,6 +37,7 @@
     scrubState: () => need().scrubState(),
     setForwardView: (on) => need().setForwardView(!!on),
     metrics: () => need().metrics(),
+    scoreDiagnostics: (t = 0, n = 1024) => need().scoreDiagnostics(Number(t), n >>> 0),
     embedCode: () => embedCode(),
     exportCsv: () => samplesCsv(),
     canvas: () => visibleCanvas(),

@@ -38,6 +38,8 @@ use crate::web::render::{Layers, Overlay, Raster};
 
 /// Points of the faint data layer behind the particles.
 const DATA_LAYER_POINTS: usize = 3000;
+/// The data draws (and their noise) of the score diagnostics.
+const DIAGNOSTICS_DATA_SEED: u32 = 0x5c0e;
 /// The data layer's draws use their own seed so they never equal the samples' noise.
 const DATA_LAYER_SEED: u32 = 0xDA7A;
 /// A run takes at least about this many animation frames on WebGPU (one
@@ -930,6 +932,29 @@ impl App {
         let (xs, labels) = d.sample(n as usize, seed);
         let flat: Vec<f32> = xs.into_iter().flatten().collect();
         Ok(points_to_js(&flat, Some(&labels)))
+    }
+
+    /// Score diagnostics (src/engine/diagnostics.rs) of the current model,
+    /// unconditional, at network time `t` (not in (0, 1]: the level the run
+    /// shows now) over `n` data draws (1–16 384) noised to it: `{ t, sigma,
+    /// n, cStar, magnitudeRmse, meanCosine, meanAngleDeg, curlMeanAbs,
+    /// divergenceRmse, exactDivergenceRms }`.
+    #[wasm_bindgen(js_name = scoreDiagnostics)]
+    pub fn score_diagnostics(&self, t: f64, n: u32) -> Result<JsValue, JsError> {
+        let mut st = self.state.borrow_mut();
+        let model = st.model().map_err(|e| JsError::new(&e))?.ok_or_else(|| JsError::new("the learned model is still loading"))?;
+        let t = if t > 0.0 && t <= 1.0 {
+            t
+        } else {
+            let plan = &st.plan;
+            match plan.steps.get(st.engine.step().min(plan.len().saturating_sub(1))) {
+                Some(ps) => plan.levels[ps.level as usize] as f64,
+                None => 1.0,
+            }
+        };
+        let d = st.config.dataset;
+        let (data, _) = d.sample(n.clamp(1, 16_384) as usize, DIAGNOSTICS_DATA_SEED);
+        Ok(to_js(&crate::engine::diagnostics::score_diagnostics(&model, &d.exact_mixture(), &data, t, DIAGNOSTICS_DATA_SEED)))
     }
 
     /// Compare mode (src/web/compare.rs): `{ a, b, ignored }`, the two

@@ -1,0 +1,78 @@
+// The score check panel (README: "Score diagnostics"): how far the running
+// model's score is from the exact one, at every noise level, and whether it
+// is a gradient field (its curl). The numbers come from Rust
+// (`App.scoreDiagnostics`, src/engine/diagnostics.rs); this file runs the
+// sweep a level per task (the page stays responsive) and draws it with uPlot.
+(() => {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  /** Network times of the sweep: log-spaced from 0.01 to 1. */
+  const LEVELS = Array.from({ length: 16 }, (_, i) => 0.01 * Math.pow(100, i / 15));
+  const SWEEP_POINTS = 512;
+  let chart = null;
+
+  const fmt = (v, d = 3) => (Number.isFinite(v) ? Number(v).toPrecision(d) : "–");
+
+  /** One line of numbers for a measurement. */
+  function describe(r) {
+    return `t = ${fmt(r.t, 2)} (σ = ${fmt(r.sigma, 2)}): c* ${fmt(r.cStar)}, magnitude RMSE ${fmt(r.magnitudeRmse)}, ` +
+      `mean angle ${fmt(r.meanAngleDeg, 2)}° (cos ${fmt(r.meanCosine, 4)}), mean |curl| ${fmt(r.curlMeanAbs)}, ` +
+      `divergence RMSE ${fmt(r.divergenceRmse)} (exact Δ log p RMS ${fmt(r.exactDivergenceRms)}), over ${r.n} noised data points`;
+  }
+
+  function draw(rows) {
+    chart?.destroy();
+    const css = getComputedStyle(document.documentElement);
+    const fg = css.getPropertyValue("--muted").trim(), grid = css.getPropertyValue("--border").trim();
+    const axis = (label, scale, side = null) => ({
+      label, scale, ...(side == null ? {} : { side }), stroke: fg,
+      grid: { stroke: grid, width: 1, show: side !== 1 }, ticks: { stroke: grid, width: 1 },
+    });
+    chart = new uPlot({
+      width: Math.max(240, Math.min(640, $("score-chart").clientWidth || 320)),
+      height: 180,
+      scales: { x: { time: false, distr: 3 }, deg: { auto: true }, curl: { auto: true } },
+      axes: [axis("network time t", "x"), axis("mean angle (°)", "deg", 3), axis("mean |curl|", "curl", 1)],
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } },
+      series: [
+        { label: "t" },
+        { label: "mean angle to the exact score (°)", scale: "deg", stroke: "#5ac8fa", width: 1.5, points: { show: true, size: 5 } },
+        { label: "mean |curl|", scale: "curl", stroke: "#ffb040", width: 1.5, dash: [4, 3], points: { show: true, size: 5 } },
+      ],
+    }, [rows.map((r) => r.t), rows.map((r) => r.meanAngleDeg), rows.map((r) => r.curlMeanAbs)], $("score-chart"));
+  }
+
+  /** Measures every level of the sweep, one per task; resolves to the rows. */
+  async function sweep(api) {
+    const rows = [];
+    for (const t of LEVELS) {
+      rows.push(api.scoreDiagnostics(t, SWEEP_POINTS));
+      $("score-run").textContent = `Measuring… ${rows.length}/${LEVELS.length}`;
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    return rows;
+  }
+
+  async function measure() {
+    const api = window.playground;
+    const button = $("score-run");
+    button.disabled = true;
+    try {
+      $("score-now").textContent = `Now: ${describe(api.scoreDiagnostics(0, 1024))}`;
+      const rows = await sweep(api);
+      $("score-chart-box").hidden = false;
+      draw(rows);
+    } catch (e) {
+      $("score-now").textContent = `The score check failed: ${e.message || e}`;
+    } finally {
+      button.textContent = "Measure again";
+      button.disabled = false;
+    }
+  }
+
+  window.playground.ready.then(() => {
+    if (!window.playground.scoreDiagnostics) return; // compare mode: each panel has its own
+    $("score-run").addEventListener("click", measure);
+  }, () => {});
+})();
