@@ -1142,7 +1142,7 @@ test("compare=1: two panels sample from the same x_T, differ where their configs
   await emb.page.close();
 });
 
-test("score check: the learned score against the exact one at every level, its curl, and the exact model as the control", async () => {
+test("score check: the learned score against the exact one at every level, its curl, line integrals by API and by dragging, and the exact model as the control", async () => {
   const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=learned&steps=20&n=500&seed=2&backend=cpu");
   await page.evaluate(() => window.playground.run());
   // High noise: the field is nearly Gaussian and the network is right; near the data it is harder.
@@ -1161,10 +1161,25 @@ test("score check: the learned score against the exact one at every level, its c
   assert.match(await page.textContent("#score-now"), /mean angle [\d.]+°/);
   const legend = await page.locator("#score-chart .u-legend .u-label").allTextContents();
   assert.ok(legend.some((l) => /mean angle/.test(l)) && legend.some((l) => /curl/.test(l)), legend.join(", "));
+  // Line integrals: the API, and a drag on the canvas with the checkbox on.
+  const li = await page.evaluate(() => window.playground.lineIntegrals([-2, 0.5], [1.5, 2.2], 0.3));
+  assert.ok(Math.abs(li.straight - li.exactLogRatio) < 0.1 && li.straight !== li.lPath, JSON.stringify(li));
+  assert.equal(await page.evaluate(() => window.playground.lineIntegral([-2, 0.5], [1.5, 2.2], "L", 0.3)), li.lPath);
+  assert.match(await page.evaluate(() => { try { window.playground.lineIntegral([0, 0], [1, 1], "zigzag"); return ""; } catch (e) { return e.message; } }), /path must be/);
+  await page.check("#li-mode");
+  await page.locator("#canvas").scrollIntoViewIfNeeded();
+  const box = await page.locator("#canvas").boundingBox();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.4);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.6, { steps: 4 });
+  await page.mouse.up();
+  assert.match(await page.textContent("#li-out"), /straight -?[\d.]+.*L-shaped -?[\d.]+.*exact log p\(end\) − log p\(start\) -?[\d.]+/);
   // The control: the exact model measures no error and no curl.
   await page.evaluate(() => window.playground.setConfig({ model: "exact" }));
   const exact = await page.evaluate(() => window.playground.scoreDiagnostics(0.3, 256));
   assert.ok(Math.abs(exact.cStar - 1) < 1e-4 && exact.meanAngleDeg < 0.05 && exact.curlMeanAbs < 1e-6, JSON.stringify(exact));
+  const exactLi = await page.evaluate(() => window.playground.lineIntegrals([-2, 0.5], [1.5, 2.2], 0.3));
+  assert.ok(Math.abs(exactLi.straight - exactLi.exactLogRatio) < 1e-3 && Math.abs(exactLi.lPath - exactLi.exactLogRatio) < 1e-3, JSON.stringify(exactLi));
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -71,8 +71,38 @@
     }
   }
 
+  /** Data coordinates of a pointer event on a canvas (the view spans ±4.5, y up; src/web/render.rs). */
+  function toData(e) {
+    const r = e.currentTarget.getBoundingClientRect(), hw = 4.5;
+    return [-hw + ((e.clientX - r.left) / r.width) * 2 * hw, hw - ((e.clientY - r.top) / r.height) * 2 * hw];
+  }
+
+  /** Line integrals by dragging on the canvas while the checkbox is on. */
+  function wireLineIntegrals() {
+    let start = null;
+    const on = () => $("li-mode").checked;
+    $("li-mode").addEventListener("change", () => document.body.classList.toggle("integrating", on()));
+    for (const c of [$("canvas"), $("canvas-gpu")]) {
+      c.addEventListener("pointerdown", (e) => { if (on()) { start = toData(e); e.preventDefault(); } });
+      c.addEventListener("pointerup", (e) => {
+        if (!on() || !start) return;
+        const end = toData(e), p0 = start;
+        start = null;
+        try {
+          const r = window.playground.lineIntegrals(p0, end);
+          $("li-out").textContent = `From (${p0.map((v) => v.toFixed(2)).join(", ")}) to (${end.map((v) => v.toFixed(2)).join(", ")}) at t = ${fmt(r.t, 2)}: ` +
+            `∫ s·dr straight ${fmt(r.straight)}, L-shaped ${fmt(r.lPath)} (difference ${fmt(r.lPath - r.straight, 2)}: the field's curl between the paths); ` +
+            `exact log p(end) − log p(start) ${fmt(r.exactLogRatio)}`;
+        } catch (err) {
+          $("li-out").textContent = `The line integral failed: ${err.message || err}`;
+        }
+      });
+    }
+  }
+
   window.playground.ready.then(() => {
     if (!window.playground.scoreDiagnostics) return; // compare mode: each panel has its own
     $("score-run").addEventListener("click", measure);
+    wireLineIntegrals();
   }, () => {});
 })();

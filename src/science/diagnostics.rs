@@ -59,6 +59,54 @@ pub fn divergence(jac: [[f64; 2]; 2]) -> f64 {
     jac[0][0] + jac[1][1]
 }
 
+/// A path of a line integral from `x0` to `x1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// The straight segment.
+    Straight,
+    /// Along x₁ first, then along x₂ (through `(x1[0], x0[1])`).
+    L,
+}
+
+impl Path {
+    pub fn from_id(id: &str) -> Option<Self> {
+        match id {
+            "straight" => Some(Path::Straight),
+            "L" | "l" => Some(Path::L),
+            _ => None,
+        }
+    }
+}
+
+/// Composite Simpson segments per leg of a path.
+pub const LINE_SEGMENTS: usize = 128;
+
+/// `∫ s · dr` along `path` from `x0` to `x1` (SCIENCE.md §6): for a true
+/// score `log p(x1) − log p(x0)` on every path; a path dependence exposes a
+/// non-conservative field (by Stokes, the curl integrated over the area
+/// between the paths). Composite Simpson, [`LINE_SEGMENTS`] per leg.
+pub fn line_integral(mut score: impl FnMut([f64; 2]) -> [f64; 2], x0: [f64; 2], x1: [f64; 2], path: Path) -> f64 {
+    let mut leg = |a: [f64; 2], b: [f64; 2]| {
+        let d = [b[0] - a[0], b[1] - a[1]];
+        let m = LINE_SEGMENTS;
+        let mut sum = 0.0;
+        for k in 0..=m {
+            let u = k as f64 / m as f64;
+            let s = score([a[0] + u * d[0], a[1] + u * d[1]]);
+            let w = if k == 0 || k == m { 1.0 } else if k % 2 == 1 { 4.0 } else { 2.0 };
+            sum += w * (s[0] * d[0] + s[1] * d[1]);
+        }
+        sum / (3.0 * m as f64)
+    };
+    match path {
+        Path::Straight => leg(x0, x1),
+        Path::L => {
+            let corner = [x1[0], x0[1]];
+            leg(x0, corner) + leg(corner, x1)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +149,34 @@ mod tests {
             .collect();
         let err = ScoreError::measure(&noisy);
         assert!((err.magnitude_rmse - 0.1).abs() < 0.01, "{err:?}");
+    }
+
+    #[test]
+    fn line_integrals_of_a_rotational_field_depend_on_the_path_as_stokes_says() {
+        // s = (−ω y, ω x): straight ω(p_x q_y − p_y q_x), L-shaped ω(p_x p_y + q_x q_y − 2 p_y q_x);
+        // their difference is the curl 2ω over the triangle between them, ω (q_x − p_x)(q_y − p_y).
+        let omega = 0.8;
+        let field = |x: [f64; 2]| [-omega * x[1], omega * x[0]];
+        let (p, q) = ([-1.0, 0.5], [2.0, -1.5]);
+        let straight = line_integral(field, p, q, Path::Straight);
+        let l = line_integral(field, p, q, Path::L);
+        assert!((straight - omega * (p[0] * q[1] - p[1] * q[0])).abs() < 1e-12, "{straight}");
+        assert!((l - omega * (p[0] * p[1] + q[0] * q[1] - 2.0 * p[1] * q[0])).abs() < 1e-12, "{l}");
+        assert!((l - straight - omega * (q[0] - p[0]) * (q[1] - p[1])).abs() < 1e-12);
+    }
+
+    #[test]
+    fn line_integrals_of_an_exact_score_are_the_log_density_ratio_on_both_paths() {
+        let mix = crate::science::datasets::Dataset::Gaussians8.exact_mixture();
+        for &(a, sigma) in &[(0.9f64, (1.0f64 - 0.81).sqrt()), (0.999, 0.0447 * 4.0)] {
+            for (p, q) in [([-2.0, 0.3], [2.5, 1.0]), ([0.1, -2.9], [-1.8, 1.9])] {
+                let exact = mix.log_density(q, a, sigma) - mix.log_density(p, a, sigma);
+                for path in [Path::Straight, Path::L] {
+                    let v = line_integral(|x| mix.score(x, a, sigma), p, q, path);
+                    assert!((v - exact).abs() < 1e-4 * (1.0 + exact.abs()), "{path:?} σ={sigma}: {v} vs {exact}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -517,6 +517,18 @@ impl State {
         self.draw_data_layer();
     }
 
+    /// The network time a diagnostic measures: `t` if in (0, 1], else the level the run shows.
+    fn diagnostics_time(&self, t: f64) -> f64 {
+        if t > 0.0 && t <= 1.0 {
+            return t;
+        }
+        let plan = &self.plan;
+        match plan.steps.get(self.engine.step().min(plan.len().saturating_sub(1))) {
+            Some(ps) => plan.levels[ps.level as usize] as f64,
+            None => 1.0,
+        }
+    }
+
     fn draw_data_layer(&mut self) {
         self.data_version += 1;
         let (data, labels) = self.config.dataset.sample(DATA_LAYER_POINTS, DATA_LAYER_SEED);
@@ -943,18 +955,25 @@ impl App {
     pub fn score_diagnostics(&self, t: f64, n: u32) -> Result<JsValue, JsError> {
         let mut st = self.state.borrow_mut();
         let model = st.model().map_err(|e| JsError::new(&e))?.ok_or_else(|| JsError::new("the learned model is still loading"))?;
-        let t = if t > 0.0 && t <= 1.0 {
-            t
-        } else {
-            let plan = &st.plan;
-            match plan.steps.get(st.engine.step().min(plan.len().saturating_sub(1))) {
-                Some(ps) => plan.levels[ps.level as usize] as f64,
-                None => 1.0,
-            }
-        };
+        let t = st.diagnostics_time(t);
         let d = st.config.dataset;
         let (data, _) = d.sample(n.clamp(1, 16_384) as usize, DIAGNOSTICS_DATA_SEED);
         Ok(to_js(&crate::engine::diagnostics::score_diagnostics(&model, &d.exact_mixture(), &data, t, DIAGNOSTICS_DATA_SEED)))
+    }
+
+    /// Line integrals of the current model's score from `(x0, y0)` to
+    /// `(x1, y1)` at network time `t` (as in `score_diagnostics`): `{ t,
+    /// straight, lPath, exactLogRatio }`.
+    #[wasm_bindgen(js_name = lineIntegrals)]
+    pub fn line_integrals(&self, x0: f64, y0: f64, x1: f64, y1: f64, t: f64) -> Result<JsValue, JsError> {
+        if ![x0, y0, x1, y1].iter().all(|v| v.is_finite()) {
+            return Err(JsError::new("lineIntegral needs two points of finite coordinates"));
+        }
+        let mut st = self.state.borrow_mut();
+        let model = st.model().map_err(|e| JsError::new(&e))?.ok_or_else(|| JsError::new("the learned model is still loading"))?;
+        let t = st.diagnostics_time(t);
+        let truth = st.config.dataset.exact_mixture();
+        Ok(to_js(&crate::engine::diagnostics::line_integrals(&model, &truth, t, [x0, y0], [x1, y1])))
     }
 
     /// Compare mode (src/web/compare.rs): `{ a, b, ignored }`, the two
