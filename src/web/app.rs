@@ -32,9 +32,9 @@ use crate::science::datasets::{Dataset, BOX_HALF_WIDTH};
 use crate::science::plan::StepPlan;
 use crate::web::compare;
 use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
-use crate::web::layers::{density_grid, field_arrows, LabelGrid, Trails};
+use crate::web::layers::{curl_grid, density_grid, field_arrows, LabelGrid, Trails};
 use crate::web::gpu_render::{GpuRenderer, Points};
-use crate::web::render::{Layers, Overlay, Raster};
+use crate::web::render::{Layers, Overlay, Raster, Tints};
 
 /// Points of the faint data layer behind the particles.
 const DATA_LAYER_POINTS: usize = 3000;
@@ -129,7 +129,7 @@ struct GpuView {
     renderer: GpuRenderer,
     /// What the background image was composed for (data version, data
     /// layer, density key); re-uploaded only when it changes.
-    background_for: Option<(u64, bool, Option<(u64, usize)>)>,
+    background_for: Option<(u64, bool, Option<(u64, usize, bool, bool)>)>,
     /// The data version the label grid was uploaded for.
     labels_for: Option<u64>,
 }
@@ -217,7 +217,8 @@ struct State {
     forward_view: bool,
     /// Field arrows and density grid, with the (generation, step, field on,
     /// density on) they were computed for.
-    layer_cache: Option<((u64, usize, bool, bool), Vec<([f32; 2], [f32; 2])>, Vec<f32>)>,
+    /// Field arrows, density and curl grids, for (generation, step, which layers).
+    layer_cache: Option<((u64, usize, bool, bool, bool), Vec<([f32; 2], [f32; 2])>, Vec<f32>, Vec<f32>)>,
     error: Option<String>,
     ctx2d: CanvasRenderingContext2d,
     raster: Raster,
@@ -308,6 +309,9 @@ const TRAIL_POINTS: usize = 256;
 /// (from the first LABEL_POINTS data-layer draws).
 const FIELD_GRID: usize = 21;
 const DENSITY_GRID: usize = 96;
+/// The curl layer's grid: a forward-mode Jacobian of the MLP per cell (the
+/// 1 024 cost ~0.1–0.2 s per redraw on the CPU in wasm, at every step of a run).
+const CURL_GRID: usize = 32;
 const LABEL_GRID: usize = 128;
 const LABEL_POINTS: usize = 1024;
 
@@ -624,6 +628,7 @@ impl State {
             trajectories: c.layer("trajectories"),
             field: c.layer("field"),
             density: c.layer("density"),
+            curl: c.layer("curl"),
         }
     }
 
@@ -632,31 +637,41 @@ impl State {
     /// GPU memory (`self.particles` when `scrubbed`: a recorded frame).
     fn draw_particles(&mut self, step: usize, gpu_view: bool, scrubbed: bool) {
         let layers = self.layers();
-        // Field and density are recomputed when the step changes.
-        let key = (self.generation, step, layers.field, layers.density);
-        if (layers.field || layers.density) && self.layer_cache.as_ref().is_none_or(|(k, _, _)| *k != key) {
+        // Field, density and curl are recomputed when the step changes.
+        let key = (self.generation, step, layers.field, layers.density, layers.curl);
+        if (layers.field || layers.density || layers.curl) && self.layer_cache.as_ref().is_none_or(|(k, ..)| *k != key) {
             if let Some(model) = &self.model_now {
                 let arrows = if layers.field { field_arrows(model, &self.plan, key.1, &self.raster, FIELD_GRID) } else { Vec::new() };
                 let density = if layers.density { density_grid(model, &self.plan, key.1, &self.particles, &self.raster, DENSITY_GRID) } else { Vec::new() };
-                self.layer_cache = Some((key, arrows, density));
+                let curl = if layers.curl { curl_grid(model, &self.plan, key.1, &self.raster, CURL_GRID) } else { Vec::new() };
+                self.layer_cache = Some((key, arrows, density, curl));
             }
         }
-        let (arrows, density): (&[([f32; 2], [f32; 2])], Option<(&[f32], usize)>) = match &self.layer_cache {
-            Some((_, a, d)) => (a, (!d.is_empty()).then_some((d.as_slice(), DENSITY_GRID))),
-            None => (&[], None),
+        // Only what was computed for these layers (with all three off, the
+        // cache still holds the last ones: they must not be drawn).
+        let (arrows, tints): (&[([f32; 2], [f32; 2])], Tints) = match &self.layer_cache {
+            Some((k, a, d, c)) if *k == key => (
+                a,
+                Tints {
+                    density: (!d.is_empty()).then_some((d.as_slice(), DENSITY_GRID)),
+                    curl: (!c.is_empty()).then_some((c.as_slice(), CURL_GRID)),
+                },
+            ),
+            _ => (&[], Tints::default()),
         };
         if gpu_view {
             let (Engine::Gpu(sampler), Some(view), Some(gpu)) = (&self.engine, self.view.as_mut(), self.gpu.as_ref()) else { return };
-            let background_for = (self.data_version, layers.data, density.map(|_| (key.0, key.1)));
+            let tinted = tints.density.is_some() || tints.curl.is_some();
+            let background_for = (self.data_version, layers.data, tinted.then_some((key.0, key.1, layers.density, layers.curl)));
             if view.background_for != Some(background_for) {
-                view.renderer.set_background(&gpu.queue, self.raster.compose_background(layers, density));
+                view.renderer.set_background(&gpu.queue, self.raster.compose_background(layers, tints));
                 view.background_for = Some(background_for);
             }
             if view.labels_for != Some(self.data_version) {
                 view.renderer.set_labels(&gpu.device, &gpu.queue, self.label_grid.as_ref());
                 view.labels_for = Some(self.data_version);
             }
-            let overlay = Overlay { labels: None, trails: &self.trails.paths, arrows, density: None };
+            let overlay = Overlay { labels: None, trails: &self.trails.paths, arrows, tints: Tints::default() };
             view.renderer.set_strokes(&gpu.queue, self.raster.compose_overlay(layers, &overlay));
             let texture = match view.surface.get_current_texture() {
                 wgpu::CurrentSurfaceTexture::Success(t) | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
@@ -679,7 +694,7 @@ impl State {
             (Some(grid), true) => Some(self.particles.chunks_exact(2).map(|p| grid.label([p[0], p[1]])).collect()),
             _ => None,
         };
-        let overlay = Overlay { labels: labels.as_deref(), trails: &self.trails.paths, arrows, density };
+        let overlay = Overlay { labels: labels.as_deref(), trails: &self.trails.paths, arrows, tints };
         let img = self.raster.draw_layers(&self.particles, layers, &overlay);
         match ImageData::new_with_u8_clamped_array_and_sh(Clamped(img), w, h) {
             Ok(data) => {

@@ -123,6 +123,34 @@ pub fn field_arrows(model: &ScoreModel, plan: &StepPlan, step: usize, raster: &R
         .collect()
 }
 
+/// The curl layer on a `g × g` grid, values in [−1, 1]: the curl
+/// `∂s₂/∂x₁ − ∂s₁/∂x₂` of the model's score at the current level (forward-mode
+/// Jacobians through the MLP), over the larger of its own 99th percentile and
+/// 5 % of the divergence's, so a field that is nearly a gradient shows
+/// nearly nothing. The exact score is a gradient: its layer is empty.
+pub fn curl_grid(model: &ScoreModel, plan: &StepPlan, step: usize, raster: &Raster, g: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; g * g];
+    let (ScoreModel::Mlp { score, .. }, Some(st)) = (model, shown_step(plan, step)) else { return out };
+    let level = model.level(plan.levels[st.level as usize], st.alpha, st.sigma);
+    // s = −c_in ε̂(c_in p)/σ: its Jacobian in p is −c_in²/σ J_ε̂, a positive
+    // factor away from −J_ε̂, which the normalisation removes.
+    let mut divs = Vec::with_capacity(g * g);
+    for (k, v) in out.iter_mut().enumerate() {
+        let p = raster.grid_point(g, k / g, k % g);
+        let (_, j) = score.eps_hat_jacobian([st.c_in * p[0], st.c_in * p[1]], &level.time_bias, None);
+        *v = -(j[1][0] - j[0][1]);
+        divs.push((j[0][0] + j[1][1]).abs());
+    }
+    let p99 = |mut v: Vec<f32>| {
+        v.retain(|x| x.is_finite());
+        v.sort_by(f32::total_cmp);
+        v.get(v.len() * 99 / 100).copied().unwrap_or(0.0)
+    };
+    let scale = p99(out.iter().map(|v| v.abs()).collect()).max(0.05 * p99(divs)).max(1e-12);
+    out.iter_mut().for_each(|v| *v = if v.is_finite() { (*v / scale).clamp(-1.0, 1.0) } else { 0.0 });
+    out
+}
+
 /// The density layer on a `g × g` grid, values in [0, 1]: the exact
 /// `log p_t` at the current level when the score is exact (shown over 8 nats
 /// below its maximum), else a histogram of the particles (square-root scaled).
@@ -226,5 +254,21 @@ mod tests {
         let hist = density_grid(&model, &StepPlan { steps: Vec::new(), ..plan.clone() }, 0, &[0.1, 0.1, 0.1, 0.1, 3.0, 3.0], &raster, 8);
         assert_eq!(hist.iter().filter(|v| **v > 0.0).count(), 2);
         assert_eq!(hist.iter().copied().fold(0.0f32, f32::max), 1.0);
+    }
+
+    #[test]
+    fn the_curl_layer_is_empty_for_the_exact_score_and_signed_for_the_network() {
+        let d = Dataset::Gaussians8;
+        let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddpm { variance: crate::science::plan::DdpmVariance::BetaTilde }, 10, Spacing::Uniform);
+        let raster = Raster::new(64, 64);
+        let exact = ScoreModel::Exact(ExactMixture::new(&d.exact_mixture()));
+        assert!(curl_grid(&exact, &plan, 9, &raster, 12).iter().all(|v| *v == 0.0));
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/gaussians8.safetensors")).unwrap();
+        let learned = ScoreModel::learned(&crate::model::weights::ModelFile::from_bytes(&bytes, d).unwrap());
+        let grid = curl_grid(&learned, &plan, 9, &raster, 12);
+        assert!(grid.iter().all(|v| (-1.0..=1.0).contains(v)));
+        // Both signs, clearly visible against the scale (its 99th percentile,
+        // or 5 % of the divergence's when that is larger).
+        assert!(grid.iter().any(|v| *v > 0.2) && grid.iter().any(|v| *v < -0.2), "{grid:?}");
     }
 }

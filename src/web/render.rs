@@ -87,6 +87,7 @@ pub struct Layers {
     pub trajectories: bool,
     pub field: bool,
     pub density: bool,
+    pub curl: bool,
 }
 
 /// What the layers beyond the particles show this frame.
@@ -98,8 +99,16 @@ pub struct Overlay<'a> {
     pub trails: &'a [Vec<[f32; 2]>],
     /// Arrows `(base, tip)` in data units.
     pub arrows: &'a [([f32; 2], [f32; 2])],
-    /// A `g × g` grid over the view (row 0 at the top), values in [0, 1].
+    /// What tints the background.
+    pub tints: Tints<'a>,
+}
+
+/// The background's tints, each a `g × g` grid over the view (row 0 at the
+/// top): the density (values in [0, 1]) and the curl (signed, in [−1, 1]).
+#[derive(Clone, Copy, Default)]
+pub struct Tints<'a> {
     pub density: Option<(&'a [f32], usize)>,
+    pub curl: Option<(&'a [f32], usize)>,
 }
 
 /// Class colours (cycled for more classes), readable on both themes' canvas.
@@ -116,6 +125,9 @@ pub const PALETTE: [[u8; 3]; 8] = [
 const TRAIL: [u8; 3] = [170, 190, 230];
 const ARROW: [u8; 3] = [235, 240, 250];
 const HEAT: [u8; 3] = [60, 110, 200];
+/// The curl layer's colours: counter-clockwise (positive) and clockwise.
+const CURL_POSITIVE: [u8; 3] = [255, 150, 60];
+const CURL_NEGATIVE: [u8; 3] = [80, 170, 255];
 
 impl Raster {
     /// Maps a data point to (column, row) in pixels (may be outside the image).
@@ -135,16 +147,22 @@ impl Raster {
     }
 
     /// Fills `rgba` with what lies under the particles: the background, the
-    /// data (when that layer is on) and the density tint.
-    pub fn compose_background(&mut self, layers: Layers, density: Option<(&[f32], usize)>) -> &[u8] {
+    /// data (when that layer is on) and the density and curl tints.
+    pub fn compose_background(&mut self, layers: Layers, tints: Tints) -> &[u8] {
+        let cell = |grid: &[f32], g: usize, i: usize| grid[((i / self.width) * g / self.height) * g + (i % self.width) * g / self.width];
+        let tint = |bg: &mut [u8; 3], colour: [u8; 3], a: f32| {
+            for k in 0..3 {
+                bg[k] = (bg[k] as f32 * (1.0 - a) + colour[k] as f32 * a) as u8;
+            }
+        };
         for i in 0..self.width * self.height {
             let mut bg = if layers.data { [self.base[4 * i], self.base[4 * i + 1], self.base[4 * i + 2]] } else { BACKGROUND };
-            if let Some((grid, g)) = density {
-                let (row, col) = (i / self.width, i % self.width);
-                let v = grid[(row * g / self.height) * g + col * g / self.width].clamp(0.0, 1.0);
-                for k in 0..3 {
-                    bg[k] = (bg[k] as f32 * (1.0 - 0.85 * v) + HEAT[k] as f32 * 0.85 * v) as u8;
-                }
+            if let Some((grid, g)) = tints.density {
+                tint(&mut bg, HEAT, 0.85 * cell(grid, g, i).clamp(0.0, 1.0));
+            }
+            if let Some((grid, g)) = tints.curl {
+                let v = cell(grid, g, i).clamp(-1.0, 1.0);
+                tint(&mut bg, if v > 0.0 { CURL_POSITIVE } else { CURL_NEGATIVE }, 0.8 * v.abs());
             }
             self.rgba[4 * i..4 * i + 3].copy_from_slice(&bg);
             self.rgba[4 * i + 3] = 255;
@@ -173,7 +191,7 @@ impl Raster {
     /// (part of the background), particles (by class when labelled),
     /// trajectories and the field's arrows on top.
     pub fn draw_layers(&mut self, particles: &[f32], layers: Layers, overlay: &Overlay) -> &[u8] {
-        self.compose_background(layers, overlay.density);
+        self.compose_background(layers, overlay.tints);
         if layers.particles {
             self.counts.iter_mut().for_each(|c| *c = 0);
             self.class_of.iter_mut().for_each(|c| *c = 0);
@@ -297,8 +315,8 @@ pub fn coverage(count: u32) -> f32 {
 }
 
 impl Layers {
-    /// The data and the particles; trajectories, field and density off.
-    pub const DEFAULT: Layers = Layers { data: true, particles: true, trajectories: false, field: false, density: false };
+    /// The data and the particles; trajectories, field, density and curl off.
+    pub const DEFAULT: Layers = Layers { data: true, particles: true, trajectories: false, field: false, density: false, curl: false };
 }
 
 #[cfg(test)]
@@ -329,7 +347,7 @@ mod tests {
     #[test]
     fn layers_draw_classes_trails_arrows_and_density() {
         let mut r = Raster::new(90, 90);
-        let all = Layers { data: true, particles: true, trajectories: true, field: true, density: true };
+        let all = Layers { data: true, particles: true, trajectories: true, field: true, density: true, curl: true };
         // A class-1 particle takes its palette colour.
         let img = r.draw_layers(&[0.0, 0.0], all, &Overlay { labels: Some(&[1]), ..Default::default() }).to_vec();
         let centre = &img[4 * (45 * 90 + 45)..4 * (45 * 90 + 45) + 3];
@@ -344,7 +362,14 @@ mod tests {
         assert_eq!(lit(r.draw_layers(&[], Layers { trajectories: false, ..all }, &Overlay { trails: &trail, ..Default::default() })), 0);
         assert!(lit(r.draw_layers(&[], all, &Overlay { arrows: &[([0.0, 0.0], [0.0, 2.0])], ..Default::default() })) > 20);
         let grid = [1.0f32; 16];
-        assert_eq!(lit(r.draw_layers(&[], all, &Overlay { density: Some((&grid, 4)), ..Default::default() })), 90 * 90);
+        assert_eq!(lit(r.draw_layers(&[], all, &Overlay { tints: Tints { density: Some((&grid, 4)), curl: None }, ..Default::default() })), 90 * 90);
+        // The curl: its sign picks the colour, zero leaves the background.
+        let curl = [1.0f32, -1.0, 0.0, 0.0];
+        let img = r.draw_layers(&[], all, &Overlay { tints: Tints { density: None, curl: Some((&curl, 2)) }, ..Default::default() }).to_vec();
+        let px = |row: usize, col: usize| img[4 * (row * 90 + col)..4 * (row * 90 + col) + 3].to_vec();
+        assert!(px(10, 10)[0] > px(10, 10)[2], "positive curl is orange: {:?}", px(10, 10));
+        assert!(px(10, 80)[2] > px(10, 80)[0], "negative curl is blue: {:?}", px(10, 80));
+        assert_eq!(px(80, 10), BACKGROUND.to_vec());
         // Grid cell centres: cell (0, 0) is the top-left.
         let p = r.grid_point(4, 0, 0);
         assert!(p[0] < 0.0 && p[1] > 0.0);
