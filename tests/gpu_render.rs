@@ -12,7 +12,7 @@ use diffusion_playground::science::plan::{DdpmVariance, SamplerKind, Spacing, St
 use diffusion_playground::science::schedule::ScheduleKind;
 use diffusion_playground::web::gpu_render::{GpuRenderer, Points};
 use diffusion_playground::web::layers::{density_grid, field_arrows, LabelGrid, Trails};
-use diffusion_playground::web::render::{Layers, Overlay, Raster, BACKGROUND};
+use diffusion_playground::web::render::{Layers, Overlay, Raster, Tints, BACKGROUND};
 
 /// 256 × 4 bytes per row: copies out of the texture need 256-byte rows.
 const SIZE: u32 = 256;
@@ -97,14 +97,14 @@ fn compare(gpu: &[u8], cpu: &[u8], tol: u8) -> (usize, u8) {
 /// Draws one scene both ways: the GPU view (background and strokes images
 /// from Raster, particles from `gpu_points`) and Raster alone.
 #[allow(clippy::too_many_arguments)]
-fn both(ctx: &GpuContext, gpu_points: Points, xy: &[f32], layers: Layers, labels: Option<&LabelGrid>, trails: &[Vec<[f32; 2]>], arrows: &[([f32; 2], [f32; 2])], density: Option<(&[f32], usize)>) -> (Vec<u8>, Vec<u8>) {
+fn both(ctx: &GpuContext, gpu_points: Points, xy: &[f32], layers: Layers, labels: Option<&LabelGrid>, trails: &[Vec<[f32; 2]>], arrows: &[([f32; 2], [f32; 2])], tints: Tints) -> (Vec<u8>, Vec<u8>) {
     let mut raster = Raster::new(SIZE as usize, SIZE as usize);
     let (data, _) = Dataset::Gaussians8.sample(3000, 0xDA7A);
     raster.set_data_layer(&data);
     let mut view = GpuRenderer::new(&ctx.device, wgpu::TextureFormat::Rgba8Unorm, SIZE, SIZE, raster.half_width());
     view.set_labels(&ctx.device, &ctx.queue, labels.filter(|_| layers.particles));
-    let overlay = Overlay { labels: None, trails, arrows, density };
-    view.set_background(&ctx.queue, raster.compose_background(layers, density));
+    let overlay = Overlay { labels: None, trails, arrows, tints };
+    view.set_background(&ctx.queue, raster.compose_background(layers, tints));
     let strokes = raster.compose_overlay(layers, &overlay).map(<[u8]>::to_vec);
     view.set_strokes(&ctx.queue, strokes.as_deref());
     let gpu = render(ctx, &mut view, gpu_points, layers.particles);
@@ -121,8 +121,8 @@ fn the_gpu_view_draws_what_the_raster_draws() {
     let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde }, 20, Spacing::Uniform);
     let (data, labels) = d.sample(1024, 0xDA7A);
     let grid = LabelGrid::new(&data, &labels, 128, BOX_HALF_WIDTH as f32 + 0.5);
-    let all = Layers { data: true, particles: true, trajectories: true, field: true, density: true };
-    let plain = Layers { data: false, particles: true, trajectories: false, field: false, density: false };
+    let all = Layers { data: true, particles: true, trajectories: true, field: true, density: true, curl: true };
+    let plain = Layers { data: false, particles: true, trajectories: false, field: false, density: false, curl: false };
 
     // Tolerance: both count particles per pixel and take the largest class
     // there; the CPU truncates each blend to a byte where the GPU rounds,
@@ -139,7 +139,13 @@ fn the_gpu_view_draws_what_the_raster_draws() {
         trails.push(&xy.iter().map(|v| v * 0.5).collect::<Vec<_>>());
         let arrows = field_arrows(&model, &plan, 12, &raster, 21);
         let density = density_grid(&model, &plan, 12, &xy, &raster, 96);
-        let (gpu, cpu) = both(&ctx, Points::Gpu(s.particles(), n), &xy, layers, labelled.then_some(&grid), &trails.paths, &arrows, Some((density.as_slice(), 96usize)).filter(|_| layers.density));
+        // A signed pattern for the curl tint (the exact model has no curl).
+        let curl: Vec<f32> = (0..32 * 32).map(|k| ((k % 32) as f32 / 15.5 - 1.0) * ((k / 32) as f32 / 31.0)).collect();
+        let tints = Tints {
+            density: Some((density.as_slice(), 96usize)).filter(|_| layers.density),
+            curl: Some((curl.as_slice(), 32usize)).filter(|_| layers.curl),
+        };
+        let (gpu, cpu) = both(&ctx, Points::Gpu(s.particles(), n), &xy, layers, labelled.then_some(&grid), &trails.paths, &arrows, tints);
         let (off, worst) = compare(&gpu, &cpu, 2);
         eprintln!("n={n}: {off} of {} pixels differ by more than 2 (worst {worst})", SIZE * SIZE);
         assert_eq!(off, 0, "n={n}: {off} pixels differ by more than 2 (worst {worst})");
@@ -149,7 +155,7 @@ fn the_gpu_view_draws_what_the_raster_draws() {
     // edge points: drawn where Raster draws them, and nowhere else.
     let hw = BOX_HALF_WIDTH as f32 + 0.5;
     let xy = [0.0, 0.0, f32::NAN, 1.0, f32::INFINITY, 0.0, 1e9, -1e9, -hw, hw - 1e-3, hw, 0.0, 1.3, -2.2, 1.3, -2.2];
-    let (gpu, cpu) = both(&ctx, Points::Cpu(&xy), &xy, plain, None, &[], &[], None);
+    let (gpu, cpu) = both(&ctx, Points::Cpu(&xy), &xy, plain, None, &[], &[], Tints::default());
     let (off, worst) = compare(&gpu, &cpu, 1);
     assert_eq!(off, 0, "CPU-held points: worst difference {worst}");
     let lit = cpu.chunks(4).filter(|p| p[..3] != BACKGROUND).count();
