@@ -125,9 +125,10 @@ pub const PALETTE: [[u8; 3]; 8] = [
 const TRAIL: [u8; 3] = [170, 190, 230];
 const ARROW: [u8; 3] = [235, 240, 250];
 const HEAT: [u8; 3] = [60, 110, 200];
-/// The curl layer's colours: counter-clockwise (positive) and clockwise.
-const CURL_POSITIVE: [u8; 3] = [255, 150, 60];
-const CURL_NEGATIVE: [u8; 3] = [80, 170, 255];
+/// The curl layer's colours, counter-clockwise (positive) and clockwise:
+/// magenta and green, apart from the classes' first colours (orange, blue).
+const CURL_POSITIVE: [u8; 3] = [220, 60, 200];
+const CURL_NEGATIVE: [u8; 3] = [40, 190, 90];
 
 impl Raster {
     /// Maps a data point to (column, row) in pixels (may be outside the image).
@@ -162,7 +163,7 @@ impl Raster {
             }
             if let Some((grid, g)) = tints.curl {
                 let v = cell(grid, g, i).clamp(-1.0, 1.0);
-                tint(&mut bg, if v > 0.0 { CURL_POSITIVE } else { CURL_NEGATIVE }, 0.8 * v.abs());
+                tint(&mut bg, if v > 0.0 { CURL_POSITIVE } else { CURL_NEGATIVE }, 0.6 * v.abs());
             }
             self.rgba[4 * i..4 * i + 3].copy_from_slice(&bg);
             self.rgba[4 * i + 3] = 255;
@@ -367,8 +368,8 @@ mod tests {
         let curl = [1.0f32, -1.0, 0.0, 0.0];
         let img = r.draw_layers(&[], all, &Overlay { tints: Tints { density: None, curl: Some((&curl, 2)) }, ..Default::default() }).to_vec();
         let px = |row: usize, col: usize| img[4 * (row * 90 + col)..4 * (row * 90 + col) + 3].to_vec();
-        assert!(px(10, 10)[0] > px(10, 10)[2], "positive curl is orange: {:?}", px(10, 10));
-        assert!(px(10, 80)[2] > px(10, 80)[0], "negative curl is blue: {:?}", px(10, 80));
+        assert!(px(10, 10)[0] > px(10, 10)[1] + 40, "positive curl is magenta: {:?}", px(10, 10));
+        assert!(px(10, 80)[1] > px(10, 80)[0] + 40, "negative curl is green: {:?}", px(10, 80));
         assert_eq!(px(80, 10), BACKGROUND.to_vec());
         // Grid cell centres: cell (0, 0) is the top-left.
         let p = r.grid_point(4, 0, 0);
