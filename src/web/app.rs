@@ -128,7 +128,7 @@ struct GpuView {
     surface: wgpu::Surface<'static>,
     renderer: GpuRenderer,
     /// What the background image was composed for (data version, data
-    /// layer, density key); re-uploaded only when it changes.
+    /// layer, tints key); re-uploaded only when it changes.
     background_for: Option<(u64, bool, Option<(u64, usize, bool, bool)>)>,
     /// The data version the label grid was uploaded for.
     labels_for: Option<u64>,
@@ -215,9 +215,8 @@ struct State {
     scrub: Option<usize>,
     /// Show the forward (noising) process at the scrubbed time instead.
     forward_view: bool,
-    /// Field arrows and density grid, with the (generation, step, field on,
-    /// density on) they were computed for.
-    /// Field arrows, density and curl grids, for (generation, step, which layers).
+    /// Field arrows, density and curl grids, with the (generation, step,
+    /// field on, density on, curl on) they were computed for.
     layer_cache: Option<((u64, usize, bool, bool, bool), Vec<([f32; 2], [f32; 2])>, Vec<f32>, Vec<f32>)>,
     error: Option<String>,
     ctx2d: CanvasRenderingContext2d,
@@ -519,6 +518,11 @@ impl State {
         };
         self.snapshot();
         self.draw_data_layer();
+    }
+
+    /// The model a diagnostic measures, or why there is none yet.
+    fn diagnostics_model(&mut self) -> Result<ScoreModel, JsError> {
+        self.model().map_err(|e| JsError::new(&e))?.ok_or_else(|| JsError::new("the learned model is still loading"))
     }
 
     /// The network time a diagnostic measures: `t` if in (0, 1], else the level the run shows.
@@ -969,7 +973,7 @@ impl App {
     #[wasm_bindgen(js_name = scoreDiagnostics)]
     pub fn score_diagnostics(&self, t: f64, n: u32) -> Result<JsValue, JsError> {
         let mut st = self.state.borrow_mut();
-        let model = st.model().map_err(|e| JsError::new(&e))?.ok_or_else(|| JsError::new("the learned model is still loading"))?;
+        let model = st.diagnostics_model()?;
         let t = st.diagnostics_time(t);
         let d = st.config.dataset;
         let (data, _) = d.sample(n.clamp(1, 16_384) as usize, DIAGNOSTICS_DATA_SEED);
@@ -985,7 +989,7 @@ impl App {
             return Err(JsError::new("lineIntegral needs two points of finite coordinates"));
         }
         let mut st = self.state.borrow_mut();
-        let model = st.model().map_err(|e| JsError::new(&e))?.ok_or_else(|| JsError::new("the learned model is still loading"))?;
+        let model = st.diagnostics_model()?;
         let t = st.diagnostics_time(t);
         let truth = st.config.dataset.exact_mixture();
         Ok(to_js(&crate::engine::diagnostics::line_integrals(&model, &truth, t, [x0, y0], [x1, y1])))
