@@ -3,6 +3,7 @@
 mod common;
 
 use diffusion_playground::engine::gpu::{Kernel, HEALTH_WGSL, MIXTURE_TILE, MLP_TILE, SAMPLE_MIXTURE_WGSL, SAMPLE_MLP_WGSL};
+use diffusion_playground::engine::likelihood::{LIKELIHOOD_MIXTURE_TILE, LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MLP_TILE, LIKELIHOOD_MLP_WGSL};
 use diffusion_playground::web::gpu_render::RENDER_WGSL;
 
 fn validate(name: &str, src: &str) -> naga::Module {
@@ -48,6 +49,21 @@ fn tiles_and_workgroup_memory_match_the_engine() {
     }
 }
 
+/// The likelihood kernels likewise (engine::likelihood).
+#[test]
+fn likelihood_tiles_and_workgroup_memory_match_the_engine() {
+    for (name, src, tile) in [("likelihood mlp", LIKELIHOOD_MLP_WGSL, LIKELIHOOD_MLP_TILE), ("likelihood mixture", LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MIXTURE_TILE)] {
+        let module = validate(name, src);
+        assert_eq!(const_u32(&module, "TILE"), tile, "{name}: TILE");
+        let wg = const_u32(&module, "WG");
+        let entry = module.entry_points.iter().find(|e| e.name == "integrate").unwrap();
+        assert_eq!(entry.workgroup_size, [wg, 1, 1], "{name}: integrate's workgroup size");
+        let bytes = workgroup_bytes(&module);
+        eprintln!("{name}: TILE {tile}, WG {wg}, workgroup memory {bytes} B");
+        assert!(bytes <= 16_384, "{name}: {bytes} B of workgroup memory");
+    }
+}
+
 #[test]
 fn sampling_kernel_validates() {
     for kernel in Kernel::ALL {
@@ -75,6 +91,8 @@ fn every_shader_file_is_covered() {
         "mlp_common.wgsl",
         "score_mlp.wgsl",
         "score_mlp_per_thread.wgsl",
+        "score_mlp_jacobian.wgsl",
+        "likelihood.wgsl",
         "sample_common.wgsl",
         "sample.wgsl",
         "sample_per_thread.wgsl",

@@ -36,6 +36,11 @@ for family in "${families[@]}"; do
       done
     done
   done
+  # The likelihood kernels (engine::likelihood): no override constants.
+  for kernel in likelihood_mlp likelihood_mixture; do
+    echo "== $family $kernel - - -"
+    FAMILY=$family "$stats" "$out/$kernel.wgsl" integrate
+  done
 done | tee "$log"
 if [ $table = 1 ]; then
   echo

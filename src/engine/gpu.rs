@@ -269,6 +269,8 @@ pub struct GpuContext {
     mlp_per_thread: std::sync::atomic::AtomicBool,
     /// Compiled variants, built on first use.
     pipelines: Mutex<HashMap<Variant, Pipelines>>,
+    /// Other kernels' pipelines (auto layout), by source and entry point, built on first use.
+    other_pipelines: Mutex<HashMap<(&'static str, &'static str), wgpu::ComputePipeline>>,
     /// The health check's layout and pipeline.
     health_layout: wgpu::BindGroupLayout,
     health_pipeline: wgpu::ComputePipeline,
@@ -398,6 +400,7 @@ impl GpuContext {
             emulation: emulation.clone(),
             mlp_per_thread: std::sync::atomic::AtomicBool::new(emulation.is_some()),
             pipelines: Mutex::new(HashMap::new()),
+            other_pipelines: Mutex::new(HashMap::new()),
             health_layout,
             health_pipeline,
             error,
@@ -433,6 +436,27 @@ impl GpuContext {
         let p = Pipelines { init: pipeline("init_noise"), step: pipeline("run_steps") };
         cache.insert(v, p.clone());
         p
+    }
+
+    /// The pipeline of `entry` in `source` with its layout derived from the
+    /// shader (the kernels outside the sampler's fixed layout: the
+    /// likelihood's), compiled on first use.
+    pub fn cached_pipeline(&self, source: &'static str, entry: &'static str) -> wgpu::ComputePipeline {
+        let mut cache = self.other_pipelines.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry((source, entry))
+            .or_insert_with(|| {
+                let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(entry), source: wgpu::ShaderSource::Wgsl(source.into()) });
+                self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            })
+            .clone()
     }
 
     /// The CPU emulation of a GPU this adapter is, if it is one: adapter
@@ -520,7 +544,7 @@ struct HealthParams {
 
 /// Maps `staging` for reading once the queue reaches it, then returns its
 /// bytes (the future owns its handles, so no borrow is held across it).
-fn map_and_read(ctx: &GpuContext, staging: wgpu::Buffer) -> impl std::future::Future<Output = Result<Vec<u8>, GpuError>> + 'static {
+pub(crate) fn map_and_read(ctx: &GpuContext, staging: wgpu::Buffer) -> impl std::future::Future<Output = Result<Vec<u8>, GpuError>> + 'static {
     let (tx, rx) = futures_channel::oneshot::channel();
     staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
         let _ = tx.send(r);
@@ -835,21 +859,24 @@ impl GpuSampler {
     }
 }
 
+/// (member name, byte offset) of a WGSL struct, and its size, as naga lays
+/// it out: the layout tests of the host structs shared with kernels.
+#[cfg(test)]
+pub(crate) fn wgsl_layout(src: &str, name: &str) -> (Vec<(String, u32)>, u32) {
+    let module = naga::front::wgsl::parse_str(src).expect("the kernel parses");
+    let ty = module.types.iter().find(|(_, t)| t.name.as_deref() == Some(name)).unwrap_or_else(|| panic!("no struct {name}")).1;
+    match &ty.inner {
+        naga::TypeInner::Struct { members, span } => (members.iter().map(|m| (m.name.clone().unwrap_or_default(), m.offset)).collect(), *span),
+        other => panic!("{name} is not a struct: {other:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::science::plan::PlanStep;
     use std::mem::{offset_of, size_of};
 
-    /// (member name, byte offset) of a WGSL struct, and its size, as naga lays it out.
-    fn wgsl_layout(src: &str, name: &str) -> (Vec<(String, u32)>, u32) {
-        let module = naga::front::wgsl::parse_str(src).expect("the kernel parses");
-        let ty = module.types.iter().find(|(_, t)| t.name.as_deref() == Some(name)).unwrap_or_else(|| panic!("no struct {name}")).1;
-        match &ty.inner {
-            naga::TypeInner::Struct { members, span } => (members.iter().map(|m| (m.name.clone().unwrap_or_default(), m.offset)).collect(), *span),
-            other => panic!("{name} is not a struct: {other:?}"),
-        }
-    }
 
     /// The host's `Params` and `PlanStep` are the kernels' structs
     /// (shaders/sample_common.wgsl): every field at the WGSL member's offset,

@@ -5,4 +5,5 @@ pub mod cpu;
 pub mod diagnostics;
 pub mod gpu;
 pub mod health;
+pub mod likelihood;
 pub mod quality;

@@ -102,6 +102,33 @@ impl ExactMixture {
     }
 }
 
+impl ExactMixture {
+    /// `ε̂(x)` over all components and `tr ∂ε̂/∂x`, for the likelihood
+    /// (science::likelihood): with `d_k = x − a μ_k`, the score's Jacobian is
+    /// `Σ r_k d_k d_kᵀ/C_k² − s sᵀ − (Σ r_k/C_k) I` and `ε̂ = −σ s`. One online
+    /// pass as in [`ExactMixture::eps_hat`]; twin of `eps_trace` in shaders/score_mixture.wgsl.
+    pub fn eps_hat_trace(&self, x: [f32; 2], alpha: f32, sigma: f32) -> ([f32; 2], f32) {
+        let mut m = f32::MIN;
+        let (mut acc, mut q, mut ic, mut z) = ([0.0f32; 2], 0.0f32, 0.0f32, 0.0f32);
+        for c in &self.components {
+            let var = alpha * alpha * c.var + sigma * sigma;
+            let d = [x[0] - alpha * c.mean[0], x[1] - alpha * c.mean[1]];
+            let dd = d[0] * d[0] + d[1] * d[1];
+            let logit = c.log_weight - dd / (2.0 * var) - var.ln();
+            let m_new = m.max(logit);
+            let rescale = (m - m_new).exp();
+            let w = (logit - m_new).exp();
+            acc = [acc[0] * rescale + w * d[0] / var, acc[1] * rescale + w * d[1] / var];
+            q = q * rescale + w * dd / (var * var);
+            ic = ic * rescale + w / var;
+            z = z * rescale + w;
+            m = m_new;
+        }
+        let s = [acc[0] / z, acc[1] / z];
+        ([sigma * s[0], sigma * s[1]], -sigma * (q / z - (s[0] * s[0] + s[1] * s[1]) - 2.0 * ic / z))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +146,23 @@ mod tests {
                     let (ex, ey) = (-s * sc[0], -s * sc[1]);
                     let tol = 1e-4 * (1.0 + ex.abs().max(ey.abs()));
                     assert!((e[0] as f64 - ex).abs() < tol && (e[1] as f64 - ey).abs() < tol, "{d:?} a={a} x={x:?}: {e:?} vs [{ex}, {ey}]");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn eps_hat_trace_matches_the_f64_jacobian() {
+        for d in [Dataset::Gaussians8, Dataset::Moons] {
+            let mix = d.exact_mixture();
+            let model = ExactMixture::new(&mix);
+            for &(a, s) in &[(0.9999f64, 0.01f64), (0.7, 0.714), (0.05, 0.9987)] {
+                for &x in &[[0.1f32, 0.2], [2.9, 0.1], [-1.0, 0.4]] {
+                    let (e, tr) = model.eps_hat_trace(x, a as f32, s as f32);
+                    let (sc, j) = mix.score_jacobian([x[0] as f64, x[1] as f64], a, s);
+                    let want = -s * (j[0][0] + j[1][1]);
+                    assert!((tr as f64 - want).abs() < 1e-3 * (1.0 + want.abs()), "{d:?} a={a} x={x:?}: {tr} vs {want}");
+                    assert!((e[0] as f64 + s * sc[0]).abs() < 1e-3 * (1.0 + s * sc[0].abs()), "{d:?} {e:?}");
                 }
             }
         }

@@ -218,41 +218,39 @@ impl ScoreMlp {
             let sig = 1.0 / (1.0 + (-z).exp());
             sig * (1.0 + z * (1.0 - sig))
         };
+        // Sums in groups of four, each summed left to right, then added to
+        // the accumulator: the order of the kernel (score_mlp_jacobian.wgsl).
+        let dot = |acc: f32, w: &[f32], v: &[f32; HIDDEN]| {
+            w.chunks_exact(4).zip(v.chunks_exact(4)).fold(acc, |a, (w, v)| a + (w[0] * v[0] + w[1] * v[1] + w[2] * v[2] + w[3] * v[3]))
+        };
         let cb = &self.class_bias[self.class_row(class) * HIDDEN..][..HIDDEN];
-        let mut h = [0.0f32; HIDDEN];
-        let mut dh = [[0.0f32; 2]; HIDDEN];
+        // The activations and their tangents along x₁ and x₂.
+        let (mut h, mut dx, mut dy) = ([0.0f32; HIDDEN], [0.0f32; HIDDEN], [0.0f32; HIDDEN]);
         for o in 0..HIDDEN {
             let (wx, wy) = (self.w0x[2 * o], self.w0x[2 * o + 1]);
             let z = cb[o] + time_bias[o] + wx * x[0] + wy * x[1];
             let g = silu_grad(z);
             h[o] = silu(z);
-            dh[o] = [g * wx, g * wy];
+            dx[o] = g * wx;
+            dy[o] = g * wy;
         }
         for (w, b) in [(&self.w1, &self.b1), (&self.w2, &self.b2)] {
-            let (mut h_next, mut dh_next) = ([0.0f32; HIDDEN], [[0.0f32; 2]; HIDDEN]);
+            let (mut h_next, mut dx_next, mut dy_next) = ([0.0f32; HIDDEN], [0.0f32; HIDDEN], [0.0f32; HIDDEN]);
             for o in 0..HIDDEN {
                 let row = &w[o * HIDDEN..(o + 1) * HIDDEN];
-                let (mut z, mut dz) = (b[o], [0.0f32; 2]);
-                for k in 0..HIDDEN {
-                    z += row[k] * h[k];
-                    dz[0] += row[k] * dh[k][0];
-                    dz[1] += row[k] * dh[k][1];
-                }
+                let z = dot(b[o], row, &h);
                 let g = silu_grad(z);
                 h_next[o] = silu(z);
-                dh_next[o] = [g * dz[0], g * dz[1]];
+                dx_next[o] = g * dot(0.0, row, &dx);
+                dy_next[o] = g * dot(0.0, row, &dy);
             }
-            h = h_next;
-            dh = dh_next;
+            (h, dx, dy) = (h_next, dx_next, dy_next);
         }
-        let (mut eps, mut jac) = ([self.b3[0], self.b3[1]], [[0.0f32; 2]; 2]);
+        let (mut eps, mut jac) = ([0.0f32; 2], [[0.0f32; 2]; 2]);
         for c in 0..2 {
             let row = &self.w3[c * HIDDEN..(c + 1) * HIDDEN];
-            for k in 0..HIDDEN {
-                eps[c] += row[k] * h[k];
-                jac[c][0] += row[k] * dh[k][0];
-                jac[c][1] += row[k] * dh[k][1];
-            }
+            eps[c] = dot(self.b3[c], row, &h);
+            jac[c] = [dot(0.0, row, &dx), dot(0.0, row, &dy)];
         }
         (eps, jac)
     }
