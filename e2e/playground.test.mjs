@@ -1216,3 +1216,48 @@ test("score check: the learned score against the exact one at every level, its c
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("likelihood through the probability-flow ODE: the API on both backends, the report against the exact density, the panel, the exact model and bad points", async () => {
+  const base = server.url + "#v=1&dataset=gaussians8&model=learned&steps=16&n=200&seed=2";
+  const pts = [3, 0, 0, 3, -2.1, -2.1, 0.2, -3.1, 0, 0];
+  const measure = (page) => page.evaluate(async (p) => Array.from(await window.playground.logLikelihood(p, 16)), pts);
+  const gpu = await open(gpuBrowser, base + "&backend=webgpu");
+  await gpu.page.evaluate(() => window.playground.run());
+  assert.equal((await gpu.page.evaluate(() => window.playground.status())).backend, "webgpu");
+  const onGpu = await measure(gpu.page);
+  const cpu = await open(cpuBrowser, base + "&backend=cpu");
+  await cpu.page.evaluate(() => window.playground.run());
+  const onCpu = await measure(cpu.page);
+  // The same f32 steps on both backends: the native parity test's tolerance (2e-4 nats).
+  assert.equal(onGpu.length, 5);
+  onGpu.forEach((v, i) => assert.ok(Number.isFinite(v) && Math.abs(v - onCpu[i]) < 2e-4, `point ${i}: webgpu ${v}, cpu ${onCpu[i]}`));
+  // A mode is likelier than the empty centre.
+  assert.ok(onCpu[0] > onCpu[4] + 2, `mode ${onCpu[0]} vs centre ${onCpu[4]}`);
+  // The report over data draws: the network's NLL is above the exact one (Gibbs), by its
+  // KL gap (measured natively: 0.16 nats), and the backend is the run's.
+  const r = await gpu.page.evaluate(() => window.playground.likelihoodReport(256, 32));
+  assert.equal(r.backend, "webgpu");
+  assert.ok(r.exactMeanLogP != null && r.nll > -r.exactMeanLogP && r.nll + r.exactMeanLogP < 0.3, JSON.stringify(r));
+  assert.ok(Math.abs(r.bitsPerDim - r.nll / (2 * Math.LN2)) < 1e-9);
+  // The control: the exact model's own ODE reaches the exact density (0.0034 nats at 64 steps natively).
+  await cpu.page.evaluate(() => window.playground.setConfig({ model: "exact" }));
+  const ex = await cpu.page.evaluate(() => window.playground.likelihoodReport(256, 64));
+  assert.ok(Math.abs(ex.nll + ex.exactMeanLogP) < 0.02, JSON.stringify(ex));
+  // Bad points get a message, and the page keeps working.
+  for (const [bad, re] of [[[1, 2, 3], /2N interleaved/], [[1, NaN], /not a finite number/], [[], /2N interleaved/]]) {
+    const msg = await cpu.page.evaluate(async (b) => { try { await window.playground.logLikelihood(b); return ""; } catch (e) { return String(e.message || e); } }, bad);
+    assert.match(msg, re);
+  }
+  // The panel: a sweep over step counts, drawn beside the exact NLL.
+  await cpu.page.evaluate(() => window.playground.setConfig({ model: "learned" }));
+  await cpu.page.click("#score-check summary");
+  await cpu.page.click("#ll-run");
+  await cpu.page.waitForFunction(() => !document.querySelector("#ll-chart-box").hidden && document.querySelector("#ll-chart canvas"), null, { timeout: 240_000 });
+  assert.match(await cpu.page.textContent("#ll-now"), /64 steps .* NLL [\d.]+ nats = [\d.]+ bits\/dim; exact [\d.]+ nats/);
+  const legend = await cpu.page.locator("#ll-chart .u-legend .u-label").allTextContents();
+  assert.ok(legend.some((l) => /exact NLL/.test(l)), legend.join(", "));
+  assert.deepEqual(gpu.errors, []);
+  assert.deepEqual(cpu.errors, []);
+  await gpu.page.close();
+  await cpu.page.close();
+});

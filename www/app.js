@@ -39,6 +39,8 @@
     metrics: () => need().metrics(),
     scoreDiagnostics: (t = 0, n = 1024) => need().scoreDiagnostics(Number(t), n >>> 0),
     lineIntegrals: ([x0, y0], [x1, y1], t = 0) => need().lineIntegrals(+x0, +y0, +x1, +y1, Number(t)),
+    logLikelihood: (points, steps = 0) => need().logLikelihood(Float64Array.from(points ?? []), steps >>> 0),
+    likelihoodReport: (n = 512, steps = 0) => need().likelihoodReport(n >>> 0, steps >>> 0),
     lineIntegral(p0, p1, path = "straight", t = 0) {
       if (path !== "straight" && path !== "L") throw new Error(`path must be "straight" or "L", not ${JSON.stringify(path)}`);
       const r = window.playground.lineIntegrals(p0, p1, t);

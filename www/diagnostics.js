@@ -71,6 +71,60 @@
     }
   }
 
+  /** Step counts of the likelihood chart. */
+  const LL_STEPS = [4, 8, 16, 32, 64];
+  const LL_POINTS = 256;
+  let llChart = null;
+
+  function describeLikelihood(r) {
+    const exact = r.exactMeanLogP == null ? "no closed-form density for this dataset"
+      : `exact ${fmt(-r.exactMeanLogP, 4)} nats (error ${fmt(r.nll + r.exactMeanLogP, 2)})`;
+    return `${r.steps} steps (${r.nfe} evaluations with their divergence a point), ${r.n} data points on ${r.backend}, ${fmt(r.seconds, 2)} s: ` +
+      `NLL ${fmt(r.nll, 4)} nats = ${fmt(r.bitsPerDim, 3)} bits/dim; ${exact}`;
+  }
+
+  function drawLikelihood(rows) {
+    llChart?.destroy();
+    const css = getComputedStyle(document.documentElement);
+    const fg = css.getPropertyValue("--muted").trim(), grid = css.getPropertyValue("--border").trim();
+    const axis = (label) => ({ label, stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } });
+    const hasExact = rows.some((r) => r.exactMeanLogP != null);
+    llChart = new uPlot({
+      width: Math.max(240, Math.min(640, $("ll-chart").clientWidth || 320)),
+      height: 180,
+      scales: { x: { time: false, distr: 3 } },
+      axes: [axis("ODE steps"), axis("NLL (nats)")],
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } },
+      series: [
+        { label: "steps" },
+        { label: "model's NLL by the ODE", stroke: "#5ac8fa", width: 1.5, points: { show: true, size: 5 } },
+        ...(hasExact ? [{ label: "exact NLL", stroke: "#ffb040", width: 1.5, dash: [4, 3] }] : []),
+      ],
+    }, [rows.map((r) => r.steps), rows.map((r) => r.nll), ...(hasExact ? [rows.map((r) => -r.exactMeanLogP)] : [])], $("ll-chart"));
+  }
+
+  async function measureLikelihood() {
+    const api = window.playground;
+    const button = $("ll-run");
+    button.disabled = true;
+    try {
+      const rows = [];
+      for (const steps of LL_STEPS) {
+        button.textContent = `Measuring… ${rows.length}/${LL_STEPS.length}`;
+        rows.push(await api.likelihoodReport(LL_POINTS, steps));
+        $("ll-now").textContent = describeLikelihood(rows[rows.length - 1]);
+      }
+      $("ll-chart-box").hidden = false;
+      drawLikelihood(rows);
+    } catch (e) {
+      $("ll-now").textContent = `The likelihood failed: ${e.message || e}`;
+    } finally {
+      button.textContent = "Measure again";
+      button.disabled = false;
+    }
+  }
+
   /** Data coordinates of a pointer event on a canvas (the view spans ±4.5, y up; src/web/render.rs). */
   function toData(e) {
     const r = e.currentTarget.getBoundingClientRect(), hw = 4.5;
@@ -103,6 +157,7 @@
   window.playground.ready.then(() => {
     if (!window.playground.scoreDiagnostics) return; // compare mode: each panel has its own
     $("score-run").addEventListener("click", measure);
+    $("ll-run").addEventListener("click", measureLikelihood);
     wireLineIntegrals();
   }, () => {});
 })();

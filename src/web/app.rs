@@ -30,7 +30,9 @@ use crate::model::weights::ModelFile;
 use crate::model::{Conditioning, ExactMixture, ScoreModel};
 use crate::science::datasets::{Dataset, BOX_HALF_WIDTH};
 use crate::science::plan::StepPlan;
+use crate::science::likelihood::LikelihoodPlan;
 use crate::web::compare;
+use crate::web::likelihood;
 use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
 use crate::web::layers::{curl_grid, density_grid, field_arrows, LabelGrid, Trails};
 use crate::web::gpu_render::{GpuRenderer, Points};
@@ -525,6 +527,20 @@ impl State {
         self.model().map_err(|e| JsError::new(&e))?.ok_or_else(|| JsError::new("the learned model is still loading"))
     }
 
+    /// What a likelihood computation needs: the model, the grid of `steps`
+    /// (0: the run's steps), and the GPU when the run is on WebGPU.
+    #[allow(clippy::type_complexity)]
+    fn likelihood_job(&mut self, steps: u32) -> Result<(ScoreModel, LikelihoodPlan, Option<Rc<GpuContext>>, &'static str), JsValue> {
+        let model = self.diagnostics_model().map_err(JsValue::from)?;
+        let steps = if steps == 0 { self.config.steps } else { steps as usize }.clamp(1, config::STEPS_MAX);
+        let gpu = match self.engine {
+            Engine::Gpu(_) => self.gpu.clone(),
+            Engine::Cpu(_) => None,
+        };
+        let backend = if gpu.is_some() { "webgpu" } else { "cpu" };
+        Ok((model, LikelihoodPlan::new(steps), gpu, backend))
+    }
+
     /// The network time a diagnostic measures: `t` if in (0, 1], else the level the run shows.
     fn diagnostics_time(&self, t: f64) -> f64 {
         if t > 0.0 && t <= 1.0 {
@@ -993,6 +1009,37 @@ impl App {
         let t = st.diagnostics_time(t);
         let truth = st.config.dataset.exact_mixture();
         Ok(to_js(&crate::engine::diagnostics::line_integrals(&model, &truth, t, [x0, y0], [x1, y1])))
+    }
+
+    /// Resolves to a Float64Array: per point `log p(x)` of the current model
+    /// (unconditional) through the probability-flow ODE (src/web/likelihood.rs,
+    /// science::likelihood), `points` as 2N interleaved coordinates, at
+    /// `steps` Heun steps (0: the run's steps), on the run's backend.
+    #[wasm_bindgen(js_name = logLikelihood)]
+    pub fn log_likelihood(&self, points: Vec<f64>, steps: u32) -> js_sys::Promise {
+        let job = self.state.borrow_mut().likelihood_job(steps);
+        let points = likelihood::points_from(&points);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let (model, plan, gpu, _) = job?;
+            let points = points.map_err(|e| JsValue::from_str(&e))?;
+            let log_p = likelihood::log_likelihood(model, plan, points, gpu).await?;
+            Ok(js_sys::Float64Array::from(&log_p[..]).into())
+        })
+    }
+
+    /// Resolves to the likelihood panel's report (src/web/likelihood.rs,
+    /// `Report`) over `n` data draws (1–4 096) at `steps` (0: the run's).
+    #[wasm_bindgen(js_name = likelihoodReport)]
+    pub fn likelihood_report(&self, n: u32, steps: u32) -> js_sys::Promise {
+        let job = self.state.borrow_mut().likelihood_job(steps);
+        let dataset = self.state.borrow().config.dataset;
+        wasm_bindgen_futures::future_to_promise(async move {
+            let (model, plan, gpu, backend) = job?;
+            let (data, _) = dataset.sample(n.clamp(1, 4096) as usize, DIAGNOSTICS_DATA_SEED);
+            let start = now_ms();
+            let log_p = likelihood::log_likelihood(model, plan.clone(), data.clone(), gpu).await?;
+            Ok(to_js(&likelihood::Report::new(dataset, &plan, &data, &log_p, backend, (now_ms() - start) / 1000.0)))
+        })
     }
 
     /// Compare mode (src/web/compare.rs): `{ a, b, ignored }`, the two

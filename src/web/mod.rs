@@ -11,4 +11,5 @@ pub mod app;
 pub mod calibrate;
 pub mod gpu_render;
 pub mod layers;
+pub mod likelihood;
 pub mod render;
