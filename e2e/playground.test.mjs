@@ -781,6 +781,26 @@ test("layers: each toggles from its checkbox into the config and the URL, and ch
   await settle();
   const n = await changed();
   assert.ok(n > 5000, `the learned score's curl tints the canvas (${n} values)`);
+  // The score's errors against the exact score: each tints the learned model's canvas.
+  await page.uncheck("#layers input[value=curl]");
+  for (const layer of ["angle", "magnitude", "divergence"]) {
+    await settle();
+    await snap();
+    await page.check(`#layers input[value=${layer}]`);
+    assert.match(await page.evaluate(() => location.hash), new RegExp(`layers=[^&]*${layer}`));
+    await settle();
+    const m = await changed();
+    assert.ok(m > 5000, `the ${layer} error tints the canvas (${m} values)`);
+    await page.uncheck(`#layers input[value=${layer}]`);
+  }
+  // The control: the exact model has no error to draw.
+  await page.evaluate(() => window.playground.setConfig({ model: "exact", layers: "data,particles" }));
+  await page.evaluate(() => window.playground.run());
+  await settle();
+  await snap();
+  await page.evaluate(() => window.playground.setConfig({ layers: "data,particles,angle,magnitude,divergence" }));
+  await settle();
+  assert.equal(await changed(), 0, "the exact model's score has no error");
   assert.deepEqual(errors, []);
   await page.close();
 });

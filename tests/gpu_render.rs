@@ -144,6 +144,7 @@ fn the_gpu_view_draws_what_the_raster_draws() {
         let tints = Tints {
             density: Some((density.as_slice(), 96usize)).filter(|_| layers.density),
             curl: Some((curl.as_slice(), 32usize)).filter(|_| layers.curl),
+            ..Default::default()
         };
         let (gpu, cpu) = both(&ctx, Points::Gpu(s.particles(), n), &xy, layers, labelled.then_some(&grid), &trails.paths, &arrows, tints);
         let (off, worst) = compare(&gpu, &cpu, 2);

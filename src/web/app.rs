@@ -34,7 +34,7 @@ use crate::science::likelihood::LikelihoodPlan;
 use crate::web::compare;
 use crate::web::likelihood;
 use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
-use crate::web::layers::{curl_grid, density_grid, field_arrows, LabelGrid, Trails};
+use crate::web::layers::{density_grid, field_arrows, score_grids, LabelGrid, ScoreGrids, Trails};
 use crate::web::gpu_render::{GpuRenderer, Points};
 use crate::web::render::{Layers, Overlay, Raster, Tints};
 
@@ -131,7 +131,7 @@ struct GpuView {
     renderer: GpuRenderer,
     /// What the background image was composed for (data version, data
     /// layer, tints key); re-uploaded only when it changes.
-    background_for: Option<(u64, bool, Option<(u64, usize, bool, bool)>)>,
+    background_for: Option<(u64, bool, Option<(u64, usize, Layers)>)>,
     /// The data version the label grid was uploaded for.
     labels_for: Option<u64>,
 }
@@ -217,9 +217,9 @@ struct State {
     scrub: Option<usize>,
     /// Show the forward (noising) process at the scrubbed time instead.
     forward_view: bool,
-    /// Field arrows, density and curl grids, with the (generation, step,
-    /// field on, density on, curl on) they were computed for.
-    layer_cache: Option<((u64, usize, bool, bool, bool), Vec<([f32; 2], [f32; 2])>, Vec<f32>, Vec<f32>)>,
+    /// Field arrows, the density grid and the score grids, with the
+    /// (generation, step, layers) they were computed for.
+    layer_cache: Option<((u64, usize, Layers), Vec<([f32; 2], [f32; 2])>, Vec<f32>, ScoreGrids)>,
     error: Option<String>,
     ctx2d: CanvasRenderingContext2d,
     raster: Raster,
@@ -310,9 +310,10 @@ const TRAIL_POINTS: usize = 256;
 /// (from the first LABEL_POINTS data-layer draws).
 const FIELD_GRID: usize = 21;
 const DENSITY_GRID: usize = 96;
-/// The curl layer's grid: a forward-mode Jacobian of the MLP per cell (the
-/// 1 024 cost ~0.1–0.2 s per redraw on the CPU in wasm, at every step of a run).
-const CURL_GRID: usize = 32;
+/// The score layers' grid (curl, angle, magnitude, divergence): a
+/// forward-mode Jacobian of the MLP per cell (the 1 024 cost ~0.1–0.2 s per
+/// redraw on the CPU in wasm, at every step of a run).
+const SCORE_GRID: usize = 32;
 const LABEL_GRID: usize = 128;
 const LABEL_POINTS: usize = 1024;
 
@@ -649,6 +650,9 @@ impl State {
             field: c.layer("field"),
             density: c.layer("density"),
             curl: c.layer("curl"),
+            angle: c.layer("angle"),
+            magnitude: c.layer("magnitude"),
+            divergence: c.layer("divergence"),
         }
     }
 
@@ -657,32 +661,40 @@ impl State {
     /// GPU memory (`self.particles` when `scrubbed`: a recorded frame).
     fn draw_particles(&mut self, step: usize, gpu_view: bool, scrubbed: bool) {
         let layers = self.layers();
-        // Field, density and curl are recomputed when the step changes.
-        let key = (self.generation, step, layers.field, layers.density, layers.curl);
-        if (layers.field || layers.density || layers.curl) && self.layer_cache.as_ref().is_none_or(|(k, ..)| *k != key) {
+        // Field, density and the score grids are recomputed when the step changes.
+        let computed = Layers { field: layers.field, density: layers.density, curl: layers.curl, angle: layers.angle, magnitude: layers.magnitude, divergence: layers.divergence, ..Layers::NONE };
+        let key = (self.generation, step, computed);
+        if computed != Layers::NONE && self.layer_cache.as_ref().is_none_or(|(k, ..)| *k != key) {
             if let Some(model) = &self.model_now {
                 let arrows = if layers.field { field_arrows(model, &self.plan, key.1, &self.raster, FIELD_GRID) } else { Vec::new() };
                 let density = if layers.density { density_grid(model, &self.plan, key.1, &self.particles, &self.raster, DENSITY_GRID) } else { Vec::new() };
-                let curl = if layers.curl { curl_grid(model, &self.plan, key.1, &self.raster, CURL_GRID) } else { Vec::new() };
-                self.layer_cache = Some((key, arrows, density, curl));
+                let needs_truth = layers.angle || layers.magnitude || layers.divergence;
+                let truth = if needs_truth { self.config.dataset.exact_mixture() } else { crate::science::mixture::Mixture { components: Vec::new() } };
+                let grids = score_grids(model, &truth, &self.plan, key.1, &self.raster, SCORE_GRID, computed);
+                self.layer_cache = Some((key, arrows, density, grids));
             }
         }
-        // Only what was computed for these layers (with all three off, the
+        // Only what was computed for these layers (with all of them off, the
         // cache still holds the last ones: they must not be drawn).
+        fn grid(v: &[f32]) -> Option<(&[f32], usize)> {
+            (!v.is_empty()).then_some((v, SCORE_GRID))
+        }
         let (arrows, tints): (&[([f32; 2], [f32; 2])], Tints) = match &self.layer_cache {
-            Some((k, a, d, c)) if *k == key => (
+            Some((k, a, d, g)) if *k == key => (
                 a,
                 Tints {
                     density: (!d.is_empty()).then_some((d.as_slice(), DENSITY_GRID)),
-                    curl: (!c.is_empty()).then_some((c.as_slice(), CURL_GRID)),
+                    curl: grid(&g.curl),
+                    angle: grid(&g.angle),
+                    magnitude: grid(&g.magnitude),
+                    divergence: grid(&g.divergence),
                 },
             ),
             _ => (&[], Tints::default()),
         };
         if gpu_view {
             let (Engine::Gpu(sampler), Some(view), Some(gpu)) = (&self.engine, self.view.as_mut(), self.gpu.as_ref()) else { return };
-            let tinted = tints.density.is_some() || tints.curl.is_some();
-            let background_for = (self.data_version, layers.data, tinted.then_some((key.0, key.1, layers.density, layers.curl)));
+            let background_for = (self.data_version, layers.data, tints.any().then_some((key.0, key.1, computed)));
             if view.background_for != Some(background_for) {
                 view.renderer.set_background(&gpu.queue, self.raster.compose_background(layers, tints));
                 view.background_for = Some(background_for);

@@ -80,7 +80,7 @@ impl Raster {
     }
 }
 /// Which layers the page draws (`layers` link key), each toggleable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Layers {
     pub data: bool,
     pub particles: bool,
@@ -88,6 +88,10 @@ pub struct Layers {
     pub field: bool,
     pub density: bool,
     pub curl: bool,
+    /// The score's errors against the exact score (web::layers::score_grids).
+    pub angle: bool,
+    pub magnitude: bool,
+    pub divergence: bool,
 }
 
 /// What the layers beyond the particles show this frame.
@@ -104,11 +108,21 @@ pub struct Overlay<'a> {
 }
 
 /// The background's tints, each a `g × g` grid over the view (row 0 at the
-/// top): the density (values in [0, 1]) and the curl (signed, in [−1, 1]).
+/// top): the density and the angle error (values in [0, 1]), the curl, the
+/// magnitude and divergence errors (signed, in [−1, 1]).
 #[derive(Clone, Copy, Default)]
 pub struct Tints<'a> {
     pub density: Option<(&'a [f32], usize)>,
     pub curl: Option<(&'a [f32], usize)>,
+    pub angle: Option<(&'a [f32], usize)>,
+    pub magnitude: Option<(&'a [f32], usize)>,
+    pub divergence: Option<(&'a [f32], usize)>,
+}
+
+impl Tints<'_> {
+    pub fn any(&self) -> bool {
+        self.density.is_some() || self.curl.is_some() || self.angle.is_some() || self.magnitude.is_some() || self.divergence.is_some()
+    }
 }
 
 /// Class colours (cycled for more classes), readable on both themes' canvas.
@@ -129,6 +143,14 @@ const HEAT: [u8; 3] = [60, 110, 200];
 /// magenta and green, apart from the classes' first colours (orange, blue).
 const CURL_POSITIVE: [u8; 3] = [220, 60, 200];
 const CURL_NEGATIVE: [u8; 3] = [40, 190, 90];
+/// The angle error's colour (red), the magnitude's (too strong: red-orange,
+/// too weak: indigo) and the divergence error's (above the exact: amber,
+/// below: azure).
+const ANGLE: [u8; 3] = [235, 60, 50];
+const MAGNITUDE_OVER: [u8; 3] = [240, 90, 40];
+const MAGNITUDE_UNDER: [u8; 3] = [80, 90, 235];
+const DIVERGENCE_OVER: [u8; 3] = [250, 170, 0];
+const DIVERGENCE_UNDER: [u8; 3] = [0, 150, 250];
 
 impl Raster {
     /// Maps a data point to (column, row) in pixels (may be outside the image).
@@ -161,9 +183,21 @@ impl Raster {
             if let Some((grid, g)) = tints.density {
                 tint(&mut bg, HEAT, 0.85 * cell(grid, g, i).clamp(0.0, 1.0));
             }
-            if let Some((grid, g)) = tints.curl {
+            let signed = |bg: &mut [u8; 3], (grid, g): (&[f32], usize), (over, under): ([u8; 3], [u8; 3])| {
                 let v = cell(grid, g, i).clamp(-1.0, 1.0);
-                tint(&mut bg, if v > 0.0 { CURL_POSITIVE } else { CURL_NEGATIVE }, 0.6 * v.abs());
+                tint(bg, if v > 0.0 { over } else { under }, 0.6 * v.abs());
+            };
+            if let Some(t) = tints.curl {
+                signed(&mut bg, t, (CURL_POSITIVE, CURL_NEGATIVE));
+            }
+            if let Some((grid, g)) = tints.angle {
+                tint(&mut bg, ANGLE, 0.7 * cell(grid, g, i).clamp(0.0, 1.0));
+            }
+            if let Some(t) = tints.magnitude {
+                signed(&mut bg, t, (MAGNITUDE_OVER, MAGNITUDE_UNDER));
+            }
+            if let Some(t) = tints.divergence {
+                signed(&mut bg, t, (DIVERGENCE_OVER, DIVERGENCE_UNDER));
             }
             self.rgba[4 * i..4 * i + 3].copy_from_slice(&bg);
             self.rgba[4 * i + 3] = 255;
@@ -317,7 +351,11 @@ pub fn coverage(count: u32) -> f32 {
 
 impl Layers {
     /// The data and the particles; trajectories, field, density and curl off.
-    pub const DEFAULT: Layers = Layers { data: true, particles: true, trajectories: false, field: false, density: false, curl: false };
+    /// Nothing drawn.
+    pub const NONE: Layers =
+        Layers { data: false, particles: false, trajectories: false, field: false, density: false, curl: false, angle: false, magnitude: false, divergence: false };
+    pub const DEFAULT: Layers =
+        Layers { data: true, particles: true, trajectories: false, field: false, density: false, curl: false, angle: false, magnitude: false, divergence: false };
 }
 
 #[cfg(test)]
@@ -348,7 +386,7 @@ mod tests {
     #[test]
     fn layers_draw_classes_trails_arrows_and_density() {
         let mut r = Raster::new(90, 90);
-        let all = Layers { data: true, particles: true, trajectories: true, field: true, density: true, curl: true };
+        let all = Layers { data: true, particles: true, trajectories: true, field: true, density: true, curl: true, angle: true, magnitude: true, divergence: true };
         // A class-1 particle takes its palette colour.
         let img = r.draw_layers(&[0.0, 0.0], all, &Overlay { labels: Some(&[1]), ..Default::default() }).to_vec();
         let centre = &img[4 * (45 * 90 + 45)..4 * (45 * 90 + 45) + 3];
@@ -363,10 +401,10 @@ mod tests {
         assert_eq!(lit(r.draw_layers(&[], Layers { trajectories: false, ..all }, &Overlay { trails: &trail, ..Default::default() })), 0);
         assert!(lit(r.draw_layers(&[], all, &Overlay { arrows: &[([0.0, 0.0], [0.0, 2.0])], ..Default::default() })) > 20);
         let grid = [1.0f32; 16];
-        assert_eq!(lit(r.draw_layers(&[], all, &Overlay { tints: Tints { density: Some((&grid, 4)), curl: None }, ..Default::default() })), 90 * 90);
+        assert_eq!(lit(r.draw_layers(&[], all, &Overlay { tints: Tints { density: Some((&grid, 4)), ..Default::default() }, ..Default::default() })), 90 * 90);
         // The curl: its sign picks the colour, zero leaves the background.
         let curl = [1.0f32, -1.0, 0.0, 0.0];
-        let img = r.draw_layers(&[], all, &Overlay { tints: Tints { density: None, curl: Some((&curl, 2)) }, ..Default::default() }).to_vec();
+        let img = r.draw_layers(&[], all, &Overlay { tints: Tints { curl: Some((&curl, 2)), ..Default::default() }, ..Default::default() }).to_vec();
         let px = |row: usize, col: usize| img[4 * (row * 90 + col)..4 * (row * 90 + col) + 3].to_vec();
         assert!(px(10, 10)[0] > px(10, 10)[1] + 40, "positive curl is magenta: {:?}", px(10, 10));
         assert!(px(10, 80)[1] > px(10, 80)[0] + 40, "negative curl is green: {:?}", px(10, 80));
