@@ -1259,6 +1259,20 @@ test("likelihood through the probability-flow ODE: the API on both backends, the
   assert.equal(r.backend, "webgpu");
   assert.ok(r.exactMeanLogP != null && r.nll > -r.exactMeanLogP && r.nll + r.exactMeanLogP < 0.3, JSON.stringify(r));
   assert.ok(Math.abs(r.bitsPerDim - r.nll / (2 * Math.LN2)) < 1e-9);
+  // The likelihood layer: once the run has ended, its particles coloured by log p, on both backends.
+  const sum = (page) => page.evaluate(() => {
+    const c = document.querySelector("#canvas");
+    return c.getContext("2d").getImageData(0, 0, c.width, c.height).data.reduce((a, v, i) => (a + v * ((i % 7) + 1)) % 1e9, 0);
+  });
+  const before = await sum(cpu.page);
+  for (const page of [gpu.page, cpu.page]) {
+    await page.evaluate(() => window.playground.setConfig({ layers: "data,particles,likelihood" }));
+    await page.waitForFunction(() => window.playground.status().likelihoodLayer?.state === "ready", null, { timeout: 120_000 });
+    const st = await page.evaluate(() => window.playground.status().likelihoodLayer);
+    assert.ok(st.n === 200 && Number.isFinite(st.meanLogP), JSON.stringify(st));
+  }
+  await cpu.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  assert.notEqual(await sum(cpu.page), before, "the likelihood layer recolours the particles");
   // The control: the exact model's own ODE reaches the exact density (0.0034 nats at 64 steps natively).
   await cpu.page.evaluate(() => window.playground.setConfig({ model: "exact" }));
   const ex = await cpu.page.evaluate(() => window.playground.likelihoodReport(256, 64));

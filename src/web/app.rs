@@ -220,6 +220,8 @@ struct State {
     /// Field arrows, the density grid and the score grids, with the
     /// (generation, step, layers) they were computed for.
     layer_cache: Option<((u64, usize, Layers), Vec<([f32; 2], [f32; 2])>, Vec<f32>, ScoreGrids)>,
+    /// The likelihood layer of a finished run: its generation and what it has.
+    likelihood_layer: Option<(u64, LikelihoodLayer)>,
     error: Option<String>,
     ctx2d: CanvasRenderingContext2d,
     raster: Raster,
@@ -268,7 +270,31 @@ struct Status<'a> {
     /// means the first particles are on screen).
     frames_drawn: u64,
     ignored: Vec<String>,
+    /// The likelihood layer: `{ state: "computing" | "ready" | "failed", n, meanLogP, error }`, or null.
+    likelihood_layer: Option<LikelihoodLayerStatus<'a>>,
 }
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LikelihoodLayerStatus<'a> {
+    state: &'static str,
+    n: usize,
+    mean_log_p: Option<f64>,
+    error: Option<&'a str>,
+}
+
+/// The likelihood layer's particles (web::likelihood): being measured, or
+/// measured (each point with its value in [0, 1] over the 5th–95th
+/// percentile of log p, and the mean log p), or why not.
+enum LikelihoodLayer {
+    Computing,
+    Ready { points: Vec<([f32; 2], f32)>, mean_log_p: f64 },
+    Failed(String),
+}
+
+/// Particles the likelihood layer measures (the first finite ones), and its ODE steps.
+const LIKELIHOOD_LAYER_POINTS: usize = 1024;
+const LIKELIHOOD_LAYER_STEPS: usize = 16;
 
 /// A config value from JS: `setConfig({steps: 50})` and `setConfig({steps: "50"})` are the same.
 #[derive(Deserialize)]
@@ -542,6 +568,44 @@ impl State {
         Ok((model, LikelihoodPlan::new(steps), gpu, backend))
     }
 
+    /// Starts measuring the likelihood layer's particles once the run has
+    /// ended (once per run): PF-ODE log p on the run's backend, then a redraw.
+    fn start_likelihood_layer(&mut self) {
+        if !self.engine.done() || self.engine.total() == 0 || self.likelihood_layer.as_ref().is_some_and(|(g, _)| *g == self.generation) {
+            return;
+        }
+        let points: Vec<[f32; 2]> =
+            self.particles.chunks_exact(2).map(|p| [p[0], p[1]]).filter(|p| p[0].is_finite() && p[1].is_finite()).take(LIKELIHOOD_LAYER_POINTS).collect();
+        if points.is_empty() {
+            return;
+        }
+        let generation = self.generation;
+        let job = self.likelihood_job(LIKELIHOOD_LAYER_STEPS as u32);
+        self.likelihood_layer = Some((generation, LikelihoodLayer::Computing));
+        let me = self.me.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = match job {
+                Ok((model, plan, gpu, _)) => likelihood::log_likelihood(model, plan, points.clone(), gpu).await.map_err(|e| e.as_string().unwrap_or_else(|| format!("{e:?}"))),
+                Err(e) => Err(e.as_string().unwrap_or_else(|| "no model".into())),
+            };
+            let Some(state) = me.upgrade() else { return };
+            let mut st = state.borrow_mut();
+            if st.generation != generation {
+                return;
+            }
+            let layer = match result {
+                Ok(log_p) => {
+                    let (lo, hi) = likelihood::percentile_range(&log_p, 0.05, 0.95);
+                    let points = points.iter().zip(&log_p).map(|(p, v)| (*p, ((v - lo) / (hi - lo).max(1e-9)) as f32)).collect();
+                    LikelihoodLayer::Ready { points, mean_log_p: log_p.iter().sum::<f64>() / log_p.len() as f64 }
+                }
+                Err(e) => LikelihoodLayer::Failed(format!("the likelihood layer failed: {e}")),
+            };
+            st.likelihood_layer = Some((generation, layer));
+            st.draw();
+        });
+    }
+
     /// The network time a diagnostic measures: `t` if in (0, 1], else the level the run shows.
     fn diagnostics_time(&self, t: f64) -> f64 {
         if t > 0.0 && t <= 1.0 {
@@ -653,6 +717,7 @@ impl State {
             angle: c.layer("angle"),
             magnitude: c.layer("magnitude"),
             divergence: c.layer("divergence"),
+            likelihood: c.layer("likelihood"),
         }
     }
 
@@ -661,6 +726,9 @@ impl State {
     /// GPU memory (`self.particles` when `scrubbed`: a recorded frame).
     fn draw_particles(&mut self, step: usize, gpu_view: bool, scrubbed: bool) {
         let layers = self.layers();
+        if layers.likelihood && !scrubbed {
+            self.start_likelihood_layer();
+        }
         // Field, density and the score grids are recomputed when the step changes.
         let computed = Layers { field: layers.field, density: layers.density, curl: layers.curl, angle: layers.angle, magnitude: layers.magnitude, divergence: layers.divergence, ..Layers::NONE };
         let key = (self.generation, step, computed);
@@ -692,6 +760,10 @@ impl State {
             ),
             _ => (&[], Tints::default()),
         };
+        let valued: &[([f32; 2], f32)] = match &self.likelihood_layer {
+            Some((g, LikelihoodLayer::Ready { points, .. })) if *g == self.generation && layers.likelihood && !scrubbed => points,
+            _ => &[],
+        };
         if gpu_view {
             let (Engine::Gpu(sampler), Some(view), Some(gpu)) = (&self.engine, self.view.as_mut(), self.gpu.as_ref()) else { return };
             let background_for = (self.data_version, layers.data, tints.any().then_some((key.0, key.1, computed)));
@@ -703,7 +775,7 @@ impl State {
                 view.renderer.set_labels(&gpu.device, &gpu.queue, self.label_grid.as_ref());
                 view.labels_for = Some(self.data_version);
             }
-            let overlay = Overlay { labels: None, trails: &self.trails.paths, arrows, tints: Tints::default() };
+            let overlay = Overlay { labels: None, trails: &self.trails.paths, arrows, tints: Tints::default(), valued };
             view.renderer.set_strokes(&gpu.queue, self.raster.compose_overlay(layers, &overlay));
             let texture = match view.surface.get_current_texture() {
                 wgpu::CurrentSurfaceTexture::Success(t) | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
@@ -726,7 +798,7 @@ impl State {
             (Some(grid), true) => Some(self.particles.chunks_exact(2).map(|p| grid.label([p[0], p[1]])).collect()),
             _ => None,
         };
-        let overlay = Overlay { labels: labels.as_deref(), trails: &self.trails.paths, arrows, tints };
+        let overlay = Overlay { labels: labels.as_deref(), trails: &self.trails.paths, arrows, tints, valued };
         let img = self.raster.draw_layers(&self.particles, layers, &overlay);
         match ImageData::new_with_u8_clamped_array_and_sh(Clamped(img), w, h) {
             Ok(data) => {
@@ -802,6 +874,11 @@ impl State {
             calibration: self.calibration().and_then(|c| c.as_ref().ok()).copied(),
             frames_drawn: self.frames_drawn,
             ignored: self.ignored.iter().map(|i| i.to_string()).collect(),
+            likelihood_layer: self.likelihood_layer.as_ref().filter(|(g, _)| *g == self.generation).map(|(_, l)| match l {
+                LikelihoodLayer::Computing => LikelihoodLayerStatus { state: "computing", n: 0, mean_log_p: None, error: None },
+                LikelihoodLayer::Ready { points, mean_log_p } => LikelihoodLayerStatus { state: "ready", n: points.len(), mean_log_p: Some(*mean_log_p), error: None },
+                LikelihoodLayer::Failed(e) => LikelihoodLayerStatus { state: "failed", n: 0, mean_log_p: None, error: Some(e) },
+            }),
         })
     }
 }
@@ -868,6 +945,7 @@ impl App {
             label_grid: None,
             trails: Trails::new(TRAIL_PARTICLES, TRAIL_POINTS),
             layer_cache: None,
+            likelihood_layer: None,
             snapshots: Vec::new(),
             scrub: None,
             forward_view: false,

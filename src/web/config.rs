@@ -77,7 +77,7 @@ pub const SCHEDULES: [(&str, &str); 3] = [
 ];
 
 /// Layers the canvas can draw (`layers=data,particles,…`, any subset).
-pub const LAYERS: [&str; 9] = ["data", "particles", "trajectories", "field", "density", "curl", "angle", "magnitude", "divergence"];
+pub const LAYERS: [&str; 10] = ["data", "particles", "trajectories", "field", "density", "curl", "angle", "magnitude", "divergence", "likelihood"];
 
 /// Colour themes (`auto` follows the system's light/dark preference).
 pub const THEMES: [&str; 3] = ["auto", "light", "dark"];

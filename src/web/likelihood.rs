@@ -28,6 +28,18 @@ pub fn points_from(flat: &[f64]) -> Result<Vec<[f32; 2]>, String> {
     Ok(flat.chunks_exact(2).map(|p| [p[0] as f32, p[1] as f32]).collect())
 }
 
+/// The `lo`-th and `hi`-th quantiles of the finite values (the likelihood
+/// layer's colour range); `(0, 1)` when there are none.
+pub fn percentile_range(values: &[f64], lo: f64, hi: f64) -> (f64, f64) {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return (0.0, 1.0);
+    }
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((q * (v.len() - 1) as f64).round() as usize).min(v.len() - 1)];
+    (at(lo), at(hi))
+}
+
 /// What the panel shows for one step count.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -119,6 +131,13 @@ mod tests {
         assert!(points_from(&[1.0, 2.0, 3.0]).unwrap_err().contains("got 3"));
         assert!(points_from(&[1.0, f64::NAN]).unwrap_err().contains("point 0"));
         assert!(points_from(&vec![0.0; 2 * MAX_POINTS + 2]).unwrap_err().contains("at most"));
+    }
+
+    #[test]
+    fn percentile_range_skips_non_finite_values() {
+        let v: Vec<f64> = (0..=100).map(|i| i as f64).chain([f64::NAN, f64::INFINITY]).collect();
+        assert_eq!(percentile_range(&v, 0.05, 0.95), (5.0, 95.0));
+        assert_eq!(percentile_range(&[f64::NAN], 0.05, 0.95), (0.0, 1.0));
     }
 
     #[test]

@@ -92,6 +92,8 @@ pub struct Layers {
     pub angle: bool,
     pub magnitude: bool,
     pub divergence: bool,
+    /// Particles coloured by their log-likelihood (PF-ODE) once a run ends.
+    pub likelihood: bool,
 }
 
 /// What the layers beyond the particles show this frame.
@@ -105,6 +107,8 @@ pub struct Overlay<'a> {
     pub arrows: &'a [([f32; 2], [f32; 2])],
     /// What tints the background.
     pub tints: Tints<'a>,
+    /// Points coloured by a value in [0, 1] (the likelihood layer).
+    pub valued: &'a [([f32; 2], f32)],
 }
 
 /// The background's tints, each a `g × g` grid over the view (row 0 at the
@@ -151,6 +155,19 @@ const MAGNITUDE_OVER: [u8; 3] = [240, 90, 40];
 const MAGNITUDE_UNDER: [u8; 3] = [80, 90, 235];
 const DIVERGENCE_OVER: [u8; 3] = [250, 170, 0];
 const DIVERGENCE_UNDER: [u8; 3] = [0, 150, 250];
+
+/// A perceptual ramp for values in [0, 1] (viridis' ends and middle):
+/// dark purple, teal, yellow.
+pub fn ramp(v: f32) -> [u8; 3] {
+    const STOPS: [[f32; 3]; 3] = [[68.0, 1.0, 84.0], [33.0, 145.0, 140.0], [253.0, 231.0, 37.0]];
+    let v = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 };
+    let (i, f) = if v < 0.5 { (0, 2.0 * v) } else { (1, 2.0 * v - 1.0) };
+    let mut out = [0u8; 3];
+    for k in 0..3 {
+        out[k] = (STOPS[i][k] + f * (STOPS[i + 1][k] - STOPS[i][k])).round() as u8;
+    }
+    out
+}
 
 impl Raster {
     /// Maps a data point to (column, row) in pixels (may be outside the image).
@@ -210,7 +227,9 @@ impl Raster {
     /// The GPU view blends it over its particles (premultiplied "over"), which
     /// gives what `draw_layers` draws in place.
     pub fn compose_overlay(&mut self, layers: Layers, overlay: &Overlay) -> Option<&[u8]> {
-        let any = (layers.trajectories && overlay.trails.iter().any(|t| t.len() > 1)) || (layers.field && !overlay.arrows.is_empty());
+        let any = (layers.trajectories && overlay.trails.iter().any(|t| t.len() > 1))
+            || (layers.field && !overlay.arrows.is_empty())
+            || (layers.likelihood && !overlay.valued.is_empty());
         if !any {
             return None;
         }
@@ -269,8 +288,17 @@ impl Raster {
         &self.rgba
     }
 
-    /// Draws the trajectories and arrows (when their layers are on) into `buf`.
+    /// Draws the trajectories, arrows and valued points (when their layers are on) into `buf`.
     fn strokes(&self, buf: &mut [u8], layers: Layers, overlay: &Overlay) {
+        if layers.likelihood {
+            for &(p, v) in overlay.valued {
+                let (col, row) = self.to_px(p);
+                let rgb = ramp(v);
+                for (dc, dr) in [(0, 0), (1, 0), (0, 1), (1, 1), (-1, 0), (0, -1)] {
+                    self.blend(buf, col as isize + dc, row as isize + dr, rgb, 1.0);
+                }
+            }
+        }
         if layers.trajectories {
             for trail in overlay.trails {
                 for w in trail.windows(2) {
@@ -353,9 +381,9 @@ impl Layers {
     /// The data and the particles; trajectories, field, density and curl off.
     /// Nothing drawn.
     pub const NONE: Layers =
-        Layers { data: false, particles: false, trajectories: false, field: false, density: false, curl: false, angle: false, magnitude: false, divergence: false };
+        Layers { data: false, particles: false, trajectories: false, field: false, density: false, curl: false, angle: false, magnitude: false, divergence: false, likelihood: false };
     pub const DEFAULT: Layers =
-        Layers { data: true, particles: true, trajectories: false, field: false, density: false, curl: false, angle: false, magnitude: false, divergence: false };
+        Layers { data: true, particles: true, trajectories: false, field: false, density: false, curl: false, angle: false, magnitude: false, divergence: false, likelihood: false };
 }
 
 #[cfg(test)]
@@ -386,7 +414,7 @@ mod tests {
     #[test]
     fn layers_draw_classes_trails_arrows_and_density() {
         let mut r = Raster::new(90, 90);
-        let all = Layers { data: true, particles: true, trajectories: true, field: true, density: true, curl: true, angle: true, magnitude: true, divergence: true };
+        let all = Layers { data: true, particles: true, trajectories: true, field: true, density: true, curl: true, angle: true, magnitude: true, divergence: true, likelihood: true };
         // A class-1 particle takes its palette colour.
         let img = r.draw_layers(&[0.0, 0.0], all, &Overlay { labels: Some(&[1]), ..Default::default() }).to_vec();
         let centre = &img[4 * (45 * 90 + 45)..4 * (45 * 90 + 45) + 3];
@@ -409,6 +437,16 @@ mod tests {
         assert!(px(10, 10)[0] > px(10, 10)[1] + 40, "positive curl is magenta: {:?}", px(10, 10));
         assert!(px(10, 80)[1] > px(10, 80)[0] + 40, "negative curl is green: {:?}", px(10, 80));
         assert_eq!(px(80, 10), BACKGROUND.to_vec());
+        // Valued points take the ramp's colour: low is dark purple, high is yellow; only with their layer on.
+        let valued = [([-2.0f32, 0.0], 0.0f32), ([2.0, 0.0], 1.0)];
+        let img = r.draw_layers(&[], all, &Overlay { valued: &valued, ..Default::default() }).to_vec();
+        let at = |p: [f32; 2]| {
+            let (c, rw) = r.to_px(p);
+            img[4 * (rw as usize * 90 + c as usize)..][..3].to_vec()
+        };
+        assert_eq!((at([-2.0, 0.0]), at([2.0, 0.0])), (ramp(0.0).to_vec(), ramp(1.0).to_vec()));
+        assert_eq!((ramp(0.0), ramp(0.5), ramp(1.0)), ([68, 1, 84], [33, 145, 140], [253, 231, 37]));
+        assert_eq!(lit(r.draw_layers(&[], Layers { likelihood: false, ..all }, &Overlay { valued: &valued, ..Default::default() })), 0);
         // Grid cell centres: cell (0, 0) is the top-left.
         let p = r.grid_point(4, 0, 0);
         assert!(p[0] < 0.0 && p[1] > 0.0);
