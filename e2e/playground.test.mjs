@@ -1227,12 +1227,19 @@ test("score check: the learned score against the exact one at every level, its c
   await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.6, { steps: 4 });
   await page.mouse.up();
   assert.match(await page.textContent("#li-out"), /straight -?[\d.]+.*L-shaped -?[\d.]+.*exact log p\(end\) − log p\(start\) -?[\d.]+/);
+  // log p along rays: the network's reconstruction within 0.15 nats RMS of the exact (0.048 natively), drawn.
+  const rays = await page.evaluate(() => window.playground.logDensityRays([0, 0], 0.3, 6));
+  assert.ok(rays.rays.length === 6 && rays.r.length === 33 && rays.rmse < 0.15, JSON.stringify(rays.rmse));
+  await page.click("#rays-run");
+  await page.waitForFunction(() => !document.querySelector("#rays-chart-box").hidden && document.querySelector("#rays-chart canvas"));
+  assert.match(await page.textContent("#rays-now"), /RMS error of [\d.e-]+ nats/);
   // The control: the exact model measures no error and no curl.
   await page.evaluate(() => window.playground.setConfig({ model: "exact" }));
   const exact = await page.evaluate(() => window.playground.scoreDiagnostics(0.3, 256));
   assert.ok(Math.abs(exact.cStar - 1) < 1e-4 && exact.meanAngleDeg < 0.05 && exact.curlMeanAbs < 1e-6, JSON.stringify(exact));
   const exactLi = await page.evaluate(() => window.playground.lineIntegrals([-2, 0.5], [1.5, 2.2], 0.3));
   assert.ok(Math.abs(exactLi.straight - exactLi.exactLogRatio) < 1e-3 && Math.abs(exactLi.lPath - exactLi.exactLogRatio) < 1e-3, JSON.stringify(exactLi));
+  assert.ok((await page.evaluate(() => window.playground.logDensityRays([0, 0], 0.3, 6))).rmse < 1e-3, "the exact score's rays give back log p");
   assert.deepEqual(errors, []);
   await page.close();
 });

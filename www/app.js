@@ -39,6 +39,7 @@
     metrics: () => need().metrics(),
     scoreDiagnostics: (t = 0, n = 1024) => need().scoreDiagnostics(Number(t), n >>> 0),
     lineIntegrals: ([x0, y0], [x1, y1], t = 0) => need().lineIntegrals(+x0, +y0, +x1, +y1, Number(t)),
+    logDensityRays: ([x, y] = [0, 0], t = 0, rays = 6) => need().logDensityRays(+x, +y, Number(t), rays >>> 0),
     logLikelihood: (points, steps = 0) => need().logLikelihood(Float64Array.from(points ?? []), steps >>> 0),
     likelihoodReport: (n = 512, steps = 0) => need().likelihoodReport(n >>> 0, steps >>> 0),
     lineIntegral(p0, p1, path = "straight", t = 0) {

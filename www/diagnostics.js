@@ -9,7 +9,7 @@
   /** Network times of the sweep: log-spaced from 0.01 to 1. */
   const LEVELS = Array.from({ length: 16 }, (_, i) => 0.01 * Math.pow(100, i / 15));
   const SWEEP_POINTS = 512;
-  let chart = null;
+  let scoreChart = null;
 
   const fmt = (v, d = 3) => (Number.isFinite(v) ? Number(v).toPrecision(d) : "–");
 
@@ -20,27 +20,36 @@
       `divergence RMSE ${fmt(r.divergenceRmse)} (exact Δ log p RMS ${fmt(r.exactDivergenceRms)}), over ${r.n} noised data points`;
   }
 
-  function draw(rows) {
-    chart?.destroy();
+  /** A uPlot chart in element `id` (replacing `old`): themed axes `[x, y, (y2)]` as `{ label, scale, side }`. */
+  function chart(old, id, { axes, scales, series, data }) {
+    old?.destroy();
     const css = getComputedStyle(document.documentElement);
     const fg = css.getPropertyValue("--muted").trim(), grid = css.getPropertyValue("--border").trim();
-    const axis = (label, scale, side = null) => ({
-      label, scale, ...(side == null ? {} : { side }), stroke: fg,
-      grid: { stroke: grid, width: 1, show: side !== 1 }, ticks: { stroke: grid, width: 1 },
-    });
-    chart = new uPlot({
-      width: Math.max(240, Math.min(640, $("score-chart").clientWidth || 320)),
+    return new uPlot({
+      width: Math.max(240, Math.min(640, $(id).clientWidth || 320)),
       height: 180,
-      scales: { x: { time: false, distr: 3 }, deg: { auto: true }, curl: { auto: true } },
-      axes: [axis("network time t", "x"), axis("mean angle (°)", "deg", 3), axis("mean |curl|", "curl", 1)],
+      scales,
+      axes: axes.map(({ label, scale, side }) => ({
+        label, scale, ...(side == null ? {} : { side }), stroke: fg,
+        grid: { stroke: grid, width: 1, show: side !== 1 }, ticks: { stroke: grid, width: 1 },
+      })),
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
+      series,
+    }, data, $(id));
+  }
+
+  function draw(rows) {
+    scoreChart = chart(scoreChart, "score-chart", {
+      scales: { x: { time: false, distr: 3 }, deg: { auto: true }, curl: { auto: true } },
+      axes: [{ label: "network time t", scale: "x" }, { label: "mean angle (°)", scale: "deg", side: 3 }, { label: "mean |curl|", scale: "curl", side: 1 }],
       series: [
         { label: "t" },
         { label: "mean angle to the exact score (°)", scale: "deg", stroke: "#5ac8fa", width: 1.5, points: { show: true, size: 5 } },
         { label: "mean |curl|", scale: "curl", stroke: "#ffb040", width: 1.5, dash: [4, 3], points: { show: true, size: 5 } },
       ],
-    }, [rows.map((r) => r.t), rows.map((r) => r.meanAngleDeg), rows.map((r) => r.curlMeanAbs)], $("score-chart"));
+      data: [rows.map((r) => r.t), rows.map((r) => r.meanAngleDeg), rows.map((r) => r.curlMeanAbs)],
+    });
   }
 
   /** Measures every level of the sweep, one per task; resolves to the rows. */
@@ -84,24 +93,45 @@
   }
 
   function drawLikelihood(rows) {
-    llChart?.destroy();
-    const css = getComputedStyle(document.documentElement);
-    const fg = css.getPropertyValue("--muted").trim(), grid = css.getPropertyValue("--border").trim();
-    const axis = (label) => ({ label, stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } });
     const hasExact = rows.some((r) => r.exactMeanLogP != null);
-    llChart = new uPlot({
-      width: Math.max(240, Math.min(640, $("ll-chart").clientWidth || 320)),
-      height: 180,
+    llChart = chart(llChart, "ll-chart", {
       scales: { x: { time: false, distr: 3 } },
-      axes: [axis("ODE steps"), axis("NLL (nats)")],
-      legend: { live: false },
-      cursor: { drag: { x: false, y: false } },
+      axes: [{ label: "ODE steps" }, { label: "NLL (nats)" }],
       series: [
         { label: "steps" },
         { label: "model's NLL by the ODE", stroke: "#5ac8fa", width: 1.5, points: { show: true, size: 5 } },
         ...(hasExact ? [{ label: "exact NLL", stroke: "#ffb040", width: 1.5, dash: [4, 3] }] : []),
       ],
-    }, [rows.map((r) => r.steps), rows.map((r) => r.nll), ...(hasExact ? [rows.map((r) => -r.exactMeanLogP)] : [])], $("ll-chart"));
+      data: [rows.map((r) => r.steps), rows.map((r) => r.nll), ...(hasExact ? [rows.map((r) => -r.exactMeanLogP)] : [])],
+    });
+  }
+
+  /** Ray colours: the page's class palette (src/web/render.rs, PALETTE). */
+  const RAY_COLOURS = ["#ffb040", "#5ac8fa", "#fa6e8c", "#82dc78", "#c896ff", "#ffe664"];
+  let raysChart = null;
+
+  function drawRays() {
+    const button = $("rays-run");
+    try {
+      const r = window.playground.logDensityRays([0, 0], 0, RAY_COLOURS.length);
+      $("rays-now").textContent = `t = ${fmt(r.t, 2)}: six rays of length 4 from (0, 0); the reconstruction (solid) against the exact log p_t (dashed) has an RMS error of ${fmt(r.rmse)} nats`;
+      $("rays-chart-box").hidden = false;
+      raysChart = chart(raysChart, "rays-chart", {
+        scales: { x: { time: false } },
+        axes: [{ label: "distance from the centre" }, { label: "log p − log p(centre)" }],
+        series: [
+          { label: "r" },
+          ...r.rays.flatMap((ray, k) => [
+            { label: `${Math.round(ray.angleDeg)}° model`, stroke: RAY_COLOURS[k], width: 1.5 },
+            { label: `${Math.round(ray.angleDeg)}° exact`, stroke: RAY_COLOURS[k], width: 1, dash: [4, 3] },
+          ]),
+        ],
+        data: [r.r, ...r.rays.flatMap((ray) => [ray.model, ray.exact])],
+      });
+    } catch (e) {
+      $("rays-now").textContent = `The rays failed: ${e.message || e}`;
+    }
+    button.textContent = "log p along rays again (at the level shown now)";
   }
 
   async function measureLikelihood() {
@@ -158,6 +188,7 @@
     if (!window.playground.scoreDiagnostics) return; // compare mode: each panel has its own
     $("score-run").addEventListener("click", measure);
     $("ll-run").addEventListener("click", measureLikelihood);
+    $("rays-run").addEventListener("click", drawRays);
     wireLineIntegrals();
   }, () => {});
 })();

@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use crate::model::ScoreModel;
-use crate::science::diagnostics::{curl, divergence, line_integral, Path, ScoreError};
+use crate::science::diagnostics::{curl, divergence, line_integral, ray_profile, Path, ScoreError};
 use crate::science::mixture::Mixture;
 use crate::science::rng::gaussian2;
 use crate::science::schedule::{Schedule, ScheduleKind, T_TRAIN};
@@ -110,6 +110,59 @@ pub fn line_integrals(model: &ScoreModel, truth: &Mixture, t: f64, x0: [f64; 2],
     }
 }
 
+/// The log-density along rays from a reference point, reconstructed from a
+/// model's score and exact (README: "Score diagnostics").
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rays {
+    pub t: f64,
+    pub origin: [f64; 2],
+    /// Distances along every ray.
+    pub r: Vec<f64>,
+    pub rays: Vec<Ray>,
+    /// RMS over all rays and points of the reconstruction minus the exact.
+    pub rmse: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ray {
+    pub angle_deg: f64,
+    /// `∫ s_θ · dr` from the origin (the model's log p relative to the origin's).
+    pub model: Vec<f64>,
+    /// `log p_t(x) − log p_t(origin)` of the exact distribution.
+    pub exact: Vec<f64>,
+}
+
+/// [`Rays`] of `model` at network time `t` (the nearest grid level): `rays`
+/// directions evenly spaced from 0°, `m` steps over `length`.
+pub fn log_density_rays(model: &ScoreModel, truth: &Mixture, t: f64, origin: [f64; 2], rays: usize, length: f64, m: usize) -> Rays {
+    let (t, a, sigma) = level_near(t);
+    let level = model.level(t as f32, a as f32, sigma as f32);
+    let score = |x: [f64; 2]| {
+        let mut eps = [[0.0f32; 2]];
+        model.eps_hat_block(&[[x[0] as f32, x[1] as f32]], &level, None, &mut eps);
+        [-(eps[0][0] as f64) / sigma, -(eps[0][1] as f64) / sigma]
+    };
+    let r: Vec<f64> = (0..=m).map(|j| length * j as f64 / m as f64).collect();
+    let origin_log_p = truth.log_density(origin, a, sigma);
+    let (mut sq, mut count) = (0.0, 0usize);
+    let rays = (0..rays)
+        .map(|k| {
+            let angle = std::f64::consts::TAU * k as f64 / rays as f64;
+            let dir = [angle.cos(), angle.sin()];
+            let model = ray_profile(score, origin, dir, length, m);
+            let exact: Vec<f64> = r.iter().map(|&d| truth.log_density([origin[0] + d * dir[0], origin[1] + d * dir[1]], a, sigma) - origin_log_p).collect();
+            for (p, q) in model.iter().zip(&exact) {
+                sq += (p - q).powi(2);
+                count += 1;
+            }
+            Ray { angle_deg: angle.to_degrees(), model, exact }
+        })
+        .collect();
+    Rays { t, origin, r, rays, rmse: (sq / count.max(1) as f64).sqrt() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +198,27 @@ mod tests {
         // Not exact (a learned field has curl and errors; measured −0.50 against −0.58), but within 0.1 nats.
         assert!((r.straight - r.exact_log_ratio).abs() < 0.1 * r.exact_log_ratio.abs().max(1.0), "{r:?}");
         assert!(r.straight != r.l_path, "a learned field's integrals depend on the path a little");
+    }
+
+    /// Rays from the centre of the eight Gaussians at t = 0.3: the exact
+    /// model's reconstruction is the exact log-density (to Simpson's error),
+    /// the network's within 0.15 nats RMS (measured: 0.048, over a range of
+    /// about 4 nats), and a plausible
+    /// bug — the score's sign flipped — is far off.
+    #[test]
+    fn rays_reconstruct_the_log_density() {
+        let d = Dataset::Gaussians8;
+        let truth = d.exact_mixture();
+        let exact = ScoreModel::Exact(ExactMixture::new(&truth));
+        let r = log_density_rays(&exact, &truth, 0.3, [0.0, 0.0], 6, 4.0, 16);
+        assert_eq!((r.rays.len(), r.r.len(), r.rays[0].model.len()), (6, 17, 17));
+        assert!(r.rmse < 1e-3, "{}", r.rmse);
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/gaussians8.safetensors")).unwrap();
+        let learned = ScoreModel::learned(&ModelFile::from_bytes(&bytes, d).unwrap());
+        let r = log_density_rays(&learned, &truth, 0.3, [0.0, 0.0], 6, 4.0, 16);
+        assert!(r.rmse < 0.15, "{}", r.rmse);
+        let flipped: f64 = r.rays.iter().flat_map(|ray| ray.model.iter().zip(&ray.exact).map(|(m, e)| (-m - e).powi(2))).sum::<f64>();
+        assert!((flipped / (6.0 * 17.0)).sqrt() > 1.0, "the control should be far off");
     }
 
     #[test]

@@ -107,9 +107,60 @@ pub fn line_integral(mut score: impl FnMut([f64; 2]) -> [f64; 2], x0: [f64; 2], 
     }
 }
 
+/// Simpson segments between consecutive points of a ray profile.
+pub const RAY_SEGMENTS: usize = 8;
+
+/// The log-density reconstructed along a ray (SCIENCE.md §6): from `origin`
+/// in direction `dir` (a unit vector), `∫₀^{r_j} s(origin + r·dir)·dir dr` at
+/// `r_j = length·j/m`, j = 0…m — for a true score `log p(x_j) − log p(origin)`.
+/// Cumulative composite Simpson, [`RAY_SEGMENTS`] per step.
+pub fn ray_profile(mut score: impl FnMut([f64; 2]) -> [f64; 2], origin: [f64; 2], dir: [f64; 2], length: f64, m: usize) -> Vec<f64> {
+    let mut along = |r: f64| {
+        let s = score([origin[0] + r * dir[0], origin[1] + r * dir[1]]);
+        s[0] * dir[0] + s[1] * dir[1]
+    };
+    let h = length / m.max(1) as f64;
+    let mut out = Vec::with_capacity(m + 1);
+    let mut acc = 0.0;
+    out.push(acc);
+    let mut left = along(0.0);
+    for j in 0..m {
+        let r0 = j as f64 * h;
+        let k = RAY_SEGMENTS;
+        let mut sum = left;
+        for i in 1..k {
+            sum += if i % 2 == 1 { 4.0 } else { 2.0 } * along(r0 + h * i as f64 / k as f64);
+        }
+        let right = along(r0 + h);
+        sum += right;
+        acc += sum * h / (3.0 * k as f64);
+        out.push(acc);
+        left = right;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ray_profile_of_a_gaussian_score_is_its_log_density() {
+        // s = −C⁻¹(x − μ), C = diag(1, 4): log p(x) − log p(o) in closed form.
+        let (mu, c) = ([0.5, -1.0], [1.0, 4.0]);
+        let score = |x: [f64; 2]| [-(x[0] - mu[0]) / c[0], -(x[1] - mu[1]) / c[1]];
+        let log_p = |x: [f64; 2]| -0.5 * ((x[0] - mu[0]).powi(2) / c[0] + (x[1] - mu[1]).powi(2) / c[1]);
+        let (o, dir) = ([-1.0, 0.5], [0.6, 0.8]);
+        let prof = ray_profile(score, o, dir, 3.0, 12);
+        assert_eq!(prof.len(), 13);
+        for (j, v) in prof.iter().enumerate() {
+            let x = [o[0] + 0.25 * j as f64 * dir[0], o[1] + 0.25 * j as f64 * dir[1]];
+            assert!((v - (log_p(x) - log_p(o))).abs() < 1e-9, "{j}: {v}");
+        }
+        // A rotational field has no log-density: its profile is not the Gaussian's.
+        let swirl = ray_profile(|x| [-x[1], x[0]], o, dir, 3.0, 12);
+        assert!((swirl[12] - (log_p([o[0] + 1.8, o[1] + 2.4]) - log_p(o))).abs() > 0.5);
+    }
 
     fn rotate(v: [f64; 2], deg: f64) -> [f64; 2] {
         let (s, c) = deg.to_radians().sin_cos();

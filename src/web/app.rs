@@ -1101,6 +1101,22 @@ impl App {
         Ok(to_js(&crate::engine::diagnostics::line_integrals(&model, &truth, t, [x0, y0], [x1, y1])))
     }
 
+    /// The log-density along `rays` rays (1–16) from `(x, y)`, reconstructed
+    /// from the current model's score and exact, at network time `t` (as in
+    /// `score_diagnostics`), 4 units long, 32 steps: `{ t, origin, r, rays:
+    /// [{ angleDeg, model, exact }], rmse }` (src/engine/diagnostics.rs).
+    #[wasm_bindgen(js_name = logDensityRays)]
+    pub fn log_density_rays(&self, x: f64, y: f64, t: f64, rays: u32) -> Result<JsValue, JsError> {
+        if !(x.is_finite() && y.is_finite()) {
+            return Err(JsError::new("logDensityRays needs a reference point of finite coordinates"));
+        }
+        let mut st = self.state.borrow_mut();
+        let model = st.diagnostics_model()?;
+        let t = st.diagnostics_time(t);
+        let truth = st.config.dataset.exact_mixture();
+        Ok(to_js(&crate::engine::diagnostics::log_density_rays(&model, &truth, t, [x, y], rays.clamp(1, 16) as usize, 4.0, 32)))
+    }
+
     /// Resolves to a Float64Array: per point `log p(x)` of the current model
     /// (unconditional) through the probability-flow ODE (src/web/likelihood.rs,
     /// science::likelihood), `points` as 2N interleaved coordinates, at
