@@ -69,9 +69,9 @@ fn dense_jacobian_tile(w: u32, bias: u32, rg: u32, pg: u32) {
     workgroupBarrier();
 }
 
-// (ε̂.x, ε̂.y, tr ∂ε̂/∂x) of the null class at time-table row `level`;
-// `n_classes` rows of B precede the null row.
-fn eps_trace_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, n_classes: u32) -> vec3<f32> {
+// The hidden layers of the null class at time-table row `level`, with their
+// tangents, into sh_h; `n_classes` rows of B precede the null row.
+fn hidden_jacobian_tile(lid: u32, x: vec2<f32>, level: u32, n_classes: u32) {
     if (lid < TILE) {
         sh_x[lid] = x;
     }
@@ -94,6 +94,11 @@ fn eps_trace_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, n_
     workgroupBarrier();
     dense_jacobian_tile(V_W1, V_B1, rg, pg);
     dense_jacobian_tile(V_W2, V_B2, rg, pg);
+}
+
+// (ε̂.x, ε̂.y, tr ∂ε̂/∂x) of the null class (the likelihood's evaluation).
+fn eps_trace_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, n_classes: u32) -> vec3<f32> {
+    hidden_jacobian_tile(lid, x, level, n_classes);
     // The output layer: one thread a particle, the CPU's order. Only the
     // diagonal of the Jacobian is needed: row 1 against the x₁ tangent, row 2 against the x₂ one.
     var out = vec3<f32>(0.0);
@@ -111,6 +116,36 @@ fn eps_trace_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, n_
             j22 += dot4(w2, sh_h[c + 2u * G + r]);
         }
         out = vec3<f32>(e, j11 + j22);
+    }
+    return out;
+}
+
+// ε̂ and its whole Jacobian J_ij = ∂ε̂_i/∂x_j (the score layers' evaluation):
+// (ε̂.x, ε̂.y, J11, J21) and (J12, J22, 0, 0) — the columns along x₁ and x₂.
+struct EpsJacobian {
+    eps_col1: vec4<f32>,
+    col2: vec4<f32>,
+}
+
+fn eps_jacobian_tile(lid: u32, x: vec2<f32>, level: u32, n_classes: u32) -> EpsJacobian {
+    hidden_jacobian_tile(lid, x, level, n_classes);
+    var out = EpsJacobian(vec4<f32>(0.0), vec4<f32>(0.0));
+    if (lid < TILE) {
+        var e = weights[V_B3].xy;
+        var c1 = vec2<f32>(0.0);
+        var c2 = vec2<f32>(0.0);
+        let c = lid * COLS * G;
+        for (var r = 0u; r < G; r++) {
+            let w1 = weights[V_W3 + r];
+            let w2 = weights[V_W3 + G + r];
+            let a = sh_h[c + r];
+            let tx = sh_h[c + G + r];
+            let ty = sh_h[c + 2u * G + r];
+            e += vec2<f32>(dot4(w1, a), dot4(w2, a));
+            c1 += vec2<f32>(dot4(w1, tx), dot4(w2, tx));
+            c2 += vec2<f32>(dot4(w1, ty), dot4(w2, ty));
+        }
+        out = EpsJacobian(vec4<f32>(e, c1), vec4<f32>(c2, 0.0, 0.0));
     }
     return out;
 }

@@ -336,3 +336,30 @@ fn likelihood_kernels_match_the_cpu() {
         assert!(worst < 2e-4, "{name}: {worst}");
     }
 }
+
+/// The Jacobian kernel (shaders/jacobian.wgsl, the score layers on WebGPU)
+/// against `ScoreMlp::eps_hat_jacobian`: the same sums in the same order.
+/// Stated tolerance: 1e-5 relative to the largest entry (measured on lavapipe: 1.7e-7).
+#[test]
+fn jacobian_kernel_matches_the_cpu() {
+    use diffusion_playground::engine::jacobian::jacobians_gpu;
+    let ctx = common::gpu();
+    let file = common::shipped(Dataset::Moons);
+    let score = &file.score;
+    let (points, _) = Dataset::Moons.sample(37, 3);
+    for (t, c_in) in [(0.02f32, 1.0f32), (0.5, 0.8)] {
+        let tb = score.time_bias(t);
+        let gpu = pollster::block_on(jacobians_gpu(&ctx, score, &tb, c_in, &points)).unwrap();
+        assert_eq!(gpu.len(), 37);
+        let mut worst = 0.0f32;
+        for (p, (e, j)) in points.iter().zip(&gpu) {
+            let (ce, cj) = score.eps_hat_jacobian([c_in * p[0], c_in * p[1]], &tb, None);
+            let scale = 1.0 + cj.iter().flatten().fold(0.0f32, |a, v| a.max(v.abs()));
+            for (a, b) in e.iter().chain(j.iter().flatten()).zip(ce.iter().chain(cj.iter().flatten())) {
+                worst = worst.max((a - b).abs() / scale);
+            }
+        }
+        eprintln!("t = {t}: worst relative difference {worst:e}");
+        assert!(worst < 1e-5, "t = {t}: {worst}");
+    }
+}

@@ -65,6 +65,14 @@ fn likelihood_tiles_and_workgroup_memory_match_the_engine() {
 }
 
 #[test]
+fn jacobian_kernel_validates_with_the_likelihood_tile() {
+    use diffusion_playground::engine::jacobian::JACOBIAN_WGSL;
+    let module = validate("jacobian", JACOBIAN_WGSL);
+    assert_eq!(const_u32(&module, "TILE"), LIKELIHOOD_MLP_TILE);
+    assert!(workgroup_bytes(&module) <= 16_384);
+}
+
+#[test]
 fn sampling_kernel_validates() {
     for kernel in Kernel::ALL {
         validate(kernel.id(), kernel.source());
@@ -93,6 +101,7 @@ fn every_shader_file_is_covered() {
         "score_mlp_per_thread.wgsl",
         "score_mlp_jacobian.wgsl",
         "likelihood.wgsl",
+        "jacobian.wgsl",
         "sample_common.wgsl",
         "sample.wgsl",
         "sample_per_thread.wgsl",

@@ -36,11 +36,14 @@ for family in "${families[@]}"; do
       done
     done
   done
-  # The likelihood kernels (engine::likelihood): no override constants.
+  # The likelihood kernels (engine::likelihood) and the score layers'
+  # Jacobians (engine::jacobian): no override constants.
   for kernel in likelihood_mlp likelihood_mixture; do
     echo "== $family $kernel - - -"
     FAMILY=$family "$stats" "$out/$kernel.wgsl" integrate
   done
+  echo "== $family jacobian - - -"
+  FAMILY=$family "$stats" "$out/jacobian.wgsl" jacobians_at
 done | tee "$log"
 if [ $table = 1 ]; then
   echo

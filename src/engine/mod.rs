@@ -5,5 +5,6 @@ pub mod cpu;
 pub mod diagnostics;
 pub mod gpu;
 pub mod health;
+pub mod jacobian;
 pub mod likelihood;
 pub mod quality;

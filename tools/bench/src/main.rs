@@ -358,8 +358,9 @@ fn write_wgsl(dir: &str) {
     for kernel in Kernel::ALL {
         std::fs::write(format!("{dir}/{}.wgsl", kernel.id()), kernel.source()).expect("writing WGSL");
     }
+    use diffusion_playground::engine::jacobian::JACOBIAN_WGSL;
     use diffusion_playground::engine::likelihood::{LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MLP_WGSL};
-    for (id, source) in [("likelihood_mlp", LIKELIHOOD_MLP_WGSL), ("likelihood_mixture", LIKELIHOOD_MIXTURE_WGSL)] {
+    for (id, source) in [("likelihood_mlp", LIKELIHOOD_MLP_WGSL), ("likelihood_mixture", LIKELIHOOD_MIXTURE_WGSL), ("jacobian", JACOBIAN_WGSL)] {
         std::fs::write(format!("{dir}/{id}.wgsl"), source).expect("writing WGSL");
     }
 }
