@@ -801,8 +801,16 @@ test("layers: each toggles from its checkbox into the config and the URL, and ch
   await page.evaluate(() => window.playground.setConfig({ layers: "data,particles,angle,magnitude,divergence" }));
   await settle();
   assert.equal(await changed(), 0, "the exact model's score has no error");
+  assert.equal(await page.evaluate(() => window.playground.status().scoreLayers), "cpu");
   assert.deepEqual(errors, []);
   await page.close();
+  // On a WebGPU run the Jacobian kernel evaluates them (its parity with the CPU is tests/gpu_parity.rs's).
+  const gpu = await open(gpuBrowser, server.url + "#v=1&dataset=gaussians8&model=learned&steps=20&n=2000&seed=2&backend=webgpu&layers=data,particles,curl,divergence");
+  await gpu.page.evaluate(() => window.playground.run());
+  await gpu.page.waitForFunction(() => window.playground.status().scoreLayers === "webgpu", null, { timeout: 60_000 });
+  assert.equal((await gpu.page.evaluate(() => window.playground.status())).error, null);
+  assert.deepEqual(gpu.errors, []);
+  await gpu.page.close();
 });
 
 

@@ -34,7 +34,8 @@ use crate::science::likelihood::LikelihoodPlan;
 use crate::web::compare;
 use crate::web::likelihood;
 use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
-use crate::web::layers::{density_grid, field_arrows, score_grids, LabelGrid, ScoreGrids, Trails};
+use crate::engine::jacobian::jacobians_gpu;
+use crate::web::layers::{density_grid, field_arrows, score_grid_request, score_grids, score_grids_from, LabelGrid, ScoreGrids, Trails};
 use crate::web::gpu_render::{GpuRenderer, Points};
 use crate::web::render::{Layers, Overlay, Raster, Tints};
 
@@ -131,7 +132,7 @@ struct GpuView {
     renderer: GpuRenderer,
     /// What the background image was composed for (data version, data
     /// layer, tints key); re-uploaded only when it changes.
-    background_for: Option<(u64, bool, Option<(u64, usize, Layers)>)>,
+    background_for: Option<(u64, bool, Option<(u64, usize, Layers, Option<usize>)>)>,
     /// The data version the label grid was uploaded for.
     labels_for: Option<u64>,
 }
@@ -217,9 +218,13 @@ struct State {
     scrub: Option<usize>,
     /// Show the forward (noising) process at the scrubbed time instead.
     forward_view: bool,
-    /// Field arrows, the density grid and the score grids, with the
-    /// (generation, step, layers) they were computed for.
-    layer_cache: Option<((u64, usize, Layers), Vec<([f32; 2], [f32; 2])>, Vec<f32>, ScoreGrids)>,
+    /// Field arrows and the density grid, with the (generation, step, layers)
+    /// they were computed for.
+    layer_cache: Option<((u64, usize, Layers), Vec<([f32; 2], [f32; 2])>, Vec<f32>)>,
+    /// The score layers' grids (web::layers::score_grids) and whether the GPU
+    /// is computing the next ones.
+    score_cache: Option<ScoreCache>,
+    score_pending: bool,
     /// The likelihood layer of a finished run: its generation and what it has.
     likelihood_layer: Option<(u64, LikelihoodLayer)>,
     error: Option<String>,
@@ -270,6 +275,8 @@ struct Status<'a> {
     /// means the first particles are on screen).
     frames_drawn: u64,
     ignored: Vec<String>,
+    /// Which backend evaluated the score layers' Jacobians now drawn ("webgpu", "cpu"), or null.
+    score_layers: Option<&'static str>,
     /// The likelihood layer: `{ state: "computing" | "ready" | "failed", n, meanLogP, error }`, or null.
     likelihood_layer: Option<LikelihoodLayerStatus<'a>>,
 }
@@ -290,6 +297,16 @@ enum LikelihoodLayer {
     Computing,
     Ready { points: Vec<([f32; 2], f32)>, mean_log_p: f64 },
     Failed(String),
+}
+
+/// The score layers' grids and what they were computed for.
+struct ScoreCache {
+    generation: u64,
+    step: usize,
+    layers: Layers,
+    grids: ScoreGrids,
+    /// Which backend evaluated the network's Jacobians ("webgpu", "cpu").
+    backend: &'static str,
 }
 
 /// Particles the likelihood layer measures (the first finite ones), and its ODE steps.
@@ -568,6 +585,51 @@ impl State {
         Ok((model, LikelihoodPlan::new(steps), gpu, backend))
     }
 
+    /// Brings the score layers' grids to `step`: at once on the CPU, or by
+    /// the Jacobian kernel (engine::jacobian) during a WebGPU run of the MLP,
+    /// one request at a time, redrawing when it lands.
+    fn update_score_grids(&mut self, step: usize, want: Layers) {
+        let fresh = |c: &ScoreCache| c.generation == self.generation && c.layers == want && c.step == step;
+        if self.score_cache.as_ref().is_some_and(fresh) {
+            return;
+        }
+        let needs_truth = want.angle || want.magnitude || want.divergence;
+        let truth = move |d: Dataset| if needs_truth { d.exact_mixture() } else { crate::science::mixture::Mixture { components: Vec::new() } };
+        let Some(model) = &self.model_now else { return };
+        let read = match (&self.engine, model, &self.gpu) {
+            (Engine::Gpu(_), ScoreModel::Mlp { score, .. }, Some(gpu)) => {
+                if self.score_pending {
+                    return;
+                }
+                let Some(req) = score_grid_request(&self.plan, step, &self.raster, SCORE_GRID, want) else { return };
+                let level = model.level(req.t, req.alpha, req.sigma);
+                jacobians_gpu(gpu, score, &level.time_bias, req.c_in, &req.points)
+            }
+            _ => {
+                let grids = score_grids(model, &truth(self.config.dataset), &self.plan, step, &self.raster, SCORE_GRID, want);
+                self.score_cache = Some(ScoreCache { generation: self.generation, step, layers: want, grids, backend: "cpu" });
+                return;
+            }
+        };
+        self.score_pending = true;
+        let (me, generation) = (self.me.clone(), self.generation);
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = read.await;
+            let Some(state) = me.upgrade() else { return };
+            let mut st = state.borrow_mut();
+            st.score_pending = false;
+            match result {
+                Ok(jacobians) if st.generation == generation => {
+                    let grids = score_grids_from(&jacobians, &truth(st.config.dataset), &st.plan, step, &st.raster, SCORE_GRID, want);
+                    st.score_cache = Some(ScoreCache { generation, step, layers: want, grids, backend: "webgpu" });
+                    st.draw();
+                }
+                Ok(_) => {}
+                Err(e) => st.error = Some(format!("the score layers failed on WebGPU: {e}")),
+            }
+        });
+    }
+
     /// Starts measuring the likelihood layer's particles once the run has
     /// ended (once per run): PF-ODE log p on the run's backend, then a redraw.
     fn start_likelihood_layer(&mut self) {
@@ -729,44 +791,44 @@ impl State {
         if layers.likelihood && !scrubbed {
             self.start_likelihood_layer();
         }
-        // Field, density and the score grids are recomputed when the step changes.
-        let computed = Layers { field: layers.field, density: layers.density, curl: layers.curl, angle: layers.angle, magnitude: layers.magnitude, divergence: layers.divergence, ..Layers::NONE };
+        // Field and density are recomputed when the step changes.
+        let computed = Layers { field: layers.field, density: layers.density, ..Layers::NONE };
         let key = (self.generation, step, computed);
         if computed != Layers::NONE && self.layer_cache.as_ref().is_none_or(|(k, ..)| *k != key) {
             if let Some(model) = &self.model_now {
                 let arrows = if layers.field { field_arrows(model, &self.plan, key.1, &self.raster, FIELD_GRID) } else { Vec::new() };
                 let density = if layers.density { density_grid(model, &self.plan, key.1, &self.particles, &self.raster, DENSITY_GRID) } else { Vec::new() };
-                let needs_truth = layers.angle || layers.magnitude || layers.divergence;
-                let truth = if needs_truth { self.config.dataset.exact_mixture() } else { crate::science::mixture::Mixture { components: Vec::new() } };
-                let grids = score_grids(model, &truth, &self.plan, key.1, &self.raster, SCORE_GRID, computed);
-                self.layer_cache = Some((key, arrows, density, grids));
+                self.layer_cache = Some((key, arrows, density));
             }
         }
+        // The score layers likewise, on the GPU during a WebGPU run (drawn a
+        // step or two late while the kernel runs), else on the CPU.
+        let score_layers = Layers { curl: layers.curl, angle: layers.angle, magnitude: layers.magnitude, divergence: layers.divergence, ..Layers::NONE };
+        if score_layers != Layers::NONE {
+            self.update_score_grids(step, score_layers);
+        }
         // Only what was computed for these layers (with all of them off, the
-        // cache still holds the last ones: they must not be drawn).
+        // caches still hold the last ones: they must not be drawn).
         fn grid(v: &[f32]) -> Option<(&[f32], usize)> {
             (!v.is_empty()).then_some((v, SCORE_GRID))
         }
-        let (arrows, tints): (&[([f32; 2], [f32; 2])], Tints) = match &self.layer_cache {
-            Some((k, a, d, g)) if *k == key => (
-                a,
-                Tints {
-                    density: (!d.is_empty()).then_some((d.as_slice(), DENSITY_GRID)),
-                    curl: grid(&g.curl),
-                    angle: grid(&g.angle),
-                    magnitude: grid(&g.magnitude),
-                    divergence: grid(&g.divergence),
-                },
-            ),
-            _ => (&[], Tints::default()),
+        let (arrows, density): (&[([f32; 2], [f32; 2])], Option<(&[f32], usize)>) = match &self.layer_cache {
+            Some((k, a, d)) if *k == key => (a, (!d.is_empty()).then_some((d.as_slice(), DENSITY_GRID))),
+            _ => (&[], None),
         };
+        let mut tints = Tints { density, ..Tints::default() };
+        let mut score_step = None;
+        if let Some(c) = self.score_cache.as_ref().filter(|c| score_layers != Layers::NONE && c.generation == self.generation && c.layers == score_layers) {
+            (tints.curl, tints.angle, tints.magnitude, tints.divergence) = (grid(&c.grids.curl), grid(&c.grids.angle), grid(&c.grids.magnitude), grid(&c.grids.divergence));
+            score_step = Some(c.step);
+        }
         let valued: &[([f32; 2], f32)] = match &self.likelihood_layer {
             Some((g, LikelihoodLayer::Ready { points, .. })) if *g == self.generation && layers.likelihood && !scrubbed => points,
             _ => &[],
         };
         if gpu_view {
             let (Engine::Gpu(sampler), Some(view), Some(gpu)) = (&self.engine, self.view.as_mut(), self.gpu.as_ref()) else { return };
-            let background_for = (self.data_version, layers.data, tints.any().then_some((key.0, key.1, computed)));
+            let background_for = (self.data_version, layers.data, tints.any().then_some((key.0, key.1, Layers { curl: layers.curl, angle: layers.angle, magnitude: layers.magnitude, divergence: layers.divergence, ..computed }, score_step)));
             if view.background_for != Some(background_for) {
                 view.renderer.set_background(&gpu.queue, self.raster.compose_background(layers, tints));
                 view.background_for = Some(background_for);
@@ -874,6 +936,7 @@ impl State {
             calibration: self.calibration().and_then(|c| c.as_ref().ok()).copied(),
             frames_drawn: self.frames_drawn,
             ignored: self.ignored.iter().map(|i| i.to_string()).collect(),
+            score_layers: self.score_cache.as_ref().filter(|c| c.generation == self.generation).map(|c| c.backend),
             likelihood_layer: self.likelihood_layer.as_ref().filter(|(g, _)| *g == self.generation).map(|(_, l)| match l {
                 LikelihoodLayer::Computing => LikelihoodLayerStatus { state: "computing", n: 0, mean_log_p: None, error: None },
                 LikelihoodLayer::Ready { points, mean_log_p } => LikelihoodLayerStatus { state: "ready", n: points.len(), mean_log_p: Some(*mean_log_p), error: None },
@@ -945,6 +1008,8 @@ impl App {
             label_grid: None,
             trails: Trails::new(TRAIL_PARTICLES, TRAIL_POINTS),
             layer_cache: None,
+            score_cache: None,
+            score_pending: false,
             likelihood_layer: None,
             snapshots: Vec::new(),
             scrub: None,

@@ -139,22 +139,54 @@ pub fn field_arrows(model: &ScoreModel, plan: &StepPlan, step: usize, raster: &R
 ///
 /// An exact model is the truth itself: every grid is zero.
 pub fn score_grids(model: &ScoreModel, truth: &Mixture, plan: &StepPlan, step: usize, raster: &Raster, g: usize, want: Layers) -> ScoreGrids {
+    let jacobians = match (model, score_grid_request(plan, step, raster, g, want)) {
+        (ScoreModel::Mlp { score, .. }, Some(req)) => {
+            let level = model.level(req.t, req.alpha, req.sigma);
+            req.points.iter().map(|p| score.eps_hat_jacobian([req.c_in * p[0], req.c_in * p[1]], &level.time_bias, None)).collect()
+        }
+        _ => Vec::new(),
+    };
+    score_grids_from(&jacobians, truth, plan, step, raster, g, want)
+}
+
+/// What the score layers evaluate: the grid's cells `p` (the network's input
+/// is `c_in · p`) at the shown level (network time `t`, VP scales), or none
+/// when no score layer is on or there is no step.
+pub struct GridRequest {
+    pub points: Vec<[f32; 2]>,
+    pub t: f32,
+    pub alpha: f32,
+    pub sigma: f32,
+    pub c_in: f32,
+}
+
+pub fn score_grid_request(plan: &StepPlan, step: usize, raster: &Raster, g: usize, want: Layers) -> Option<GridRequest> {
+    let any = want.curl || want.angle || want.magnitude || want.divergence;
+    let st = shown_step(plan, step).filter(|_| any)?;
+    let points = (0..g * g).map(|k| raster.grid_point(g, k / g, k % g)).collect();
+    Some(GridRequest { points, t: plan.levels[st.level as usize], alpha: st.alpha, sigma: st.sigma, c_in: st.c_in })
+}
+
+/// [`score_grids`] from the network's `(ε̂, J_ε̂)` at every cell (row-major,
+/// at the network input `c_in · p`) — computed on the CPU or by the GPU
+/// kernel (engine::jacobian); empty `jacobians` means an exact model.
+pub fn score_grids_from(jacobians: &[([f32; 2], [[f32; 2]; 2])], truth: &Mixture, plan: &StepPlan, step: usize, raster: &Raster, g: usize, want: Layers) -> ScoreGrids {
     let mut out = ScoreGrids::default();
     let any = want.curl || want.angle || want.magnitude || want.divergence;
     let Some(st) = shown_step(plan, step).filter(|_| any) else { return out };
     let zeros = || vec![0.0f32; g * g];
     let on = |b: bool| if b { zeros() } else { Vec::new() };
     (out.curl, out.angle, out.magnitude, out.divergence) = (on(want.curl), on(want.angle), on(want.magnitude), on(want.divergence));
-    let ScoreModel::Mlp { score, .. } = model else { return out };
-    let level = model.level(plan.levels[st.level as usize], st.alpha, st.sigma);
+    if jacobians.len() != g * g {
+        return out;
+    }
     // In the schedule's coordinates: a = α/c_in, σ = σ_vp/c_in; the model's
     // s(p) = −c_in ε̂(c_in p)/σ_vp and J_s = −c_in²/σ_vp J_ε̂.
     let (a, sigma) = ((st.alpha / st.c_in) as f64, (st.sigma / st.c_in) as f64);
     let (fs, fj) = (-(st.c_in / st.sigma) as f64, -(st.c_in * st.c_in / st.sigma) as f64);
     let (mut divs, mut exact_divs) = (Vec::with_capacity(g * g), Vec::with_capacity(g * g));
-    for k in 0..g * g {
+    for (k, (e, j)) in jacobians.iter().enumerate() {
         let p = raster.grid_point(g, k / g, k % g);
-        let (e, j) = score.eps_hat_jacobian([st.c_in * p[0], st.c_in * p[1]], &level.time_bias, None);
         let s = [fs * e[0] as f64, fs * e[1] as f64];
         let jac = [[fj * j[0][0] as f64, fj * j[0][1] as f64], [fj * j[1][0] as f64, fj * j[1][1] as f64]];
         let div = jac[0][0] + jac[1][1];
