@@ -121,8 +121,8 @@ fn the_gpu_view_draws_what_the_raster_draws() {
     let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddpm { variance: DdpmVariance::BetaTilde }, 20, Spacing::Uniform);
     let (data, labels) = d.sample(1024, 0xDA7A);
     let grid = LabelGrid::new(&data, &labels, 128, BOX_HALF_WIDTH as f32 + 0.5);
-    let all = Layers { data: true, particles: true, trajectories: true, field: true, density: true, curl: true };
-    let plain = Layers { data: false, particles: true, trajectories: false, field: false, density: false, curl: false };
+    let all = Layers { data: true, particles: true, trajectories: true, field: true, density: true, curl: true, ..Layers::NONE };
+    let plain = Layers { data: false, particles: true, trajectories: false, field: false, density: false, ..Layers::NONE };
 
     // Tolerance: both count particles per pixel and take the largest class
     // there; the CPU truncates each blend to a byte where the GPU rounds,
