@@ -4,6 +4,7 @@
 pub mod datasets;
 pub mod diagnostics;
 pub mod guidance;
+pub mod langevin;
 pub mod likelihood;
 pub mod metrics;
 pub mod mixture;
