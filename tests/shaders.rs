@@ -73,6 +73,11 @@ fn jacobian_kernel_validates_with_the_likelihood_tile() {
 }
 
 #[test]
+fn langevin_kernel_validates() {
+    validate("langevin", diffusion_playground::engine::langevin::LANGEVIN_WGSL);
+}
+
+#[test]
 fn sampling_kernel_validates() {
     for kernel in Kernel::ALL {
         validate(kernel.id(), kernel.source());
@@ -102,6 +107,7 @@ fn every_shader_file_is_covered() {
         "score_mlp_jacobian.wgsl",
         "likelihood.wgsl",
         "jacobian.wgsl",
+        "langevin.wgsl",
         "sample_common.wgsl",
         "sample.wgsl",
         "sample_per_thread.wgsl",

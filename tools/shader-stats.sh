@@ -44,6 +44,8 @@ for family in "${families[@]}"; do
   done
   echo "== $family jacobian - - -"
   FAMILY=$family "$stats" "$out/jacobian.wgsl" jacobians_at
+  echo "== $family langevin - - -"
+  FAMILY=$family "$stats" "$out/langevin.wgsl" langevin_steps
 done | tee "$log"
 if [ $table = 1 ]; then
   echo

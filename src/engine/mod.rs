@@ -6,5 +6,6 @@ pub mod diagnostics;
 pub mod gpu;
 pub mod health;
 pub mod jacobian;
+pub mod langevin;
 pub mod likelihood;
 pub mod quality;
