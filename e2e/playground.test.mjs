@@ -1310,3 +1310,54 @@ test("likelihood through the probability-flow ODE: the API on both backends, the
   await gpu.page.close();
   await cpu.page.close();
 });
+
+test("Langevin lab: renders and runs on both backends, matches its analysis, shows the wrong noise and the stability limit, shares and embeds", async () => {
+  const url = server.url + "#lab=langevin&kappa=25&angle=30&eps=0.02&precond=none&n=4000&seed=3";
+  const { page, errors } = await open(gpuBrowser, url);
+  assert.equal((await page.evaluate(() => window.playground.status())).backend, "webgpu");
+  assert.equal(await page.textContent("#backend-badge"), "WebGPU");
+  assert.ok(await page.isVisible("#lab-canvas") && !(await page.isVisible("#canvas")), "the lab replaces the playground");
+  // Right noise, plain Langevin: the chains settle on the exact stationary covariance of the
+  // linear chain; a covariance entry of 4 000 draws has a standard error of about 2.2 % of the
+  // long variance, so 10 % is over 4 of them.
+  await page.waitForFunction(() => window.playground.status().step >= 300, null, { timeout: 120_000 });
+  const f = await page.evaluate(() => window.playground.labFigures());
+  assert.ok(f.stable && f.ess > 0 && f.covariance && f.targetCovariance, JSON.stringify(f));
+  assert.ok(Math.abs(f.covariance.xx - f.stationaryCovariance.xx) < 0.1 * f.stationaryCovariance.xx, JSON.stringify(f));
+  // The wrong noise with M = Σ: the analysis predicts Σ² (to first order), which keeps the long
+  // axis (variance 1) and squeezes the short one from 1/25 to 1/625; the chains go there.
+  const small = (c) => (c.xx + c.yy) / 2 - Math.hypot((c.xx - c.yy) / 2, c.xy);
+  await page.evaluate(() => window.playground.setConfig({ precond: "covariance", noise: "wrong", eps: 0.2 }));
+  assert.match(await page.evaluate(() => location.hash), /precond=covariance.*noise=wrong/);
+  await page.waitForFunction(() => window.playground.status().step >= 300, null, { timeout: 120_000 });
+  const w = await page.evaluate(() => window.playground.labFigures());
+  assert.ok(small(w.covariance) < 0.5 * small(w.targetCovariance), JSON.stringify([w.covariance, w.targetCovariance]));
+  assert.ok(Math.abs(small(w.covariance) - small(w.stationaryCovariance)) < 0.2 * small(w.stationaryCovariance), JSON.stringify([w.covariance, w.stationaryCovariance]));
+  // Past the stability limit: flagged, the chains diverge, and the page keeps working.
+  await page.evaluate(() => window.playground.setConfig({ precond: "none", noise: "right", eps: 0.5 }));
+  await page.waitForFunction(() => window.playground.labFigures().nonFinite > 0 || window.playground.status().step > 200, null, { timeout: 60_000 });
+  const u = await page.evaluate(() => window.playground.labFigures());
+  assert.ok(!u.stable && u.ess === 0 && u.stationaryCovariance === null, JSON.stringify(u));
+  assert.match(await page.textContent("#lab-notices"), /past the stability limit/);
+  // A control changes the config and the link; a refused value says why and changes nothing.
+  await page.selectOption("#lab-precond", "covariance");
+  assert.equal((await page.evaluate(() => window.playground.config())).precond, "covariance");
+  const bad = await page.evaluate(() => { try { window.playground.setConfig({ eps: -1 }); return ""; } catch (e) { return e.message; } });
+  assert.match(bad, /eps.*out of range/);
+  // Shares: the link reopens the same lab; on the CPU (no WebGPU) the same chains run.
+  const link = await page.evaluate(() => window.playground.shareUrl());
+  const cpu = await open(cpuBrowser, link);
+  assert.equal((await cpu.page.evaluate(() => window.playground.status())).backend, "cpu");
+  assert.deepEqual(await cpu.page.evaluate(() => window.playground.config()), await page.evaluate(() => window.playground.config()));
+  await cpu.page.waitForFunction(() => window.playground.status().step >= 40);
+  assert.ok((await cpu.page.evaluate(() => window.playground.labFigures())).stable);
+  // Embeds: embed=1 hides the controls and links out to the full lab.
+  const emb = await open(cpuBrowser, link + "&embed=1");
+  assert.ok(await emb.page.evaluate(() => document.body.classList.contains("embed")));
+  assert.ok(!(await emb.page.isVisible("#lab-eps")) && await emb.page.isVisible("#lab-open-full"));
+  // An unknown lab opens the playground and says why.
+  const unknown = await open(cpuBrowser, server.url + "#lab=quantum");
+  assert.match(await unknown.page.textContent("#notices"), /unknown lab "quantum"/);
+  for (const p of [page, cpu.page, emb.page, unknown.page]) await p.close();
+  assert.deepEqual([...errors, ...cpu.errors, ...emb.errors], []);
+});

@@ -103,7 +103,7 @@ fn both(ctx: &GpuContext, gpu_points: Points, xy: &[f32], layers: Layers, labels
     raster.set_data_layer(&data);
     let mut view = GpuRenderer::new(&ctx.device, wgpu::TextureFormat::Rgba8Unorm, SIZE, SIZE, raster.half_width());
     view.set_labels(&ctx.device, &ctx.queue, labels.filter(|_| layers.particles));
-    let overlay = Overlay { labels: None, trails, arrows, tints, valued: &[] };
+    let overlay = Overlay { labels: None, trails, arrows, tints, valued: &[], curves: &[] };
     view.set_background(&ctx.queue, raster.compose_background(layers, tints));
     let strokes = raster.compose_overlay(layers, &overlay).map(<[u8]>::to_vec);
     view.set_strokes(&ctx.queue, strokes.as_deref());

@@ -337,6 +337,15 @@
   async function start() {
     try {
       const bindings = window.wasmBindings;
+      // lab=<id>: a lab (www/labs.js) instead of the sampling playground.
+      const lab = bindings.labOf(location.hash);
+      if (lab.lab) {
+        $("status-line").textContent = "";
+        const api = await window.playgroundLab.start(bindings, lab.lab);
+        window.playground = { ready, ...api };
+        readyResolve(window.playground);
+        return;
+      }
       // compare=1: two playgrounds side by side (www/compare.js) instead of one.
       const panels = bindings.App.comparePanels(location.hash);
       if (panels) {

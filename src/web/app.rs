@@ -379,7 +379,7 @@ fn now_ms() -> f64 {
 type FrameRead = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(Vec<f32>, Option<Health>), GpuError>>>>;
 
 /// The `(key, value)` pairs of a `setConfig`/`checkConfig` argument.
-fn config_pairs(partial: JsValue) -> Result<impl Iterator<Item = (String, String)>, JsError> {
+pub(crate) fn config_pairs(partial: JsValue) -> Result<impl Iterator<Item = (String, String)>, JsError> {
     let map: BTreeMap<String, Scalar> = serde_wasm_bindgen::from_value(partial)
         .map_err(|e| JsError::new(&format!("setConfig takes an object of config keys: {e}")))?;
     Ok(map.into_iter().map(|(k, v)| (k, v.into_string())))
@@ -837,7 +837,7 @@ impl State {
                 view.renderer.set_labels(&gpu.device, &gpu.queue, self.label_grid.as_ref());
                 view.labels_for = Some(self.data_version);
             }
-            let overlay = Overlay { labels: None, trails: &self.trails.paths, arrows, tints: Tints::default(), valued };
+            let overlay = Overlay { labels: None, trails: &self.trails.paths, arrows, tints: Tints::default(), valued, curves: &[] };
             view.renderer.set_strokes(&gpu.queue, self.raster.compose_overlay(layers, &overlay));
             let texture = match view.surface.get_current_texture() {
                 wgpu::CurrentSurfaceTexture::Success(t) | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
@@ -860,7 +860,7 @@ impl State {
             (Some(grid), true) => Some(self.particles.chunks_exact(2).map(|p| grid.label([p[0], p[1]])).collect()),
             _ => None,
         };
-        let overlay = Overlay { labels: labels.as_deref(), trails: &self.trails.paths, arrows, tints, valued };
+        let overlay = Overlay { labels: labels.as_deref(), trails: &self.trails.paths, arrows, tints, valued, curves: &[] };
         let img = self.raster.draw_layers(&self.particles, layers, &overlay);
         match ImageData::new_with_u8_clamped_array_and_sh(Clamped(img), w, h) {
             Ok(data) => {

@@ -268,7 +268,7 @@ pub fn options() -> Options {
     }
 }
 
-fn parse_int(value: &str, lo: u64, hi: u64) -> Result<u64, String> {
+pub(crate) fn parse_int(value: &str, lo: u64, hi: u64) -> Result<u64, String> {
     let v: u64 = value.trim().parse().map_err(|_| format!("not a whole number (allowed {lo}–{hi})"))?;
     if v < lo || v > hi {
         return Err(format!("out of range (allowed {lo}–{hi})"));
@@ -277,7 +277,7 @@ fn parse_int(value: &str, lo: u64, hi: u64) -> Result<u64, String> {
 }
 
 /// A finite number in `[lo, hi]` (NaN and infinities are out of range).
-fn parse_float(value: &str, lo: f64, hi: f64) -> Result<f64, String> {
+pub(crate) fn parse_float(value: &str, lo: f64, hi: f64) -> Result<f64, String> {
     let v: f64 = value.trim().parse().map_err(|_| format!("not a number (allowed {lo}–{hi})"))?;
     if !(lo..=hi).contains(&v) {
         return Err(format!("out of range (allowed {lo}–{hi})"));
@@ -352,6 +352,12 @@ impl Config {
             }
             // Compare mode is chosen from the link before a playground starts
             // (src/web/compare.rs); a single playground only accepts its off value.
+            "lab" => {
+                return Err(match crate::web::labs::lab_of(&format!("lab={value}")) {
+                    Err(e) => format!("{e}: the playground opened instead"),
+                    Ok(_) => "a lab opens from a link (lab=<id>); the playground has none".into(),
+                });
+            }
             "compare" => {
                 if value.trim() != "0" {
                     return Err("compare mode opens from a link (compare=1); a single playground has no second panel".into());

@@ -10,6 +10,7 @@ pub mod app;
 #[cfg(target_arch = "wasm32")]
 pub mod calibrate;
 pub mod gpu_render;
+pub mod labs;
 pub mod layers;
 pub mod likelihood;
 pub mod render;

@@ -109,6 +109,8 @@ pub struct Overlay<'a> {
     pub tints: Tints<'a>,
     /// Points coloured by a value in [0, 1] (the likelihood layer).
     pub valued: &'a [([f32; 2], f32)],
+    /// Polylines in data units with their colours, drawn whatever the layers (the labs' figures).
+    pub curves: &'a [(Vec<[f32; 2]>, [u8; 3])],
 }
 
 /// The background's tints, each a `g × g` grid over the view (row 0 at the
@@ -229,7 +231,8 @@ impl Raster {
     pub fn compose_overlay(&mut self, layers: Layers, overlay: &Overlay) -> Option<&[u8]> {
         let any = (layers.trajectories && overlay.trails.iter().any(|t| t.len() > 1))
             || (layers.field && !overlay.arrows.is_empty())
-            || (layers.likelihood && !overlay.valued.is_empty());
+            || (layers.likelihood && !overlay.valued.is_empty())
+            || !overlay.curves.is_empty();
         if !any {
             return None;
         }
@@ -290,6 +293,11 @@ impl Raster {
 
     /// Draws the trajectories, arrows and valued points (when their layers are on) into `buf`.
     fn strokes(&self, buf: &mut [u8], layers: Layers, overlay: &Overlay) {
+        for (curve, rgb) in overlay.curves {
+            for w in curve.windows(2) {
+                self.line(buf, w[0], w[1], *rgb, 0.95);
+            }
+        }
         if layers.likelihood {
             for &(p, v) in overlay.valued {
                 let (col, row) = self.to_px(p);
