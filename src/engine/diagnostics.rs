@@ -93,19 +93,26 @@ pub struct LineIntegrals {
     pub exact_log_ratio: f64,
 }
 
-/// [`LineIntegrals`] of `model` from `x0` to `x1` at network time `t` (the nearest grid level).
-pub fn line_integrals(model: &ScoreModel, truth: &Mixture, t: f64, x0: [f64; 2], x1: [f64; 2]) -> LineIntegrals {
+/// The nearest grid level to `t` (as [`level_near`]) and the model's
+/// unconditional score there, `s = −ε̂/σ`, one point at a time.
+fn score_near(model: &ScoreModel, t: f64) -> ((f64, f64, f64), impl Fn([f64; 2]) -> [f64; 2] + '_) {
     let (t, a, sigma) = level_near(t);
     let level = model.level(t as f32, a as f32, sigma as f32);
-    let score = |x: [f64; 2]| {
+    let score = move |x: [f64; 2]| {
         let mut eps = [[0.0f32; 2]];
         model.eps_hat_block(&[[x[0] as f32, x[1] as f32]], &level, None, &mut eps);
         [-(eps[0][0] as f64) / sigma, -(eps[0][1] as f64) / sigma]
     };
+    ((t, a, sigma), score)
+}
+
+/// [`LineIntegrals`] of `model` from `x0` to `x1` at network time `t` (the nearest grid level).
+pub fn line_integrals(model: &ScoreModel, truth: &Mixture, t: f64, x0: [f64; 2], x1: [f64; 2]) -> LineIntegrals {
+    let ((t, a, sigma), score) = score_near(model, t);
     LineIntegrals {
         t,
-        straight: line_integral(score, x0, x1, Path::Straight),
-        l_path: line_integral(score, x0, x1, Path::L),
+        straight: line_integral(&score, x0, x1, Path::Straight),
+        l_path: line_integral(&score, x0, x1, Path::L),
         exact_log_ratio: truth.log_density(x1, a, sigma) - truth.log_density(x0, a, sigma),
     }
 }
@@ -137,13 +144,7 @@ pub struct Ray {
 /// [`Rays`] of `model` at network time `t` (the nearest grid level): `rays`
 /// directions evenly spaced from 0°, `m` steps over `length`.
 pub fn log_density_rays(model: &ScoreModel, truth: &Mixture, t: f64, origin: [f64; 2], rays: usize, length: f64, m: usize) -> Rays {
-    let (t, a, sigma) = level_near(t);
-    let level = model.level(t as f32, a as f32, sigma as f32);
-    let score = |x: [f64; 2]| {
-        let mut eps = [[0.0f32; 2]];
-        model.eps_hat_block(&[[x[0] as f32, x[1] as f32]], &level, None, &mut eps);
-        [-(eps[0][0] as f64) / sigma, -(eps[0][1] as f64) / sigma]
-    };
+    let ((t, a, sigma), score) = score_near(model, t);
     let r: Vec<f64> = (0..=m).map(|j| length * j as f64 / m as f64).collect();
     let origin_log_p = truth.log_density(origin, a, sigma);
     let (mut sq, mut count) = (0.0, 0usize);
@@ -151,7 +152,7 @@ pub fn log_density_rays(model: &ScoreModel, truth: &Mixture, t: f64, origin: [f6
         .map(|k| {
             let angle = std::f64::consts::TAU * k as f64 / rays as f64;
             let dir = [angle.cos(), angle.sin()];
-            let model = ray_profile(score, origin, dir, length, m);
+            let model = ray_profile(&score, origin, dir, length, m);
             let exact: Vec<f64> = r.iter().map(|&d| truth.log_density([origin[0] + d * dir[0], origin[1] + d * dir[1]], a, sigma) - origin_log_p).collect();
             for (p, q) in model.iter().zip(&exact) {
                 sq += (p - q).powi(2);

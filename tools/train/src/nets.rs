@@ -164,26 +164,38 @@ struct ScoreNet {
     class_emb: Var,
 }
 
+/// The score MLP's parameters with `outputs` outputs: four dense layers
+/// (initial values keyed from `key`) and the class table (from `emb_key`).
+fn class_mlp(num_classes: usize, outputs: usize, key: u32, emb_key: u32, seed: u32, dev: &Device) -> Result<([Dense; 4], Var)> {
+    let input = 2 + TIME_DIM + CLASS_DIM;
+    let layers = [
+        Dense::new(HIDDEN, input, key, seed, dev)?,
+        Dense::new(HIDDEN, HIDDEN, key + 1, seed, dev)?,
+        Dense::new(HIDDEN, HIDDEN, key + 2, seed, dev)?,
+        Dense::new(outputs, HIDDEN, key + 3, seed, dev)?,
+    ];
+    // Class embeddings start as N(0, 1)-ish values (uniform with unit variance).
+    let n = (num_classes + 1) * CLASS_DIM;
+    let emb: Vec<f32> = init_values(n, 1, emb_key, seed).into_iter().map(|v| v * 3f32.sqrt()).collect();
+    let class_emb = Var::from_tensor(&Tensor::from_vec(emb, (num_classes + 1, CLASS_DIM), dev)?)?;
+    Ok((layers, class_emb))
+}
+
+/// The trained variables of a [`class_mlp`], in the weights file's order.
+fn class_mlp_vars(layers: &[Dense; 4], class_emb: &Var) -> Vec<Var> {
+    let mut v: Vec<Var> = layers.iter().flat_map(|l| [l.w.clone(), l.b.clone()]).collect();
+    v.push(class_emb.clone());
+    v
+}
+
 impl ScoreNet {
     fn new(num_classes: usize, seed: u32, dev: &Device) -> Result<Self> {
-        let input = 2 + TIME_DIM + CLASS_DIM;
-        let layers = [
-            Dense::new(HIDDEN, input, 0, seed, dev)?,
-            Dense::new(HIDDEN, HIDDEN, 1, seed, dev)?,
-            Dense::new(HIDDEN, HIDDEN, 2, seed, dev)?,
-            Dense::new(2, HIDDEN, 3, seed, dev)?,
-        ];
-        // Class embeddings start as N(0, 1)-ish values (uniform with unit variance).
-        let n = (num_classes + 1) * CLASS_DIM;
-        let emb: Vec<f32> = init_values(n, 1, 99, seed).into_iter().map(|v| v * 3f32.sqrt()).collect();
-        let class_emb = Var::from_tensor(&Tensor::from_vec(emb, (num_classes + 1, CLASS_DIM), dev)?)?;
+        let (layers, class_emb) = class_mlp(num_classes, 2, 0, 99, seed, dev)?;
         Ok(Self { layers, class_emb })
     }
 
     fn vars(&self) -> Vec<Var> {
-        let mut v: Vec<Var> = self.layers.iter().flat_map(|l| [l.w.clone(), l.b.clone()]).collect();
-        v.push(self.class_emb.clone());
-        v
+        class_mlp_vars(&self.layers, &self.class_emb)
     }
 
     fn forward(&self, x_t: &Tensor, temb: &Tensor, labels: &Tensor) -> Result<Tensor> {
@@ -216,23 +228,12 @@ fn dsilu(z: &Tensor) -> Result<Tensor> {
 
 impl EnergyNet {
     pub fn new(num_classes: usize, seed: u32, dev: &Device) -> Result<Self> {
-        let input = 2 + TIME_DIM + CLASS_DIM;
-        let layers = [
-            Dense::new(HIDDEN, input, 20, seed, dev)?,
-            Dense::new(HIDDEN, HIDDEN, 21, seed, dev)?,
-            Dense::new(HIDDEN, HIDDEN, 22, seed, dev)?,
-            Dense::new(1, HIDDEN, 23, seed, dev)?,
-        ];
-        let n = (num_classes + 1) * CLASS_DIM;
-        let emb: Vec<f32> = init_values(n, 1, 98, seed).into_iter().map(|v| v * 3f32.sqrt()).collect();
-        let class_emb = Var::from_tensor(&Tensor::from_vec(emb, (num_classes + 1, CLASS_DIM), dev)?)?;
+        let (layers, class_emb) = class_mlp(num_classes, 1, 20, 98, seed, dev)?;
         Ok(Self { layers, class_emb })
     }
 
     fn vars(&self) -> Vec<Var> {
-        let mut v: Vec<Var> = self.layers.iter().flat_map(|l| [l.w.clone(), l.b.clone()]).collect();
-        v.push(self.class_emb.clone());
-        v
+        class_mlp_vars(&self.layers, &self.class_emb)
     }
 
     /// `ε̂ = ∇_x φ(x, t, c)`, (B, 2).
