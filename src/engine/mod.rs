@@ -3,6 +3,7 @@
 
 pub mod cpu;
 pub mod diagnostics;
+pub mod fokker_planck;
 pub mod gpu;
 pub mod health;
 pub mod jacobian;

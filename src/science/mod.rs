@@ -3,6 +3,7 @@
 
 pub mod datasets;
 pub mod diagnostics;
+pub mod fokker_planck;
 pub mod guidance;
 pub mod langevin;
 pub mod likelihood;
