@@ -1361,3 +1361,36 @@ test("Langevin lab: renders and runs on both backends, matches its analysis, sho
   for (const p of [page, cpu.page, emb.page, unknown.page]) await p.close();
   assert.deepEqual([...errors, ...cpu.errors, ...emb.errors], []);
 });
+
+test("Fokker–Planck lab: the PDE and three kinds of particles against the exact density at every t; controls, link, embed", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#lab=fokker_planck&mixture=two&t=0.1&n=4000&seed=2");
+  assert.ok(await page.isVisible("#fp-chart canvas") && !(await page.isVisible("#canvas")));
+  // At several t: the grid within 2e-3 of the exact density (the native bar), each histogram
+  // within 0.12 (4 000 particles: the measured null ≈ 0.06–0.08 plus step error).
+  for (const t of [0.1, 0.5, 1, 0.25]) {
+    const f = await page.evaluate((t) => { window.playground.setConfig({ t }); return window.playground.labFigures(); }, t);
+    assert.equal(f.t, t);
+    assert.ok(f.l1Error < 2e-3, `t = ${t}: ${f.l1Error}`);
+    for (const [k, v] of Object.entries(f.particleL1)) assert.ok(v < 0.12, `t = ${t}, ${k}: ${v}`);
+  }
+  // The slider and the mixture control change the config and the link.
+  await page.locator("#fp-t").fill("0.7");
+  assert.equal((await page.evaluate(() => window.playground.config())).t, 0.7);
+  await page.selectOption("#fp-mixture", "three");
+  assert.match(await page.evaluate(() => location.hash), /mixture=three.*t=0\.7/);
+  assert.match(await page.textContent("#fp-figures"), /L1 distance to the exact density [\d.e-]+/);
+  // Play sweeps t up to 1.
+  await page.evaluate(() => window.playground.setConfig({ t: 0.9 }));
+  await page.click("#fp-play");
+  await page.waitForFunction(() => window.playground.config().t >= 1, null, { timeout: 60_000 });
+  const bad = await page.evaluate(() => { try { window.playground.setConfig({ t: 3 }); return ""; } catch (e) { return e.message; } });
+  assert.match(bad, /t.*out of range/);
+  // The link reopens the same lab; embed=1 hides the controls.
+  const link = await page.evaluate(() => window.playground.shareUrl());
+  const emb = await open(cpuBrowser, link + "&embed=1");
+  assert.deepEqual({ ...(await emb.page.evaluate(() => window.playground.config())), embed: false }, await page.evaluate(() => window.playground.config()));
+  assert.ok(!(await emb.page.isVisible("#fp-t")) && await emb.page.isVisible("#fp-open-full"));
+  await emb.page.close();
+  await page.close();
+  assert.deepEqual([...errors, ...emb.errors], []);
+});

@@ -11,15 +11,116 @@
   const fmt = (v, d = 3) => (Number.isFinite(v) ? Number(v).toPrecision(d) : "–");
   const cov = (c) => (c ? `[${fmt(c.xx)}, ${fmt(c.xy)}; ${fmt(c.xy)}, ${fmt(c.yy)}]` : "–");
 
-  function notice(text, kind = "") {
+  function notice(text, kind = "", box = "lab-notices") {
     const p = document.createElement("p");
     p.className = `notice ${kind}`;
     p.textContent = text;
-    $("lab-notices").appendChild(p);
+    $(box).appendChild(p);
+  }
+
+  /** Theme, embed view and the link, as every lab keeps them. */
+  function present(c, fragment, fullLink) {
+    document.documentElement.dataset.theme = c.theme;
+    document.body.classList.toggle("embed", c.embed);
+    $(fullLink).hidden = !c.embed;
+    $(fullLink).href = `${location.pathname}#${fragment.replace(/(^|&)embed=1/, "$1embed=0")}`;
+    history.replaceState(null, "", `#${fragment}`);
+  }
+
+  function themed() {
+    const css = getComputedStyle(document.documentElement);
+    const fg = css.getPropertyValue("--muted").trim(), grid = css.getPropertyValue("--border").trim();
+    return (label) => ({ label, stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } });
   }
 
   async function start(bindings, lab) {
     document.body.classList.add("in-lab");
+    if (lab === "fokker_planck") return startFokkerPlanck(bindings);
+    return startLangevin(bindings, lab);
+  }
+
+  /** The Fokker–Planck lab: the densities at t, charted; Play sweeps t. */
+  function startFokkerPlanck(bindings) {
+    $("fp-view").hidden = false;
+    const app = bindings.FokkerPlanckLab.create(location.hash);
+    const keys = { "fp-mixture": "mixture", "fp-t": "t", "fp-n": "n", "fp-cells": "cells" };
+    let chart = null, playing = false, last = null;
+    $("backend-badge").textContent = "CPU";
+    $("backend-badge").title = "1-D particles and the PDE grid take milliseconds on the CPU";
+    const draw = () => {
+      const f = app.figures();
+      last = f;
+      // uPlot needs one x: the histograms are drawn on the grid's cells as steps.
+      const atCells = (bins, h) => { const w = bins[1] - bins[0], lo = bins[0] - w / 2; return f.x.map((x) => h[Math.min(h.length - 1, Math.max(0, Math.floor((x - lo) / w)))]); };
+      const data = [f.x, f.exact, f.grid, atCells(f.bins, f.forwardSde), atCells(f.bins, f.reverseSde), atCells(f.bins, f.ode)];
+      if (chart && chart.data[0].length === f.x.length) chart.setData(data);
+      else {
+        chart?.destroy();
+        const axis = themed();
+        chart = new uPlot({
+          width: Math.max(280, Math.min(640, $("fp-chart").clientWidth || 480)),
+          height: 320,
+          scales: { x: { time: false }, y: { range: (u, lo, hi) => [0, Math.max(0.1, hi * 1.05)] } },
+          axes: [axis("x"), axis("density")],
+          legend: { live: false },
+          cursor: { drag: { x: false, y: false } },
+          series: [
+            { label: "x" },
+            { label: "exact", stroke: getComputedStyle(document.documentElement).getPropertyValue("--fg").trim() || "#fff", width: 2, dash: [6, 4] },
+            { label: "PDE grid", stroke: "#ffb040", width: 2 },
+            { label: "forward SDE", stroke: "#5ac8fa", width: 1 },
+            { label: "reverse SDE", stroke: "#fa6e8c", width: 1 },
+            { label: "PF-ODE", stroke: "#82dc78", width: 1 },
+          ],
+        }, data, $("fp-chart"));
+      }
+      const p = f.particleL1;
+      $("fp-figures").textContent = `t = ${fmt(f.t, 2)}: the grid's L1 distance to the exact density ${fmt(f.l1Error, 2)}; the histograms' (${app.config().n} particles, 60 bins) forward SDE ${fmt(p.forwardSde, 2)}, reverse SDE ${fmt(p.reverseSde, 2)}, PF-ODE ${fmt(p.ode, 2)}`;
+      return f;
+    };
+    const sync = () => {
+      const c = app.config();
+      for (const [id, key] of Object.entries(keys)) $(id).value = c[key];
+      present(c, app.fragment(), "fp-open-full");
+      $("fp-t-value").textContent = Number(c.t).toFixed(2);
+      $("fp-play").textContent = playing ? "Pause" : "Play";
+    };
+    const set = (partial) => { const c = app.setConfig(partial); sync(); draw(); return c; };
+    for (const [id, key] of Object.entries(keys)) {
+      $(id).addEventListener(id === "fp-t" ? "input" : "change", () => {
+        try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error", "fp-notices"); sync(); }
+      });
+    }
+    const toggle = () => { playing = !playing; if (playing && app.config().t >= 1) set({ t: 0 }); sync(); };
+    $("fp-play").addEventListener("click", toggle);
+    $("fp-share").addEventListener("click", () => navigator.clipboard?.writeText(location.href).catch(() => {}));
+    addEventListener("keydown", (e) => { if (!e.target.closest("input, select, textarea") && e.key === " ") { e.preventDefault(); toggle(); } });
+    for (const msg of app.status().ignored) notice(`Ignored from the link: ${msg}`, "", "fp-notices");
+    sync();
+    draw();
+    const loop = () => {
+      if (playing) {
+        const t = Math.min(1, app.config().t + 0.01);
+        set({ t });
+        if (t >= 1) { playing = false; sync(); }
+      }
+      requestAnimationFrame(loop);
+    };
+    requestAnimationFrame(loop);
+    return {
+      lab: "fokker_planck",
+      labFigures: () => { const f = last ?? draw(); return { ...f }; },
+      config: () => app.config(),
+      setConfig: (partial) => { set(partial); return app.config(); },
+      fragment: () => app.fragment(),
+      shareUrl: () => `${location.origin}${location.pathname}#${app.fragment()}`,
+      status: () => app.status(),
+      play: () => { if (!playing) toggle(); },
+      pause: () => { if (playing) toggle(); },
+    };
+  }
+
+  async function startLangevin(bindings, lab) {
     $("lab-view").hidden = false;
     const app = await bindings.LangevinLab.create($("lab-canvas"), location.hash);
     let chart = null, shownCurve = null;
@@ -27,11 +128,7 @@
     const sync = () => {
       const c = app.config();
       for (const [id, key] of Object.entries(KEYS)) $(id).value = c[key];
-      document.documentElement.dataset.theme = c.theme;
-      document.body.classList.toggle("embed", c.embed);
-      $("lab-open-full").hidden = !c.embed;
-      $("lab-open-full").href = `${location.pathname}#${app.fragment().replace(/(^|&)embed=1/, "$1embed=0")}`;
-      history.replaceState(null, "", `#${app.fragment()}`);
+      present(c, app.fragment(), "lab-open-full");
       const st = app.status();
       $("lab-play").textContent = st.running ? "Pause" : "Play";
       $("backend-badge").textContent = st.backend === "webgpu" ? "WebGPU" : "CPU";
@@ -51,9 +148,7 @@
       if (chart && shownCurve === key) { chart.setData(data); return; }
       chart?.destroy();
       shownCurve = key;
-      const css = getComputedStyle(document.documentElement);
-      const fg = css.getPropertyValue("--muted").trim(), grid = css.getPropertyValue("--border").trim();
-      const axis = (label) => ({ label, stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } });
+      const axis = themed();
       chart = new uPlot({
         width: Math.max(240, Math.min(520, $("lab-ess-chart").clientWidth || 320)),
         height: 180,

@@ -2,10 +2,11 @@
 //! own link keys, controls, figures and page logic in its own module. A link
 //! opens one with `lab=<id>`; www/labs.js builds its page.
 
+pub mod fokker_planck;
 pub mod langevin;
 
 /// The labs a link may open.
-pub const LABS: [&str; 1] = ["langevin"];
+pub const LABS: [&str; 2] = ["langevin", "fokker_planck"];
 
 /// The lab a fragment asks for: `Ok(None)` for the sampling playground,
 /// `Err` with the reason for an unknown lab (the page then opens the
@@ -45,7 +46,7 @@ mod tests {
     fn a_link_opens_a_lab_or_the_playground() {
         assert_eq!(lab_of("#v=1&dataset=moons"), Ok(None));
         assert_eq!(lab_of("#lab=langevin&eps=0.01"), Ok(Some("langevin")));
-        assert!(lab_of("lab=quantum").unwrap_err().contains(r#"unknown lab "quantum" (labs: langevin"#));
+        assert!(lab_of("lab=quantum").unwrap_err().contains(r#"unknown lab "quantum" (labs: langevin, fokker_planck)"#));
         assert_eq!(lab_of("#%%%"), Ok(None));
     }
 }
