@@ -1,6 +1,7 @@
 //! Pure science: schedules, step plans, exact scores, datasets, metrics, the
 //! counter-based RNG. No wasm, no GPU — everything here is unit-tested natively.
 
+pub mod ais;
 pub mod datasets;
 pub mod diagnostics;
 pub mod fokker_planck;
