@@ -1394,3 +1394,30 @@ test("Fokker–Planck lab: the PDE and three kinds of particles against the exac
   await page.close();
   assert.deepEqual([...errors, ...emb.errors], []);
 });
+
+test("AIS lab: the estimate with its standard error against the exact log Z ratio, the sweep over temperatures, controls, link, embed", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#lab=ais&from=gaussian&to=ring&temperatures=100&particles=300&steps=3&eps=0.1&seed=2");
+  assert.ok(await page.isVisible("#ais-chart canvas") && !(await page.isVisible("#canvas")));
+  const f = await page.evaluate(() => window.playground.labFigures());
+  // Within 4 standard errors of the exact value (science::ais's bar), and the sweep tightens.
+  assert.ok(Math.abs(f.logZ - f.exactLogZ) < 4 * f.stderr && f.ess > 0 && f.acceptance > 0.5, JSON.stringify(f));
+  assert.deepEqual(f.sweep.map((p) => p.temperatures), [1, 3, 10, 30, 100, 300]);
+  assert.ok(f.sweep[5].stderr < f.sweep[0].stderr, JSON.stringify(f.sweep.map((p) => p.stderr)));
+  assert.match(await page.textContent("#ais-figures"), /log Z₁\/Z₀ ≈ -?[\d.]+ ± [\d.e-]+ \(exact -?[\d.]+/);
+  // Controls change the config, the estimate and the link; bad values say why.
+  await page.selectOption("#ais-to", "pair");
+  const g = await page.evaluate(() => window.playground.labFigures());
+  assert.notEqual(g.exactLogZ, f.exactLogZ);
+  assert.match(await page.evaluate(() => location.hash), /to=pair/);
+  await page.click("#ais-run");
+  await page.waitForFunction(() => !document.querySelector("#ais-run").disabled);
+  const bad = await page.evaluate(() => { try { window.playground.setConfig({ particles: 1 }); return ""; } catch (e) { return e.message; } });
+  assert.match(bad, /particles.*out of range/);
+  // The link reopens the same lab; embed=1 hides the controls.
+  const emb = await open(cpuBrowser, (await page.evaluate(() => window.playground.shareUrl())) + "&embed=1");
+  assert.equal((await emb.page.evaluate(() => window.playground.config())).to, "pair");
+  assert.ok(!(await emb.page.isVisible("#ais-particles")) && await emb.page.isVisible("#ais-open-full"));
+  await emb.page.close();
+  await page.close();
+  assert.deepEqual([...errors, ...emb.errors], []);
+});

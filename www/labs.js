@@ -36,7 +36,75 @@
   async function start(bindings, lab) {
     document.body.classList.add("in-lab");
     if (lab === "fokker_planck") return startFokkerPlanck(bindings);
+    if (lab === "ais") return startAis(bindings);
     return startLangevin(bindings, lab);
+  }
+
+  /** The AIS lab: the estimate at the configured temperatures, and a sweep over them, charted. */
+  function startAis(bindings) {
+    $("ais-view").hidden = false;
+    const app = bindings.AisLab.create(location.hash);
+    const keys = { "ais-from": "from", "ais-to": "to", "ais-temperatures": "temperatures", "ais-particles": "particles", "ais-steps": "steps", "ais-eps": "eps" };
+    let chart = null, estimate = null, sweep = null;
+    $("backend-badge").textContent = "CPU";
+    $("backend-badge").title = "AIS runs on the CPU";
+    const describe = (e) => `log Z₁/Z₀ ≈ ${fmt(e.logZ, 4)} ± ${fmt(e.stderr, 2)} (exact ${fmt(e.exactLogZ, 4)}; off by ${fmt(Math.abs(e.logZ - e.exactLogZ) / Math.max(e.stderr, 1e-12), 2)} standard errors), ESS ${fmt(e.ess, 3)} (${fmt(100 * e.essFraction, 2)} % of the particles), MALA acceptance ${fmt(100 * e.acceptance, 2)} %`;
+    const run = () => {
+      estimate = app.estimate();
+      $("ais-figures").textContent = `${app.config().temperatures} temperatures: ${describe(estimate)}`;
+      return estimate;
+    };
+    const drawSweep = () => {
+      sweep = app.sweep();
+      const k = sweep.map((p) => p.temperatures);
+      const data = [k, sweep.map((p) => p.logZ), sweep.map((p) => p.logZ - p.stderr), sweep.map((p) => p.logZ + p.stderr), sweep.map((p) => p.exactLogZ)];
+      chart?.destroy();
+      const axis = themed();
+      const fg = getComputedStyle(document.documentElement).getPropertyValue("--fg").trim() || "#fff";
+      chart = new uPlot({
+        width: Math.max(280, Math.min(640, $("ais-chart").clientWidth || 480)),
+        height: 300,
+        scales: { x: { time: false, distr: 3 } },
+        axes: [axis("temperatures"), axis("log Z₁/Z₀")],
+        legend: { live: false },
+        cursor: { drag: { x: false, y: false } },
+        series: [
+          { label: "K" },
+          { label: "AIS estimate", stroke: "#5ac8fa", width: 2, points: { show: true, size: 7 } },
+          { label: "− 1 s.e.", stroke: "#5ac8fa", width: 1, dash: [3, 3] },
+          { label: "+ 1 s.e.", stroke: "#5ac8fa", width: 1, dash: [3, 3] },
+          { label: "exact", stroke: fg, width: 1.5, dash: [8, 4] },
+        ],
+      }, data, $("ais-chart"));
+      return sweep;
+    };
+    const sync = () => {
+      const c = app.config();
+      for (const [id, key] of Object.entries(keys)) $(id).value = c[key];
+      present(c, app.fragment(), "ais-open-full");
+    };
+    const set = (partial) => { const c = app.setConfig(partial); sync(); run(); return c; };
+    for (const [id, key] of Object.entries(keys)) {
+      $(id).addEventListener("change", () => {
+        try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error", "ais-notices"); sync(); }
+      });
+    }
+    $("ais-run").addEventListener("click", () => { $("ais-run").disabled = true; setTimeout(() => { try { drawSweep(); } finally { $("ais-run").disabled = false; } }, 0); });
+    $("ais-share").addEventListener("click", () => navigator.clipboard?.writeText(location.href).catch(() => {}));
+    for (const msg of app.status().ignored) notice(`Ignored from the link: ${msg}`, "", "ais-notices");
+    sync();
+    run();
+    drawSweep();
+    return {
+      lab: "ais",
+      labFigures: () => ({ ...(estimate ?? run()), sweep: sweep ?? drawSweep() }),
+      sweep: () => drawSweep(),
+      config: () => app.config(),
+      setConfig: (partial) => { set(partial); return app.config(); },
+      fragment: () => app.fragment(),
+      shareUrl: () => `${location.origin}${location.pathname}#${app.fragment()}`,
+      status: () => app.status(),
+    };
   }
 
   /** The Fokker–Planck lab: the densities at t, charted; Play sweeps t. */

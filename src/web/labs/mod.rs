@@ -2,11 +2,12 @@
 //! own link keys, controls, figures and page logic in its own module. A link
 //! opens one with `lab=<id>`; www/labs.js builds its page.
 
+pub mod ais;
 pub mod fokker_planck;
 pub mod langevin;
 
 /// The labs a link may open.
-pub const LABS: [&str; 2] = ["langevin", "fokker_planck"];
+pub const LABS: [&str; 3] = ["langevin", "fokker_planck", "ais"];
 
 /// The lab a fragment asks for: `Ok(None)` for the sampling playground,
 /// `Err` with the reason for an unknown lab (the page then opens the
@@ -46,7 +47,7 @@ mod tests {
     fn a_link_opens_a_lab_or_the_playground() {
         assert_eq!(lab_of("#v=1&dataset=moons"), Ok(None));
         assert_eq!(lab_of("#lab=langevin&eps=0.01"), Ok(Some("langevin")));
-        assert!(lab_of("lab=quantum").unwrap_err().contains(r#"unknown lab "quantum" (labs: langevin, fokker_planck)"#));
+        assert!(lab_of("lab=quantum").unwrap_err().contains(r#"unknown lab "quantum" (labs: langevin, fokker_planck, ais)"#));
         assert_eq!(lab_of("#%%%"), Ok(None));
     }
 }
