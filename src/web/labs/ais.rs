@@ -8,7 +8,8 @@
 use serde::Serialize;
 
 use crate::science::ais::{ais, AisEstimate, AisSettings, Energy};
-use crate::web::config::{parse_float, parse_int, Ignored};
+use crate::web::config::{parse_float, parse_int};
+use crate::web::labs::{one_of, unknown_key, LabConfig, Presentation};
 
 /// The temperature counts of the sweep.
 pub const SWEEP: [usize; 6] = [1, 3, 10, 30, 100, 300];
@@ -25,51 +26,35 @@ pub struct AisConfig {
     pub steps: usize,
     pub eps: f64,
     pub seed: u32,
-    pub embed: bool,
-    pub theme: String,
+    #[serde(flatten)]
+    pub view: Presentation,
 }
 
 impl Default for AisConfig {
     fn default() -> Self {
-        Self { from: "gaussian".into(), to: "ring".into(), temperatures: 100, particles: 500, steps: 3, eps: 0.1, seed: 1, embed: false, theme: "auto".into() }
+        Self { from: "gaussian".into(), to: "ring".into(), temperatures: 100, particles: 500, steps: 3, eps: 0.1, seed: 1, view: Presentation::default() }
     }
 }
 
-impl AisConfig {
-    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
-        let one_of = |allowed: &[&str]| allowed.iter().find(|a| **a == value).map(|a| a.to_string()).ok_or_else(|| format!("not one of {}", allowed.join(", ")));
+impl LabConfig for AisConfig {
+    const ID: &'static str = "ais";
+    const NAME: &'static str = "AIS lab";
+
+    fn set_own(&mut self, key: &str, value: &str) -> Result<(), String> {
         match key {
-            "lab" => one_of(&["ais"]).map(|_| ()),
-            "from" => one_of(&["gaussian", "ring", "pair"]).map(|v| self.from = v),
-            "to" => one_of(&["gaussian", "ring", "pair"]).map(|v| self.to = v),
+            "from" => one_of(value, &["gaussian", "ring", "pair"]).map(|v| self.from = v),
+            "to" => one_of(value, &["gaussian", "ring", "pair"]).map(|v| self.to = v),
             "temperatures" => parse_int(value, 1, 5000).map(|v| self.temperatures = v as usize),
             "particles" => parse_int(value, 10, 20_000).map(|v| self.particles = v as usize),
             "steps" => parse_int(value, 1, 50).map(|v| self.steps = v as usize),
             "eps" => parse_float(value, 1e-4, 1.0).map(|v| self.eps = v),
             "seed" => parse_int(value, 0, u32::MAX as u64).map(|v| self.seed = v as u32),
-            "embed" => one_of(&["0", "1"]).map(|v| self.embed = v == "1"),
-            "theme" => one_of(&["auto", "light", "dark"]).map(|v| self.theme = v),
-            _ => Err("not a key of the AIS lab".into()),
+            _ => unknown_key::<Self>(),
         }
     }
 
-    pub fn apply(&mut self, pairs: impl IntoIterator<Item = (String, String)>) -> Vec<Ignored> {
-        pairs.into_iter().filter_map(|(key, value)| self.set(&key, &value).err().map(|reason| Ignored { key, value, reason })).collect()
-    }
-
-    pub fn from_fragment(fragment: &str) -> (Self, Vec<Ignored>) {
-        let mut cfg = Self::default();
-        let body = fragment.strip_prefix('#').unwrap_or(fragment);
-        let ignored = match serde_urlencoded::from_str::<Vec<(String, String)>>(body) {
-            Ok(pairs) => cfg.apply(pairs),
-            Err(e) => vec![Ignored { key: "#".into(), value: body.chars().take(80).collect(), reason: format!("unreadable link fragment ({e})") }],
-        };
-        (cfg, ignored)
-    }
-
-    pub fn to_fragment(&self) -> String {
-        let pairs = [
-            ("lab", "ais".to_string()),
+    fn own_pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
             ("from", self.from.clone()),
             ("to", self.to.clone()),
             ("temperatures", self.temperatures.to_string()),
@@ -77,17 +62,19 @@ impl AisConfig {
             ("steps", self.steps.to_string()),
             ("eps", self.eps.to_string()),
             ("seed", self.seed.to_string()),
-        ];
-        let mut out = serde_urlencoded::to_string(pairs).unwrap_or_default();
-        if self.embed {
-            out.push_str("&embed=1");
-        }
-        if self.theme != "auto" {
-            out.push_str(&format!("&theme={}", self.theme));
-        }
-        out
+        ]
     }
 
+    fn presentation(&self) -> &Presentation {
+        &self.view
+    }
+
+    fn presentation_mut(&mut self) -> &mut Presentation {
+        &mut self.view
+    }
+}
+
+impl AisConfig {
     fn settings(&self, temperatures: usize) -> AisSettings {
         AisSettings { temperatures, power: 2.0, steps: self.steps, eps: self.eps, particles: self.particles, seed: self.seed }
     }
@@ -123,12 +110,9 @@ mod page {
     use wasm_bindgen::prelude::*;
 
     use super::AisConfig;
-    use crate::web::app::config_pairs;
     use crate::web::config::Ignored;
-
-    fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
-        v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
-    }
+    use crate::web::labs::js::{set_config, status, to_js};
+    use crate::web::labs::LabConfig;
 
     /// The AIS lab as the page drives it (www/labs.js).
     #[wasm_bindgen]
@@ -161,12 +145,7 @@ mod page {
 
         #[wasm_bindgen(js_name = setConfig)]
         pub fn set_config(&mut self, partial: JsValue) -> Result<JsValue, JsError> {
-            let pairs: Vec<(String, String)> = config_pairs(partial)?.collect();
-            let mut next = self.cfg.clone();
-            if let Some(bad) = next.apply(pairs).into_iter().next() {
-                return Err(JsError::new(&bad.to_string()));
-            }
-            self.cfg = next;
+            set_config(&mut self.cfg, partial)?;
             Ok(to_js(&self.cfg))
         }
 
@@ -175,12 +154,7 @@ mod page {
         }
 
         pub fn status(&self) -> JsValue {
-            #[derive(serde::Serialize)]
-            struct Status {
-                backend: &'static str,
-                ignored: Vec<String>,
-            }
-            to_js(&Status { backend: "cpu", ignored: self.ignored.iter().map(|i| i.to_string()).collect() })
+            status("cpu", &self.ignored)
         }
     }
 }

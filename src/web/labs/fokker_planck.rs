@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::engine::fokker_planck::{histogram, l1, particles, Carrier};
 use crate::science::fokker_planck::{tau, DensityGrid, Mixture1d};
-use crate::web::config::{parse_float, parse_int, Ignored};
+use crate::web::config::{parse_float, parse_int};
+use crate::web::labs::{one_of, unknown_key, LabConfig, Presentation};
 
 /// The grid's half-width and its τ step.
 const HALF_WIDTH: f64 = 6.0;
@@ -29,65 +30,51 @@ pub struct FokkerPlanckConfig {
     pub n: usize,
     pub seed: u32,
     pub cells: usize,
-    pub embed: bool,
-    pub theme: String,
+    #[serde(flatten)]
+    pub view: Presentation,
 }
 
 impl Default for FokkerPlanckConfig {
     fn default() -> Self {
-        Self { mixture: "two".into(), t: 0.2, n: 4000, seed: 1, cells: 480, embed: false, theme: "auto".into() }
+        Self { mixture: "two".into(), t: 0.2, n: 4000, seed: 1, cells: 480, view: Presentation::default() }
     }
 }
 
-impl FokkerPlanckConfig {
-    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
-        let one_of = |allowed: &[&str]| allowed.iter().find(|a| **a == value).map(|a| a.to_string()).ok_or_else(|| format!("not one of {}", allowed.join(", ")));
+impl LabConfig for FokkerPlanckConfig {
+    const ID: &'static str = "fokker_planck";
+    const NAME: &'static str = "Fokker–Planck lab";
+
+    fn set_own(&mut self, key: &str, value: &str) -> Result<(), String> {
         match key {
-            "lab" => one_of(&["fokker_planck"]).map(|_| ()),
-            "mixture" => one_of(&["two", "three", "skewed"]).map(|v| self.mixture = v),
+            "mixture" => one_of(value, &["two", "three", "skewed"]).map(|v| self.mixture = v),
             "t" => parse_float(value, 0.0, 1.0).map(|v| self.t = v),
             "n" => parse_int(value, 100, 100_000).map(|v| self.n = v as usize),
             "seed" => parse_int(value, 0, u32::MAX as u64).map(|v| self.seed = v as u32),
             "cells" => parse_int(value, 120, 2000).map(|v| self.cells = v as usize),
-            "embed" => one_of(&["0", "1"]).map(|v| self.embed = v == "1"),
-            "theme" => one_of(&["auto", "light", "dark"]).map(|v| self.theme = v),
-            _ => Err("not a key of the Fokker–Planck lab".into()),
+            _ => unknown_key::<Self>(),
         }
     }
 
-    pub fn apply(&mut self, pairs: impl IntoIterator<Item = (String, String)>) -> Vec<Ignored> {
-        pairs.into_iter().filter_map(|(key, value)| self.set(&key, &value).err().map(|reason| Ignored { key, value, reason })).collect()
-    }
-
-    pub fn from_fragment(fragment: &str) -> (Self, Vec<Ignored>) {
-        let mut cfg = Self::default();
-        let body = fragment.strip_prefix('#').unwrap_or(fragment);
-        let ignored = match serde_urlencoded::from_str::<Vec<(String, String)>>(body) {
-            Ok(pairs) => cfg.apply(pairs),
-            Err(e) => vec![Ignored { key: "#".into(), value: body.chars().take(80).collect(), reason: format!("unreadable link fragment ({e})") }],
-        };
-        (cfg, ignored)
-    }
-
-    pub fn to_fragment(&self) -> String {
-        let pairs = [
-            ("lab", "fokker_planck".to_string()),
+    fn own_pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
             ("mixture", self.mixture.clone()),
             ("t", self.t.to_string()),
             ("n", self.n.to_string()),
             ("seed", self.seed.to_string()),
             ("cells", self.cells.to_string()),
-        ];
-        let mut out = serde_urlencoded::to_string(pairs).unwrap_or_default();
-        if self.embed {
-            out.push_str("&embed=1");
-        }
-        if self.theme != "auto" {
-            out.push_str(&format!("&theme={}", self.theme));
-        }
-        out
+        ]
     }
 
+    fn presentation(&self) -> &Presentation {
+        &self.view
+    }
+
+    fn presentation_mut(&mut self) -> &mut Presentation {
+        &mut self.view
+    }
+}
+
+impl FokkerPlanckConfig {
     fn mixture(&self) -> Mixture1d {
         Mixture1d::preset(&self.mixture).unwrap_or_else(|| Mixture1d::preset("two").expect("a preset"))
     }
@@ -167,12 +154,9 @@ mod page {
     use wasm_bindgen::prelude::*;
 
     use super::{FokkerPlanck, FokkerPlanckConfig};
-    use crate::web::app::config_pairs;
     use crate::web::config::Ignored;
-
-    fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
-        v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
-    }
+    use crate::web::labs::js::{set_config, status, to_js};
+    use crate::web::labs::LabConfig;
 
     /// The Fokker–Planck lab as the page drives it (www/labs.js).
     #[wasm_bindgen]
@@ -202,12 +186,7 @@ mod page {
         /// Sets keys all-or-nothing; a refused value changes nothing and says why.
         #[wasm_bindgen(js_name = setConfig)]
         pub fn set_config(&mut self, partial: JsValue) -> Result<JsValue, JsError> {
-            let pairs: Vec<(String, String)> = config_pairs(partial)?.collect();
-            let mut next = self.cfg.clone();
-            if let Some(bad) = next.apply(pairs).into_iter().next() {
-                return Err(JsError::new(&bad.to_string()));
-            }
-            self.cfg = next;
+            set_config(&mut self.cfg, partial)?;
             Ok(to_js(&self.cfg))
         }
 
@@ -217,12 +196,7 @@ mod page {
 
         /// `{ backend, ignored }` (the lab runs on the CPU: 1-D particles take milliseconds).
         pub fn status(&self) -> JsValue {
-            #[derive(serde::Serialize)]
-            struct Status {
-                backend: &'static str,
-                ignored: Vec<String>,
-            }
-            to_js(&Status { backend: "cpu", ignored: self.ignored.iter().map(|i| i.to_string()).collect() })
+            status("cpu", &self.ignored)
         }
     }
 }

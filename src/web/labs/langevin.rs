@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::engine::langevin::Target;
 use crate::science::langevin::{ess_per_step, first_order_covariance, stability_limit, stationary_covariance, Preconditioner, Sym2, Update};
-use crate::web::config::{parse_float, parse_int, Ignored};
+use crate::web::config::{parse_float, parse_int};
+use crate::web::labs::{one_of, unknown_key, LabConfig, Presentation};
 
 /// Most chains.
 pub const N_MAX: usize = 262_144;
@@ -35,8 +36,8 @@ pub struct LangevinConfig {
     pub seed: u32,
     /// Chain steps per animation frame.
     pub speed: u32,
-    pub embed: bool,
-    pub theme: String,
+    #[serde(flatten)]
+    pub view: Presentation,
 }
 
 impl Default for LangevinConfig {
@@ -52,21 +53,17 @@ impl Default for LangevinConfig {
             n: 4000,
             seed: 1,
             speed: 4,
-            embed: false,
-            theme: "auto".into(),
+            view: Presentation::default(),
         }
     }
 }
 
-fn one_of(value: &str, allowed: &[&str]) -> Result<String, String> {
-    allowed.iter().find(|a| **a == value).map(|a| a.to_string()).ok_or_else(|| format!("not one of {}", allowed.join(", ")))
-}
+impl LabConfig for LangevinConfig {
+    const ID: &'static str = "langevin";
+    const NAME: &'static str = "Langevin lab";
 
-impl LangevinConfig {
-    /// Sets one key; `Err` says why the value was refused (the config keeps its value).
-    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+    fn set_own(&mut self, key: &str, value: &str) -> Result<(), String> {
         match key {
-            "lab" => one_of(value, &["langevin"]).map(|_| ()),
             "target" => one_of(value, &["gaussian", "mixture"]).map(|v| self.target = v),
             "kappa" => parse_float(value, 1.0, 1000.0).map(|v| self.kappa = v),
             "angle" => parse_float(value, -90.0, 90.0).map(|v| self.angle = v),
@@ -77,34 +74,12 @@ impl LangevinConfig {
             "n" => parse_int(value, 1, N_MAX as u64).map(|v| self.n = v as usize),
             "seed" => parse_int(value, 0, u32::MAX as u64).map(|v| self.seed = v as u32),
             "speed" => parse_int(value, 1, 1000).map(|v| self.speed = v as u32),
-            "embed" => one_of(value, &["0", "1"]).map(|v| self.embed = v == "1"),
-            "theme" => one_of(value, &["auto", "light", "dark"]).map(|v| self.theme = v),
-            _ => Err("not a key of the Langevin lab".into()),
+            _ => unknown_key::<Self>(),
         }
     }
 
-    /// Applies `key=value` pairs; returns the ones ignored, with the reason.
-    pub fn apply(&mut self, pairs: impl IntoIterator<Item = (String, String)>) -> Vec<Ignored> {
-        pairs
-            .into_iter()
-            .filter_map(|(key, value)| self.set(&key, &value).err().map(|reason| Ignored { key, value, reason }))
-            .collect()
-    }
-
-    pub fn from_fragment(fragment: &str) -> (Self, Vec<Ignored>) {
-        let mut cfg = Self::default();
-        let body = fragment.strip_prefix('#').unwrap_or(fragment);
-        let ignored = match serde_urlencoded::from_str::<Vec<(String, String)>>(body) {
-            Ok(pairs) => cfg.apply(pairs),
-            Err(e) => vec![Ignored { key: "#".into(), value: body.chars().take(80).collect(), reason: format!("unreadable link fragment ({e})") }],
-        };
-        (cfg, ignored)
-    }
-
-    /// The fragment (without `#`) that reproduces this lab.
-    pub fn to_fragment(&self) -> String {
-        let pairs = [
-            ("lab", "langevin".to_string()),
+    fn own_pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
             ("target", self.target.clone()),
             ("kappa", self.kappa.to_string()),
             ("angle", self.angle.to_string()),
@@ -115,17 +90,19 @@ impl LangevinConfig {
             ("n", self.n.to_string()),
             ("seed", self.seed.to_string()),
             ("speed", self.speed.to_string()),
-        ];
-        let mut out = serde_urlencoded::to_string(pairs).unwrap_or_default();
-        if self.embed {
-            out.push_str("&embed=1");
-        }
-        if self.theme != "auto" {
-            out.push_str(&format!("&theme={}", self.theme));
-        }
-        out
+        ]
     }
 
+    fn presentation(&self) -> &Presentation {
+        &self.view
+    }
+
+    fn presentation_mut(&mut self) -> &mut Presentation {
+        &mut self.view
+    }
+}
+
+impl LangevinConfig {
     /// What the chains sample: the Gaussian of variances 1 and 1/κ along the
     /// angle, or two components of variance 0.1 at ±1.5 along it.
     pub fn target(&self) -> Target {
@@ -235,7 +212,7 @@ mod tests {
     fn the_link_round_trips_and_bad_values_are_ignored_with_reasons() {
         let (cfg, ignored) = LangevinConfig::from_fragment("#lab=langevin&kappa=100&eps=0.005&precond=covariance&noise=wrong&lambda=0.5&n=500&seed=9&embed=1");
         assert!(ignored.is_empty(), "{ignored:?}");
-        assert_eq!((cfg.kappa, cfg.eps, cfg.precond.as_str(), cfg.noise.as_str(), cfg.lambda, cfg.n, cfg.seed, cfg.embed), (100.0, 0.005, "covariance", "wrong", 0.5, 500, 9, true));
+        assert_eq!((cfg.kappa, cfg.eps, cfg.precond.as_str(), cfg.noise.as_str(), cfg.lambda, cfg.n, cfg.seed, cfg.view.embed), (100.0, 0.005, "covariance", "wrong", 0.5, 500, 9, true));
         assert_eq!(LangevinConfig::from_fragment(&cfg.to_fragment()).0, cfg);
         let (bad, ignored) = LangevinConfig::from_fragment("lab=langevin&eps=-1&precond=magic&kappa=abc&dataset=moons");
         assert_eq!(bad, LangevinConfig::default());

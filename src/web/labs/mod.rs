@@ -6,6 +6,87 @@ pub mod ais;
 pub mod fokker_planck;
 pub mod langevin;
 
+use serde::Serialize;
+
+use crate::web::config::Ignored;
+
+/// The keys every lab's page shares: the compact embed view and the theme.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Presentation {
+    pub embed: bool,
+    pub theme: String,
+}
+
+impl Default for Presentation {
+    fn default() -> Self {
+        Self { embed: false, theme: "auto".into() }
+    }
+}
+
+/// `value` if it is one of `allowed`, else why not.
+pub fn one_of(value: &str, allowed: &[&str]) -> Result<String, String> {
+    allowed.iter().find(|a| **a == value).map(|a| a.to_string()).ok_or_else(|| format!("not one of {}", allowed.join(", ")))
+}
+
+/// A lab's link state: its own keys, and the shared `lab`, `embed`, `theme`.
+/// The fragment, its parsing with reasons for what is ignored, and the
+/// key-by-key setting are written once here.
+pub trait LabConfig: Default + Sized {
+    /// The lab's id in links (`lab=<id>`) and its name in messages.
+    const ID: &'static str;
+    const NAME: &'static str;
+
+    /// Sets one of the lab's own keys; `Err` says why (the config keeps its value).
+    fn set_own(&mut self, key: &str, value: &str) -> Result<(), String>;
+    /// The lab's own keys, in link order.
+    fn own_pairs(&self) -> Vec<(&'static str, String)>;
+    fn presentation(&self) -> &Presentation;
+    fn presentation_mut(&mut self) -> &mut Presentation;
+
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "lab" => one_of(value, &[Self::ID]).map(|_| ()),
+            "embed" => one_of(value, &["0", "1"]).map(|v| self.presentation_mut().embed = v == "1"),
+            "theme" => one_of(value, &["auto", "light", "dark"]).map(|v| self.presentation_mut().theme = v),
+            _ => self.set_own(key, value),
+        }
+    }
+
+    /// Applies `key=value` pairs; returns the ones ignored, with the reason.
+    fn apply(&mut self, pairs: impl IntoIterator<Item = (String, String)>) -> Vec<Ignored> {
+        pairs.into_iter().filter_map(|(key, value)| self.set(&key, &value).err().map(|reason| Ignored { key, value, reason })).collect()
+    }
+
+    fn from_fragment(fragment: &str) -> (Self, Vec<Ignored>) {
+        let mut cfg = Self::default();
+        let body = fragment.strip_prefix('#').unwrap_or(fragment);
+        let ignored = match serde_urlencoded::from_str::<Vec<(String, String)>>(body) {
+            Ok(pairs) => cfg.apply(pairs),
+            Err(e) => vec![Ignored { key: "#".into(), value: body.chars().take(80).collect(), reason: format!("unreadable link fragment ({e})") }],
+        };
+        (cfg, ignored)
+    }
+
+    /// The fragment (without `#`) that reproduces this lab.
+    fn to_fragment(&self) -> String {
+        let mut pairs = vec![("lab", Self::ID.to_string())];
+        pairs.extend(self.own_pairs());
+        let view = self.presentation();
+        if view.embed {
+            pairs.push(("embed", "1".into()));
+        }
+        if view.theme != "auto" {
+            pairs.push(("theme", view.theme.clone()));
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+}
+
+/// The reason for a key no lab of this kind has.
+pub fn unknown_key<C: LabConfig>() -> Result<(), String> {
+    Err(format!("not a key of the {}", C::NAME))
+}
+
 /// The labs a link may open.
 pub const LABS: [&str; 3] = ["langevin", "fokker_planck", "ais"];
 
@@ -22,8 +103,37 @@ pub fn lab_of(fragment: &str) -> Result<Option<&'static str>, String> {
 }
 
 #[cfg(target_arch = "wasm32")]
-mod js {
+pub(crate) mod js {
     use wasm_bindgen::prelude::*;
+
+    use super::LabConfig;
+    use crate::web::app::config_pairs;
+    use crate::web::config::Ignored;
+
+    pub fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
+        v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+    }
+
+    /// A lab's `setConfig`: all keys or none (a refused value changes nothing and says why).
+    pub fn set_config<C: LabConfig + Clone>(cfg: &mut C, partial: JsValue) -> Result<(), JsError> {
+        let pairs: Vec<(String, String)> = config_pairs(partial)?.collect();
+        let mut next = cfg.clone();
+        if let Some(bad) = next.apply(pairs).into_iter().next() {
+            return Err(JsError::new(&bad.to_string()));
+        }
+        *cfg = next;
+        Ok(())
+    }
+
+    /// A lab's `status()` where it has no more to say: `{ backend, ignored }`.
+    pub fn status(backend: &'static str, ignored: &[Ignored]) -> JsValue {
+        #[derive(serde::Serialize)]
+        struct Status {
+            backend: &'static str,
+            ignored: Vec<String>,
+        }
+        to_js(&Status { backend, ignored: ignored.iter().map(|i| i.to_string()).collect() })
+    }
 
     /// `{ lab, error }`: the lab a fragment opens (null: the playground), or why not.
     #[wasm_bindgen(js_name = labOf)]

@@ -13,8 +13,9 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use super::{ellipse, figures, LangevinConfig};
 use crate::engine::gpu::GpuContext;
 use crate::engine::langevin::LangevinChain;
-use crate::web::app::config_pairs;
 use crate::web::config::Ignored;
+use crate::web::labs::js::{set_config, to_js};
+use crate::web::labs::LabConfig;
 use crate::web::render::{Layers, Overlay, Raster};
 
 const TARGET: [u8; 3] = [240, 240, 245];
@@ -106,10 +107,6 @@ pub struct LangevinLab {
     state: Rc<RefCell<LabState>>,
 }
 
-fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
-}
-
 #[wasm_bindgen]
 impl LangevinLab {
     /// Builds the lab on a canvas from a URL fragment; probes WebGPU once.
@@ -190,13 +187,10 @@ impl LangevinLab {
     /// why); restarts the chains unless only the speed, embed or theme changed.
     #[wasm_bindgen(js_name = setConfig)]
     pub fn set_config(&self, partial: JsValue) -> Result<JsValue, JsError> {
-        let pairs: Vec<(String, String)> = config_pairs(partial)?.collect();
         let mut st = self.state.borrow_mut();
         let mut next = st.cfg.clone();
-        if let Some(bad) = next.apply(pairs).into_iter().next() {
-            return Err(JsError::new(&bad.to_string()));
-        }
-        let quiet = |c: &LangevinConfig| LangevinConfig { speed: 0, embed: false, theme: String::new(), ..c.clone() };
+        set_config(&mut next, partial)?;
+        let quiet = |c: &LangevinConfig| LangevinConfig { speed: 0, view: Default::default(), ..c.clone() };
         let restart = quiet(&next) != quiet(&st.cfg);
         st.cfg = next;
         if restart {
