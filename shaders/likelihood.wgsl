@@ -48,7 +48,9 @@ fn integrate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) gro
     if (first >= params.n) {
         return;
     }
-    let i = min(first + lid, params.n - 1u);
+    // Helper threads (lid ≥ TILE) read their workgroup's last point, never
+    // another workgroup's (state is written in this dispatch).
+    let i = min(first + min(lid, TILE - 1u), params.n - 1u);
     let s0 = state[i];
     var y = s0.xy;
     var acc = s0.z;

@@ -83,7 +83,9 @@
       for (const [id, key] of Object.entries(keys)) $(id).value = c[key];
       present(c, app.fragment(), "ais-open-full");
     };
-    const set = (partial) => { const c = app.setConfig(partial); sync(); run(); return c; };
+    // A change re-estimates at once; the sweep (heavier) is redrawn for the new settings too,
+    // so the chart never shows another setting's sweep.
+    const set = (partial) => { const c = app.setConfig(partial); sync(); run(); drawSweep(); return c; };
     for (const [id, key] of Object.entries(keys)) {
       $(id).addEventListener("change", () => {
         try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error", "ais-notices"); sync(); }

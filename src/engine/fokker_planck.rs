@@ -88,7 +88,7 @@ mod tests {
     use super::*;
 
     /// Histograms of 8 000 particles in 48 bins against the exact marginal.
-    /// The bar is calibrated on the measured null: the L1 of 20 000 exact
+    /// The bar is calibrated on the measured null: the L1 of 8 000 exact
     /// draws' histograms (the forward SDE run for a zero-length time, i.e.
     /// exact data draws, over 8 seeds), its maximum plus 0.01 for the
     /// integrators' step error (100 steps a unit of time). The reverse SDE

@@ -52,12 +52,12 @@ impl Mixture1d {
 
     /// The exact score `∂ log p_t/∂x`.
     pub fn score(&self, x: f64, t: f64) -> f64 {
+        let logit = |(w, m, s): (f64, f64, f64)| w.ln() - 0.5 * ((x - m) / s).powi(2) - s.ln();
+        let top = self.at(t).map(logit).fold(f64::NEG_INFINITY, f64::max);
         let (mut num, mut den) = (0.0, 0.0);
-        let logits: Vec<(f64, f64, f64)> = self.at(t).map(|(w, m, s)| (w.ln() - 0.5 * ((x - m) / s).powi(2) - s.ln(), m, s)).collect();
-        let top = logits.iter().map(|l| l.0).fold(f64::NEG_INFINITY, f64::max);
-        for (l, m, s) in logits {
-            let r = (l - top).exp();
-            num += r * (m - x) / (s * s);
+        for c in self.at(t) {
+            let r = (logit(c) - top).exp();
+            num += r * (c.1 - x) / (c.2 * c.2);
             den += r;
         }
         num / den

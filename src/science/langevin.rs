@@ -244,7 +244,11 @@ pub fn stability_limit(sigma: &Sym2, m: &Sym2, lambda: f64) -> f64 {
 
 /// Effective samples per chain step along the slowest direction of the
 /// linear chain: `1/τ`, `τ = (1 + ρ)/(1 − ρ)` the integrated autocorrelation
-/// time of an AR(1) with coefficient ρ, the spectral radius of A (0 when unstable).
+/// time of an AR(1) with coefficient ρ, here the spectral radius of A (0 when
+/// unstable). For the chain's mean with positive eigenvalues this is exact;
+/// where a mode's eigenvalue is negative (ε past half the limit: it
+/// oscillates) the mean mixes faster than this says, so near the limit the
+/// curve is a conservative figure, not an exact one.
 pub fn ess_per_step(a: Mat2) -> f64 {
     let rho = spectral_radius(a);
     if rho >= 1.0 {

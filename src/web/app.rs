@@ -225,6 +225,11 @@ struct State {
     /// is computing the next ones.
     score_cache: Option<ScoreCache>,
     score_pending: bool,
+    /// The plan step `particles` were read at (a WebGPU frame's read lands
+    /// after its steps are recorded; the likelihood layer waits for the last).
+    particles_at: usize,
+    /// The score layers' Jacobian kernel failed once: they stay on the CPU.
+    score_gpu_failed: bool,
     /// The likelihood layer of a finished run: its generation and what it has.
     likelihood_layer: Option<(u64, LikelihoodLayer)>,
     error: Option<String>,
@@ -507,6 +512,7 @@ impl State {
         let seed = self.config.seed;
         self.plan = plan.clone();
         self.generation += 1;
+        self.particles_at = 0;
         self.error = None;
         self.health = Default::default();
         self.elapsed_ms = 0.0;
@@ -597,7 +603,7 @@ impl State {
         let truth = move |d: Dataset| if needs_truth { d.exact_mixture() } else { crate::science::mixture::Mixture { components: Vec::new() } };
         let Some(model) = &self.model_now else { return };
         let read = match (&self.engine, model, &self.gpu) {
-            (Engine::Gpu(_), ScoreModel::Mlp { score, .. }, Some(gpu)) => {
+            (Engine::Gpu(_), ScoreModel::Mlp { score, .. }, Some(gpu)) if !self.score_gpu_failed => {
                 if self.score_pending {
                     return;
                 }
@@ -622,18 +628,24 @@ impl State {
                 Ok(jacobians) if st.generation == generation => {
                     let grids = score_grids_from(&jacobians, &truth(st.config.dataset), &st.plan, step, &st.raster, SCORE_GRID, want);
                     st.score_cache = Some(ScoreCache { generation, step, layers: want, grids, backend: "webgpu" });
-                    st.draw();
                 }
+                // A restart came in between: the next draw asks again.
                 Ok(_) => {}
-                Err(e) => st.error = Some(format!("the score layers failed on WebGPU: {e}")),
+                Err(e) => {
+                    // The layers go on from the CPU; the run is not affected.
+                    web_sys::console::warn_1(&format!("the score layers' Jacobian kernel failed on WebGPU ({e}); computing them on the CPU").into());
+                    st.score_gpu_failed = true;
+                }
             }
+            st.draw();
         });
     }
 
     /// Starts measuring the likelihood layer's particles once the run has
     /// ended (once per run): PF-ODE log p on the run's backend, then a redraw.
     fn start_likelihood_layer(&mut self) {
-        if !self.engine.done() || self.engine.total() == 0 || self.likelihood_layer.as_ref().is_some_and(|(g, _)| *g == self.generation) {
+        let final_particles = self.engine.done() && self.particles_at >= self.engine.total();
+        if !final_particles || self.engine.total() == 0 || self.likelihood_layer.as_ref().is_some_and(|(g, _)| *g == self.generation) {
             return;
         }
         let points: Vec<[f32; 2]> =
@@ -1011,6 +1023,8 @@ impl App {
             score_cache: None,
             score_pending: false,
             likelihood_layer: None,
+            particles_at: 0,
+            score_gpu_failed: false,
             snapshots: Vec::new(),
             scrub: None,
             forward_view: false,
@@ -1066,6 +1080,7 @@ impl App {
                         }
                         st.particles.clear();
                         st.particles.extend(s.particles.iter().flatten());
+                        st.particles_at = s.step_index();
                         None
                     }
                     (Engine::Gpu(s), Some(gpu)) => {
@@ -1080,13 +1095,13 @@ impl App {
                             let probe = s.probe(gpu);
                             Box::pin(async move { probe.await.map(|Probe { health, first }| (first, Some(health))) })
                         };
-                        Some((read, st.generation, now_ms()))
+                        Some((read, st.generation, now_ms(), s.step_index()))
                     }
                     (Engine::Gpu(_), None) => unreachable!("a GPU engine always has its context"),
                 }
             };
             let mut gpu_health = None;
-            if let Some((readback, generation, sent)) = pending {
+            if let Some((readback, generation, sent, read_at)) = pending {
                 let result = readback.await;
                 let mut st = state.borrow_mut();
                 if st.generation != generation {
@@ -1095,6 +1110,7 @@ impl App {
                 match result {
                     Ok((p, health)) => {
                         st.particles = p;
+                        st.particles_at = read_at;
                         gpu_health = health;
                         if now_ms() - sent > GPU_SLOW_FRAME_MS {
                             st.gpu_steps_per_frame = 1;

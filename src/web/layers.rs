@@ -343,6 +343,43 @@ mod tests {
         assert_eq!(hist.iter().copied().fold(0.0f32, f32::max), 1.0);
     }
 
+    /// The scaling from the network's `(ε̂, J_ε̂)` at `c_in·p` to the score in
+    /// the schedule's coordinates, on a VE plan (c_in ≠ 1) and a VP one: the
+    /// mixture's own exact score, written as a network would give it
+    /// (`ε̂ = −σ_vp s*(p)/c_in`, `J_ε̂ = −σ_vp J_s*(p)/c_in²`), measures no
+    /// error in any layer. A slip in a factor (c_in for c_in²) is the control.
+    #[test]
+    fn the_score_layers_scale_the_network_s_output_right_at_every_schedule() {
+        let truth = Dataset::Gaussians8.exact_mixture();
+        let raster = Raster::new(64, 64);
+        let all = Layers { curl: true, angle: true, magnitude: true, divergence: true, ..Layers::DEFAULT };
+        for kind in [ScheduleKind::Ve, ScheduleKind::VpLinear] {
+            let plan = StepPlan::build(kind, SamplerKind::Ddim { eta: 0.0 }, 10, Spacing::Uniform);
+            let st = shown_step(&plan, 2).unwrap();
+            assert_eq!(kind == ScheduleKind::Ve, st.c_in < 0.99, "{kind:?}: c_in {}", st.c_in);
+            let (a, sigma) = ((st.alpha / st.c_in) as f64, (st.sigma / st.c_in) as f64);
+            let as_network = |jac_power: i32| -> Vec<([f32; 2], [[f32; 2]; 2])> {
+                (0..144)
+                    .map(|k| {
+                        let p = raster.grid_point(12, k / 12, k % 12);
+                        let (s, j) = truth.score_jacobian([p[0] as f64, p[1] as f64], a, sigma);
+                        let (fe, fj) = (-(st.sigma as f64) / st.c_in as f64, -(st.sigma as f64) / (st.c_in as f64).powi(jac_power));
+                        ([(fe * s[0]) as f32, (fe * s[1]) as f32], [[(fj * j[0][0]) as f32, (fj * j[0][1]) as f32], [(fj * j[1][0]) as f32, (fj * j[1][1]) as f32]])
+                    })
+                    .collect()
+            };
+            let g = score_grids_from(&as_network(2), &truth, &plan, 2, &raster, 12, all);
+            for (name, grid) in [("angle", &g.angle), ("magnitude", &g.magnitude), ("divergence", &g.divergence)] {
+                let worst = grid.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                assert!(worst < 1e-3, "{kind:?} {name}: {worst}");
+            }
+            if kind == ScheduleKind::Ve {
+                let bad = score_grids_from(&as_network(1), &truth, &plan, 2, &raster, 12, all);
+                assert!(bad.divergence.iter().any(|v| v.abs() > 0.3), "the control (J scaled by c_in, not c_in², c_in {}): {:?}", st.c_in, bad.divergence);
+            }
+        }
+    }
+
     #[test]
     fn the_score_layers_are_empty_for_the_exact_score_and_show_the_network_s_errors() {
         let d = Dataset::Gaussians8;

@@ -13,6 +13,8 @@ use crate::web::labs::{one_of, unknown_key, LabConfig, Presentation};
 
 /// The temperature counts of the sweep.
 pub const SWEEP: [usize; 6] = [1, 3, 10, 30, 100, 300];
+/// Most MALA moves one run (or the sweep) may take: a couple of seconds of the page's thread.
+pub const WORK_MAX: usize = 2_000_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -71,6 +73,17 @@ impl LabConfig for AisConfig {
 
     fn presentation_mut(&mut self) -> &mut Presentation {
         &mut self.view
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let sweep: usize = SWEEP.iter().sum();
+        let work = self.particles * self.steps * self.temperatures.max(sweep);
+        if work > WORK_MAX {
+            return Err(format!(
+                "too much work for the page: particles × MALA steps × temperatures (the sweep's {sweep} or more) = {work}, at most {WORK_MAX}"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -171,6 +184,10 @@ mod tests {
         let (bad, ignored) = AisConfig::from_fragment("lab=ais&from=moons&particles=5");
         assert_eq!(bad, AisConfig::default());
         assert_eq!(ignored.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["from", "particles"]);
+        // Each key within its range, together too much work for the page: refused with the reason.
+        let (big, ignored) = AisConfig::from_fragment("lab=ais&particles=20000&steps=50");
+        assert_eq!(big.steps, AisConfig::default().steps);
+        assert!(ignored[0].reason.contains("too much work"), "{ignored:?}");
     }
 
     /// The default lab's sweep: one temperature is plain importance sampling

@@ -48,7 +48,7 @@ impl LabConfig for FokkerPlanckConfig {
         match key {
             "mixture" => one_of(value, &["two", "three", "skewed"]).map(|v| self.mixture = v),
             "t" => parse_float(value, 0.0, 1.0).map(|v| self.t = v),
-            "n" => parse_int(value, 100, 100_000).map(|v| self.n = v as usize),
+            "n" => parse_int(value, 100, 20_000).map(|v| self.n = v as usize),
             "seed" => parse_int(value, 0, u32::MAX as u64).map(|v| self.seed = v as u32),
             "cells" => parse_int(value, 120, 2000).map(|v| self.cells = v as usize),
             _ => unknown_key::<Self>(),
@@ -217,9 +217,10 @@ mod tests {
 
     /// The figures at several t, going forward and back (the grid re-solves
     /// when t decreases): the PDE within 2e-3 L1 of the exact marginal
-    /// (science::fokker_planck's bar), each particle histogram within 0.12
-    /// (the 4 000-particle null of engine::fokker_planck's test, measured
-    /// ≈ 0.06–0.08, plus step error).
+    /// (science::fokker_planck's bar), each particle histogram within 0.12:
+    /// the L1 of 4 000 exact draws in these 60 bins is 0.037–0.093 over 8
+    /// seeds and the three mixtures (measured), and the integrators' step
+    /// error adds about 0.01.
     #[test]
     fn figures_track_the_exact_marginal_forward_and_back() {
         let mut lab = FokkerPlanck::default();

@@ -139,7 +139,8 @@ pub struct LangevinFigures {
     pub first_order_covariance: Option<Sym2>,
     /// Relative Frobenius error of the empirical covariance against the target's.
     pub covariance_error: f64,
-    /// The largest stable step, and whether ε is below it.
+    /// The largest stable step (for the mixture: inside one component, where
+    /// −log p curves most), and whether ε is below it.
     pub stability_limit: f64,
     pub stable: bool,
     /// Effective samples per 1 000 steps of one chain along its slowest
@@ -160,7 +161,14 @@ pub fn figures(cfg: &LangevinConfig, points: &[[f32; 2]], step: u32) -> Langevin
     let target = cfg.target();
     let sigma = target.covariance();
     let (m, up) = cfg.update();
-    let limit = stability_limit(&sigma, &m, cfg.lambda);
+    // The step's limit comes from the stiffest curvature of −log p: the
+    // Gaussian's Σ⁻¹, or inside one of the mixture's components (var·I)⁻¹
+    // (the mixture's global covariance would overstate it many times).
+    let stiffness = match target {
+        Target::Gaussian { sigma } => sigma,
+        Target::Mixture { var, .. } => Sym2 { xx: var, xy: 0.0, yy: var },
+    };
+    let limit = stability_limit(&stiffness, &m, cfg.lambda);
     let gaussian = matches!(target, Target::Gaussian { .. });
     let chain = crate::engine::langevin::LangevinChain { target, gain: up.gain, noise: up.noise, seed: cfg.seed, step, x: points.to_vec() };
     let (covariance, non_finite) = chain.covariance();
@@ -243,6 +251,21 @@ mod tests {
         cfg.target = "mixture".into();
         let h = figures(&cfg, &chain.x, 0);
         assert!(h.stationary_covariance.is_none() && h.ess.is_none() && h.ess_curve.ess.is_empty());
+        // The mixture's limit is its components' (variance 0.1): with M = Σ (global,
+        // 2.35 along the axis) ε = 0.2 is past it, and the chains do diverge.
+        cfg.precond = "covariance".into();
+        cfg.eps = 0.2;
+        let (_, up) = cfg.update();
+        let mut wild = LangevinChain::new(cfg.target(), up.gain, up.noise, 1, 500);
+        wild.run_steps(300);
+        let f = figures(&cfg, &wild.x, wild.step);
+        assert!(!f.stable && f.stability_limit < 0.1, "{}", f.stability_limit);
+        assert!(f.non_finite > 0 || wild.x.iter().any(|p| p[0].abs() > 1e3), "the chains should diverge");
+        cfg.eps = 0.5 * f.stability_limit;
+        let (_, up) = cfg.update();
+        let mut calm = LangevinChain::new(cfg.target(), up.gain, up.noise, 1, 500);
+        calm.run_steps(300);
+        assert!(figures(&cfg, &calm.x, calm.step).stable && calm.x.iter().all(|p| p[0].abs() < 10.0));
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub fn one_of(value: &str, allowed: &[&str]) -> Result<String, String> {
 /// A lab's link state: its own keys, and the shared `lab`, `embed`, `theme`.
 /// The fragment, its parsing with reasons for what is ignored, and the
 /// key-by-key setting are written once here.
-pub trait LabConfig: Default + Sized {
+pub trait LabConfig: Default + Clone + Sized {
     /// The lab's id in links (`lab=<id>`) and its name in messages.
     const ID: &'static str;
     const NAME: &'static str;
@@ -42,13 +42,24 @@ pub trait LabConfig: Default + Sized {
     fn own_pairs(&self) -> Vec<(&'static str, String)>;
     fn presentation(&self) -> &Presentation;
     fn presentation_mut(&mut self) -> &mut Presentation;
+    /// Whether the settings together are acceptable (a lab with a work
+    /// budget refuses what would freeze the page); checked after every key.
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
 
     fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         match key {
             "lab" => one_of(value, &[Self::ID]).map(|_| ()),
             "embed" => one_of(value, &["0", "1"]).map(|v| self.presentation_mut().embed = v == "1"),
             "theme" => one_of(value, &["auto", "light", "dark"]).map(|v| self.presentation_mut().theme = v),
-            _ => self.set_own(key, value),
+            _ => {
+                let mut next = self.clone();
+                next.set_own(key, value)?;
+                next.check()?;
+                *self = next;
+                Ok(())
+            }
         }
     }
 
