@@ -77,6 +77,16 @@ fn langevin_kernel_validates() {
     validate("langevin", diffusion_playground::engine::langevin::LANGEVIN_WGSL);
 }
 
+/// The GRF kernels: a line of at most 128 complex values twice (2 KiB), and
+/// the engine's thread count.
+#[test]
+fn grf_kernels_validate_with_the_engine_line() {
+    let module = validate("grf", diffusion_playground::engine::grf::GRF_WGSL);
+    assert_eq!(const_u32(&module, "THREADS"), diffusion_playground::engine::grf::GRF_THREADS);
+    assert_eq!(const_u32(&module, "MAX_N") as usize, diffusion_playground::science::grf::N_MAX);
+    assert_eq!(workgroup_bytes(&module), 2 * 128 * 8);
+}
+
 #[test]
 fn sampling_kernel_validates() {
     for kernel in Kernel::ALL {
@@ -108,6 +118,7 @@ fn every_shader_file_is_covered() {
         "likelihood.wgsl",
         "jacobian.wgsl",
         "langevin.wgsl",
+        "grf.wgsl",
         "sample_common.wgsl",
         "sample.wgsl",
         "sample_per_thread.wgsl",

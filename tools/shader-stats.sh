@@ -46,6 +46,11 @@ for family in "${families[@]}"; do
   FAMILY=$family "$stats" "$out/jacobian.wgsl" jacobians_at
   echo "== $family langevin - - -"
   FAMILY=$family "$stats" "$out/langevin.wgsl" langevin_steps
+  # The GRF lab's three passes (engine::grf).
+  for entry in rows_forward columns_filter rows_update; do
+    echo "== $family grf:$entry - - -"
+    FAMILY=$family "$stats" "$out/grf.wgsl" $entry
+  done
 done | tee "$log"
 if [ $table = 1 ]; then
   echo

@@ -5,6 +5,7 @@ pub mod cpu;
 pub mod diagnostics;
 pub mod fokker_planck;
 pub mod gpu;
+pub mod grf;
 pub mod health;
 pub mod jacobian;
 pub mod langevin;

@@ -5,6 +5,7 @@ pub mod ais;
 pub mod datasets;
 pub mod diagnostics;
 pub mod fokker_planck;
+pub mod grf;
 pub mod guidance;
 pub mod langevin;
 pub mod likelihood;
