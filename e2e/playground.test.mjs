@@ -1395,6 +1395,45 @@ test("Fokker–Planck lab: the PDE and three kinds of particles against the exac
   assert.deepEqual([...errors, ...emb.errors], []);
 });
 
+test("GRF lab: fields on WebGPU and the CPU agree, their spectrum matches the run's expectation and P(k), plain Langevin lags, controls, link, embed", async () => {
+  const url = server.url + "#lab=grf&n=64&alpha=2.5&fields=8&sampler=annealed&steps=300&levels=15&fraction=0.05&seed=2&speed=50";
+  const { page, errors } = await open(gpuBrowser, url);
+  assert.equal((await page.evaluate(() => window.playground.status())).backend, "webgpu");
+  assert.ok(await page.isVisible("#grf-canvas") && await page.isVisible("#grf-chart canvas") && !(await page.isVisible("#canvas")));
+  await page.waitForFunction(() => window.playground.status().done, null, { timeout: 240_000 });
+  const f = await page.evaluate(() => window.playground.labFigures());
+  // 31 shells; Σz² against the run's exact expectation is χ²₃₁ when the sampler is right
+  // (science::grf): mean 31, sd 7.9, bar 31 + 4 sd. The annealed run ends within its known
+  // bias (≤ 10 %) of P(k), plus the sampling noise of 8 fields (shell 1: 1/√16 = 25 %, 4 se).
+  assert.equal(f.k.length, 31);
+  assert.equal(f.step, 300);
+  assert.ok(f.chi2 < 63, JSON.stringify(f));
+  f.power.forEach((p, i) => assert.ok(Math.abs(p / f.targetPower[i] - 1) < 0.1 + 4 / Math.sqrt(f.fields * 2 * Math.max(1, i)), `shell ${i + 1}: ${p} against ${f.targetPower[i]}`));
+  assert.match(await page.textContent("#grf-figures"), /step 300 of 300, 8 fields: χ²/);
+  // The same link without WebGPU: the CPU twin's fields, so the same spectrum to float rounding.
+  const cpu = await open(cpuBrowser, await page.evaluate(() => window.playground.shareUrl()));
+  assert.equal((await cpu.page.evaluate(() => window.playground.status())).backend, "cpu");
+  await cpu.page.waitForFunction(() => window.playground.status().done, null, { timeout: 240_000 });
+  const c = await cpu.page.evaluate(() => window.playground.labFigures());
+  c.power.forEach((p, i) => assert.ok(Math.abs(p / f.power[i] - 1) < 1e-3, `shell ${i + 1}: CPU ${p}, WebGPU ${f.power[i]}`));
+  // Plain Langevin with as many steps: still a right sampler for its own expectation, but the
+  // large scales are far from P(k) (the stability limit is set by the smallest scale).
+  await cpu.page.selectOption("#grf-sampler", "langevin");
+  assert.match(await cpu.page.evaluate(() => location.hash), /sampler=langevin/);
+  assert.ok(await cpu.page.isDisabled("#grf-levels"));
+  await cpu.page.waitForFunction(() => window.playground.status().done, null, { timeout: 240_000 });
+  const l = await cpu.page.evaluate(() => window.playground.labFigures());
+  assert.ok(l.chi2 < 63 && l.worstRelativeError > 0.5, JSON.stringify([l.chi2, l.worstRelativeError]));
+  const bad = await cpu.page.evaluate(() => { try { window.playground.setConfig({ n: 100 }); return ""; } catch (e) { return e.message; } });
+  assert.match(bad, /n.*not one of 64, 128/);
+  // Embeds: embed=1 hides the controls and links out to the full lab.
+  const emb = await open(cpuBrowser, (await cpu.page.evaluate(() => window.playground.shareUrl())) + "&embed=1");
+  assert.equal((await emb.page.evaluate(() => window.playground.config())).sampler, "langevin");
+  assert.ok(!(await emb.page.isVisible("#grf-fields")) && await emb.page.isVisible("#grf-open-full"));
+  for (const p of [emb.page, cpu.page, page]) await p.close();
+  assert.deepEqual([...errors, ...cpu.errors, ...emb.errors], []);
+});
+
 test("AIS lab: the estimate with its standard error against the exact log Z ratio, the sweep over temperatures, controls, link, embed", async () => {
   const { page, errors } = await open(cpuBrowser, server.url + "#lab=ais&from=gaussian&to=ring&temperatures=100&particles=300&steps=3&eps=0.1&seed=2");
   assert.ok(await page.isVisible("#ais-chart canvas") && !(await page.isVisible("#canvas")));

@@ -37,7 +37,99 @@
     document.body.classList.add("in-lab");
     if (lab === "fokker_planck") return startFokkerPlanck(bindings);
     if (lab === "ais") return startAis(bindings);
+    if (lab === "grf") return startGrf(bindings);
     return startLangevin(bindings, lab);
+  }
+
+  /** The GRF lab: fields stepping each frame, their spectrum charted every few frames. */
+  async function startGrf(bindings) {
+    $("grf-view").hidden = false;
+    const app = await bindings.GrfLab.create($("grf-canvas"), location.hash);
+    const keys = { "grf-n": "n", "grf-alpha": "alpha", "grf-fields": "fields", "grf-sampler": "sampler", "grf-steps": "steps", "grf-levels": "levels", "grf-fraction": "fraction", "grf-speed": "speed" };
+    let chart = null, shownFor = "";
+    const sync = () => {
+      const c = app.config();
+      for (const [id, key] of Object.entries(keys)) $(id).value = c[key];
+      $("grf-levels").disabled = c.sampler !== "annealed";
+      present(c, app.fragment(), "grf-open-full");
+      const st = app.status();
+      $("grf-play").textContent = st.running && !st.done ? "Pause" : "Play";
+      $("backend-badge").textContent = st.backend === "webgpu" ? "WebGPU" : "CPU";
+      $("backend-badge").title = st.backend === "webgpu" ? "The fields' FFTs and steps run in WGSL kernels" : "The fields' FFTs and steps run on the CPU (no WebGPU here)";
+      if (st.error && !$("grf-notices").querySelector(".failed")) notice(st.error, "error failed", "grf-notices");
+    };
+    const showFigures = () => {
+      const f = app.figures();
+      const data = [f.k, f.power, f.power.map((p, i) => Math.max(p - f.stderr[i], p * 1e-3)), f.power.map((p, i) => p + f.stderr[i]), f.targetPower, f.expectedPower];
+      const c = app.config();
+      const key = `${c.n}`;
+      if (chart && shownFor === key) chart.setData(data);
+      else {
+        chart?.destroy();
+        shownFor = key;
+        const axis = themed();
+        chart = new uPlot({
+          width: Math.max(240, Math.min(520, $("grf-chart").clientWidth || 320)),
+          height: 240,
+          scales: { x: { time: false, distr: 3 }, y: { distr: 3 } },
+          axes: [axis("|k|"), axis("power")],
+          legend: { live: false },
+          cursor: { drag: { x: false, y: false } },
+          series: [
+            { label: "|k|" },
+            { label: "measured", stroke: "#5ac8fa", width: 0, points: { show: true, size: 5, fill: "#5ac8fa" } },
+            { label: "− 1 s.e.", stroke: "#5ac8fa", width: 1, dash: [2, 3] },
+            { label: "+ 1 s.e.", stroke: "#5ac8fa", width: 1, dash: [2, 3] },
+            { label: "P(k)", stroke: getComputedStyle(document.documentElement).getPropertyValue("--fg").trim() || "#fff", width: 1.5 },
+            { label: "expected now", stroke: "#ffb040", width: 1.5, dash: [1, 3] },
+          ],
+        }, data, $("grf-chart"));
+      }
+      $("grf-figures").textContent = `step ${f.step} of ${f.steps}, ${f.fields} fields: χ² of the spectrum against this run's expectation ${fmt(f.chi2, 3)} over ${f.shells} shells (about ${f.shells} ± ${fmt(Math.sqrt(2 * f.shells), 2)} when the sampler is right); the largest relative distance to P(k) on a shell ${fmt(f.worstRelativeError, 2)}`;
+      return f;
+    };
+    const set = (partial) => { const c = app.setConfig(partial); sync(); showFigures(); return c; };
+    for (const [id, key] of Object.entries(keys)) {
+      $(id).addEventListener("change", () => {
+        try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error", "grf-notices"); sync(); }
+      });
+    }
+    const toggle = () => { if (app.status().running) app.pause(); else app.play(); sync(); };
+    $("grf-play").addEventListener("click", toggle);
+    $("grf-step").addEventListener("click", () => { app.step(); sync(); showFigures(); });
+    $("grf-restart").addEventListener("click", () => { app.restart(); sync(); showFigures(); });
+    $("grf-share").addEventListener("click", () => navigator.clipboard?.writeText(location.href).catch(() => {}));
+    addEventListener("keydown", (e) => {
+      if (e.target.closest("input, select, textarea")) return;
+      if (e.key === " ") { e.preventDefault(); toggle(); }
+      else if (e.key === "s" || e.key === "S") { app.step(); sync(); }
+      else if (e.key === "r" || e.key === "R") { app.restart(); sync(); }
+    });
+    for (const msg of app.status().ignored) notice(`Ignored from the link: ${msg}`, "", "grf-notices");
+    sync();
+    showFigures();
+    let frame = 0, wasDone = false;
+    const loop = () => {
+      app.tick();
+      const done = app.status().done;
+      if (++frame % 15 === 0 || (done && !wasDone)) { sync(); showFigures(); }
+      wasDone = done;
+      requestAnimationFrame(loop);
+    };
+    requestAnimationFrame(loop);
+    return {
+      lab: "grf",
+      labFigures: () => showFigures(),
+      config: () => app.config(),
+      setConfig: (partial) => set(partial),
+      fragment: () => app.fragment(),
+      shareUrl: () => `${location.origin}${location.pathname}#${app.fragment()}`,
+      status: () => app.status(),
+      play: () => { app.play(); sync(); },
+      pause: () => { app.pause(); sync(); },
+      step: () => { app.step(); sync(); },
+      restart: () => { app.restart(); sync(); },
+    };
   }
 
   /** The AIS lab: the estimate at the configured temperatures, and a sweep over them, charted. */
