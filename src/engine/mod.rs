@@ -6,6 +6,7 @@ pub mod diagnostics;
 pub mod fokker_planck;
 pub mod gpu;
 pub mod grf;
+pub mod guidance;
 pub mod health;
 pub mod jacobian;
 pub mod langevin;
