@@ -1362,6 +1362,60 @@ test("Langevin lab: renders and runs on both backends, matches its analysis, sho
   assert.deepEqual([...errors, ...cpu.errors, ...emb.errors], []);
 });
 
+test("Guidance lab: the sweep's overshoot on the exact model, the learned model on WebGPU and the CPU alike, the fairness trade-off, a model that fails to load, controls, link, embed", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#lab=guidance&dataset=gaussians8&class=0&model=exact&guidance=cfg&max=8&n=300&steps=15&seed=2");
+  assert.ok(await page.isVisible("#guidance-canvas") && !(await page.isVisible("#canvas")));
+  await page.waitForFunction(() => { const s = window.playground.status(); return s.total > 0 && s.done === s.total; }, null, { timeout: 180_000 });
+  const f = await page.evaluate(() => window.playground.labFigures());
+  assert.deepEqual(f.sweep.map((p) => p.strength), [0, 0.5, 1, 1.5, 2, 3, 4, 6, 8]);
+  // w = 0 is the whole mixture: accuracy 1/8 (binomial sd of 300 draws 0.019; 3 sd); w = 1 the class;
+  // past it the samples overshoot: farther from the class's data, less diverse.
+  const at = (w) => f.sweep.find((p) => p.strength === w);
+  assert.ok(Math.abs(at(0).accuracy - 0.125) < 0.06 && at(1).accuracy > 0.97, JSON.stringify(f.sweep));
+  assert.ok(f.overshootFrom > 1 && at(8).distance > 5 * at(1).distance && at(8).logDet < at(1).logDet && at(8).meanNorm > at(1).meanNorm, JSON.stringify(f));
+  assert.ok(["logDet", "meanNorm", "anisotropy", "accuracy"].every((k) => k in f.sweep[0]));
+  // Fairness: D(0) is the groups' 6 apart; the guide closes the gap as F grows from 0.
+  assert.equal(f.fairness.length, 8);
+  assert.ok(f.fairness[0].fidelity === 0 && Math.abs(f.fairness[0].gap - 6) < 0.3 && f.fairness[7].gap < 0.2 * f.fairness[0].gap && f.fairness[7].fidelity > f.fairness[1].fidelity, JSON.stringify(f.fairness));
+  assert.match(await page.textContent("#guidance-figures"), /overshoot from w = \d/);
+  // A model file that fails to load (spirals is a 404 here): said, and the lab keeps working on the exact score.
+  await page.selectOption("#guidance-model", "learned");
+  await page.selectOption("#guidance-dataset", "spirals");
+  await page.waitForFunction(() => window.playground.status().model === "failed");
+  assert.match(await page.textContent("#guidance-notices"), /learned model for spirals .* could not be loaded/);
+  await page.selectOption("#guidance-model", "exact");
+  await page.waitForFunction(() => window.playground.status().done >= 1, null, { timeout: 60_000 });
+  assert.match(await page.evaluate(() => location.hash), /dataset=spirals.*model=exact/);
+  const bad = await page.evaluate(() => { try { window.playground.setConfig({ class: 3 }); return ""; } catch (e) { return e.message; } });
+  assert.match(bad, /class 3 is not a class of spirals/);
+  // The learned model's sweep on WebGPU and on the CPU from the same link: the same samples (the
+  // kernels' parity), so the same figures.
+  const link = server.url + "#lab=guidance&dataset=moons&class=1&model=learned&guidance=cfg&max=4&n=200&steps=10&seed=3";
+  const runOn = async (backend) => {
+    const g = await open(gpuBrowser, `${link}&backend=${backend}`);
+    await g.page.waitForFunction(() => { const s = window.playground.status(); return s.total > 0 && s.done === s.total; }, null, { timeout: 180_000 });
+    const out = { status: await g.page.evaluate(() => window.playground.status()), figures: await g.page.evaluate(() => window.playground.labFigures()), errors: g.errors };
+    await g.page.close();
+    return out;
+  };
+  const [gpu, cpu] = [await runOn("webgpu"), await runOn("cpu")];
+  assert.deepEqual([gpu.status.backend, cpu.status.backend], ["webgpu", "cpu"]);
+  gpu.figures.sweep.forEach((p, i) => {
+    const q = cpu.figures.sweep[i];
+    assert.ok(Math.abs(p.accuracy - q.accuracy) <= 0.01 && Math.abs(p.distance - q.distance) < 1e-3 + 0.01 * q.distance, JSON.stringify([p, q]));
+  });
+  assert.ok(gpu.figures.sweep.at(-1).accuracy > 0.9, JSON.stringify(gpu.figures.sweep));
+  // Embeds: embed=1 hides the controls and links out to the full lab.
+  const emb = await open(cpuBrowser, (await page.evaluate(() => window.playground.shareUrl())) + "&embed=1");
+  assert.equal((await emb.page.evaluate(() => window.playground.config())).dataset, "spirals");
+  assert.ok(!(await emb.page.isVisible("#guidance-n")) && await emb.page.isVisible("#guidance-open-full"));
+  await emb.page.close();
+  await page.close();
+  // The only console error is the browser's own line for the deliberate 404.
+  assert.deepEqual([...errors, ...gpu.errors, ...cpu.errors, ...emb.errors].filter((e) => !/status of 404/.test(e)), []);
+  assert.equal(errors.filter((e) => /status of 404/.test(e)).length, 1);
+});
+
 test("Fokker–Planck lab: the PDE and three kinds of particles against the exact density at every t; controls, link, embed", async () => {
   const { page, errors } = await open(cpuBrowser, server.url + "#lab=fokker_planck&mixture=two&t=0.1&n=4000&seed=2");
   assert.ok(await page.isVisible("#fp-chart canvas") && !(await page.isVisible("#canvas")));

@@ -38,7 +38,112 @@
     if (lab === "fokker_planck") return startFokkerPlanck(bindings);
     if (lab === "ais") return startAis(bindings);
     if (lab === "grf") return startGrf(bindings);
+    if (lab === "guidance") return startGuidance(bindings);
     return startLangevin(bindings, lab);
+  }
+
+  /** A uPlot chart against one x with a left and a right axis (series: [label, stroke, side]). */
+  function dualChart(el, xLabel, left, right, series, data, shade) {
+    const axis = themed();
+    return new uPlot({
+      width: Math.max(240, Math.min(520, el.clientWidth || 320)),
+      height: 200,
+      scales: { x: { time: false }, l: {}, r: {} },
+      axes: [axis(xLabel), { ...axis(left), scale: "l" }, { ...axis(right), scale: "r", side: 1, grid: { show: false } }],
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } },
+      series: [{ label: xLabel }, ...series.map(([label, stroke, side]) => ({ label, stroke, width: 1.5, scale: side, points: { show: true, size: 5, fill: stroke } }))],
+      hooks: { draw: [(u) => {
+        const from = shade?.();
+        if (from == null) return;
+        const x0 = u.valToPos(from, "x", true), right = u.bbox.left + u.bbox.width;
+        if (!(x0 < right)) return;
+        u.ctx.save();
+        u.ctx.fillStyle = "rgba(250, 110, 140, 0.14)";
+        u.ctx.fillRect(x0, u.bbox.top, right - x0, u.bbox.height);
+        u.ctx.restore();
+      }] },
+    }, data, el);
+  }
+
+  /** The guidance lab: the jobs run in the animation loop; the charts follow the figures. */
+  async function startGuidance(bindings) {
+    $("guidance-view").hidden = false;
+    const app = await bindings.GuidanceLab.create($("guidance-canvas"), location.hash);
+    const keys = { "guidance-dataset": "dataset", "guidance-class": "class", "guidance-model": "model", "guidance-guidance": "guidance", "guidance-max": "max", "guidance-n": "n", "guidance-steps": "steps", "guidance-backend": "backend", "guidance-groupA": "groupA", "guidance-groupB": "groupB", "guidance-angle": "angle" };
+    let charts = {}, last = null, shownError = null;
+    const sync = () => {
+      const c = app.config();
+      for (const [id, key] of Object.entries(keys)) $(id).value = c[key];
+      present(c, app.fragment(), "guidance-open-full");
+      const st = app.status();
+      $("backend-badge").textContent = st.backend === "webgpu" ? "WebGPU" : "CPU";
+      $("backend-badge").title = `The sweep samples on ${st.backend === "webgpu" ? "WebGPU" : "the CPU"}: ${st.backendReason}. The fairness toy runs on the CPU.`;
+      if (st.error && st.error !== shownError) { shownError = st.error; notice(st.error, "error", "guidance-notices"); }
+    };
+    const showFigures = () => {
+      const f = app.figures();
+      last = f;
+      const w = f.sweep.map((p) => p.strength);
+      const over = () => f.overshootFrom;
+      const fit = [w, f.sweep.map((p) => p.distance), f.sweep.map((p) => p.accuracy)];
+      const shape = [w, f.sweep.map((p) => p.logDet), f.sweep.map((p) => (p.anisotropy ? Math.log(p.anisotropy) : null)), f.sweep.map((p) => p.meanNorm)];
+      const fair = [...f.fairness].sort((a, b) => a.fidelity - b.fidelity);
+      const fairData = [fair.map((p) => p.fidelity), fair.map((p) => p.gap)];
+      for (const c of Object.values(charts)) c.destroy();
+      const name = app.config().guidance === "cfg" ? "w" : "g";
+      charts = {
+        fit: dualChart($("guidance-chart-fit"), `strength ${name}`, "energy distance", "accuracy", [["distance to the class", "#ffb040", "l"], ["accuracy", "#5ac8fa", "r"]], fit, over),
+        shape: dualChart($("guidance-chart-shape"), `strength ${name}`, "log", "mean |x|", [["log det Σ", "#82dc78", "l"], ["log eigenvalue ratio", "#c38cff", "l"], ["mean |x|", "#fa6e8c", "r"]], shape, over),
+        fair: dualChart($("guidance-chart-fair"), "fidelity loss F(λ)", "gap D(λ)", "", [["D against F", "#5ac8fa", "l"]], fairData, null),
+      };
+      const st = app.status();
+      const head = st.model === "loading" ? "loading the model… " : "";
+      const at1 = f.sweep.find((p) => p.strength === 1);
+      $("guidance-figures").textContent = `${head}${f.done} of ${f.total} runs done` + (f.sweep.length ? `; at ${name} = ${w[w.length - 1]}: distance ${fmt(f.sweep[f.sweep.length - 1].distance, 2)}, accuracy ${fmt(100 * f.sweep[f.sweep.length - 1].accuracy, 3)} %` : "") + (at1 ? `; at ${name} = 1: distance ${fmt(at1.distance, 2)}` : "") + (f.overshootFrom != null ? `; overshoot from ${name} = ${f.overshootFrom}` : "");
+      $("guidance-fairness").textContent = f.fairness.map((p) => `λ = ${p.lambda}: D = ${fmt(p.gap, 2)}, F = ${fmt(p.fidelity, 2)}`).join("; ");
+      const show = $("guidance-show");
+      show.max = Math.max(0, f.sweep.length - 1);
+      $("guidance-show-value").textContent = f.sweep.length ? `${name} = ${w[Math.min(Number(show.value), w.length - 1)]}` : "–";
+      return f;
+    };
+    const set = (partial) => { const c = app.setConfig(partial); $("guidance-show").value = 0; sync(); showFigures(); return c; };
+    for (const [id, key] of Object.entries(keys)) {
+      $(id).addEventListener("change", () => {
+        try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error", "guidance-notices"); sync(); }
+      });
+    }
+    let follow = true;
+    $("guidance-show").addEventListener("input", () => { follow = Number($("guidance-show").value) >= Number($("guidance-show").max); app.show(Number($("guidance-show").value)); showFigures(); });
+    $("guidance-share").addEventListener("click", () => navigator.clipboard?.writeText(location.href).catch(() => {}));
+    for (const msg of app.status().ignored) notice(`Ignored from the link: ${msg}`, "", "guidance-notices");
+    sync();
+    showFigures();
+    let seen = "";
+    const loop = () => {
+      app.tick();
+      const st = app.status();
+      const now = `${st.done} ${st.model} ${st.error}`;
+      if (now !== seen) {
+        seen = now;
+        if (follow) { $("guidance-show").value = Math.max(0, (last?.sweep.length ?? 1) - 1); }
+        sync();
+        showFigures();
+        if (follow) $("guidance-show").value = $("guidance-show").max;
+      }
+      requestAnimationFrame(loop);
+    };
+    requestAnimationFrame(loop);
+    return {
+      lab: "guidance",
+      labFigures: () => showFigures(),
+      config: () => app.config(),
+      setConfig: (partial) => set(partial),
+      fragment: () => app.fragment(),
+      shareUrl: () => `${location.origin}${location.pathname}#${app.fragment()}`,
+      status: () => app.status(),
+      show: (i) => { app.show(i); },
+    };
   }
 
   /** The GRF lab: fields stepping each frame, their spectrum charted every few frames. */

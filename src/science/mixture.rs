@@ -108,8 +108,14 @@ impl Mixture {
         (s, jac)
     }
 
-    /// Index of the component with the largest responsibility at t = 0.
+    /// Index of the component with the largest responsibility at t = 0; for
+    /// an empirical distribution (points, zero variance: the responsibility's
+    /// limit) the nearest point.
     pub fn nearest_component(&self, x: [f64; 2]) -> usize {
+        if self.components.iter().any(|c| c.std == 0.0) {
+            let d2 = |c: &Component| (x[0] - c.mean[0]).powi(2) + (x[1] - c.mean[1]).powi(2);
+            return (0..self.components.len()).fold(0, |best, k| if d2(&self.components[k]) < d2(&self.components[best]) { k } else { best });
+        }
         let l = self.component_logits(x, 1.0, 0.0);
         l.iter().enumerate().fold(0, |best, (k, v)| if *v > l[best] { k } else { best })
     }
@@ -118,6 +124,16 @@ impl Mixture {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An empirical distribution's nearest component is the nearest point
+    /// (its zero variance would make every logit NaN).
+    #[test]
+    fn nearest_point_of_an_empirical_distribution() {
+        let mix = Mixture::empirical(&[[0.0, 0.0], [2.0, 0.0], [0.0, 3.0]], &[0, 1, 2]);
+        assert_eq!(mix.nearest_component([1.8, 0.3]), 1);
+        assert_eq!(mix.nearest_component([0.2, 2.0]), 2);
+        assert_eq!(mix.nearest_component([0.1, 0.1]), 0);
+    }
 
     fn two() -> Mixture {
         Mixture {

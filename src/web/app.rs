@@ -105,11 +105,11 @@ enum ModelSlot {
 }
 
 /// Where the page finds a dataset's weights (relative to the page).
-fn model_url(d: Dataset) -> String {
+pub(crate) fn model_url(d: Dataset) -> String {
     format!("models/{}.safetensors", d.id())
 }
 
-async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+pub(crate) async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     use wasm_bindgen_futures::JsFuture;
     let window = web_sys::window().ok_or("no window")?;
     let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(url))

@@ -5,6 +5,7 @@
 pub mod ais;
 pub mod fokker_planck;
 pub mod grf;
+pub mod guidance;
 pub mod langevin;
 
 use serde::Serialize;
@@ -100,7 +101,7 @@ pub fn unknown_key<C: LabConfig>() -> Result<(), String> {
 }
 
 /// The labs a link may open.
-pub const LABS: [&str; 4] = ["langevin", "fokker_planck", "grf", "ais"];
+pub const LABS: [&str; 5] = ["langevin", "guidance", "fokker_planck", "grf", "ais"];
 
 /// The lab a fragment asks for: `Ok(None)` for the sampling playground,
 /// `Err` with the reason for an unknown lab (the page then opens the
@@ -169,7 +170,7 @@ mod tests {
     fn a_link_opens_a_lab_or_the_playground() {
         assert_eq!(lab_of("#v=1&dataset=moons"), Ok(None));
         assert_eq!(lab_of("#lab=langevin&eps=0.01"), Ok(Some("langevin")));
-        assert!(lab_of("lab=quantum").unwrap_err().contains(r#"unknown lab "quantum" (labs: langevin, fokker_planck, grf, ais)"#));
+        assert!(lab_of("lab=quantum").unwrap_err().contains(r#"unknown lab "quantum" (labs: langevin, guidance, fokker_planck, grf, ais)"#));
         assert_eq!(lab_of("#%%%"), Ok(None));
     }
 }
