@@ -88,6 +88,12 @@ fn grf_kernels_validate_with_the_engine_line() {
 }
 
 #[test]
+fn ais_kernel_validates() {
+    let module = validate("ais", diffusion_playground::engine::ais::AIS_WGSL);
+    assert_eq!(const_u32(&module, "MAX_COMPONENTS") as usize, diffusion_playground::engine::ais::MAX_COMPONENTS);
+}
+
+#[test]
 fn sampling_kernel_validates() {
     for kernel in Kernel::ALL {
         validate(kernel.id(), kernel.source());
@@ -119,6 +125,7 @@ fn every_shader_file_is_covered() {
         "jacobian.wgsl",
         "langevin.wgsl",
         "grf.wgsl",
+        "ais.wgsl",
         "sample_common.wgsl",
         "sample.wgsl",
         "sample_per_thread.wgsl",

@@ -51,6 +51,8 @@ for family in "${families[@]}"; do
     echo "== $family grf:$entry - - -"
     FAMILY=$family "$stats" "$out/grf.wgsl" $entry
   done
+  echo "== $family ais - - -"
+  FAMILY=$family "$stats" "$out/ais.wgsl" ais_steps
 done | tee "$log"
 if [ $table = 1 ]; then
   echo

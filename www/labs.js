@@ -238,21 +238,16 @@
   }
 
   /** The AIS lab: the estimate at the configured temperatures, and a sweep over them, charted. */
-  function startAis(bindings) {
+  async function startAis(bindings) {
     $("ais-view").hidden = false;
-    const app = bindings.AisLab.create(location.hash);
+    const app = await bindings.AisLab.create(location.hash);
     const keys = { "ais-from": "from", "ais-to": "to", "ais-temperatures": "temperatures", "ais-particles": "particles", "ais-steps": "steps", "ais-eps": "eps" };
-    let chart = null, estimate = null, sweep = null;
-    $("backend-badge").textContent = "CPU";
-    $("backend-badge").title = "AIS runs on the CPU";
+    let chart = null, estimate = null, sweep = null, pending = Promise.resolve(), generation = 0;
+    const gpu = app.status().backend === "webgpu";
+    $("backend-badge").textContent = gpu ? "WebGPU" : "CPU";
+    $("backend-badge").title = gpu ? "The particles run in a WGSL kernel" : "The particles run on the CPU (no WebGPU here)";
     const describe = (e) => `log Z₁/Z₀ ≈ ${fmt(e.logZ, 4)} ± ${fmt(e.stderr, 2)} (exact ${fmt(e.exactLogZ, 4)}; off by ${fmt(Math.abs(e.logZ - e.exactLogZ) / Math.max(e.stderr, 1e-12), 2)} standard errors), ESS ${fmt(e.ess, 3)} (${fmt(100 * e.essFraction, 2)} % of the particles), MALA acceptance ${fmt(100 * e.acceptance, 2)} %`;
-    const run = () => {
-      estimate = app.estimate();
-      $("ais-figures").textContent = `${app.config().temperatures} temperatures: ${describe(estimate)}`;
-      return estimate;
-    };
     const drawSweep = () => {
-      sweep = app.sweep();
       const k = sweep.map((p) => p.temperatures);
       const data = [k, sweep.map((p) => p.logZ), sweep.map((p) => p.logZ - p.stderr), sweep.map((p) => p.logZ + p.stderr), sweep.map((p) => p.exactLogZ)];
       chart?.destroy();
@@ -273,31 +268,49 @@
           { label: "exact", stroke: fg, width: 1.5, dash: [8, 4] },
         ],
       }, data, $("ais-chart"));
-      return sweep;
+    };
+    // Every change reruns the estimate, then the sweep for the same settings (a newer change
+    // supersedes an older run's results, so the chart never shows another setting's sweep).
+    const recompute = (estimateToo = true) => {
+      const mine = ++generation;
+      if (estimateToo) estimate = null;
+      sweep = null;
+      $("ais-run").disabled = true;
+      pending = (async () => {
+        if (estimateToo) {
+          const e = await app.estimate();
+          if (mine !== generation) return;
+          estimate = e;
+          $("ais-figures").textContent = `${app.config().temperatures} temperatures: ${describe(e)}`;
+        }
+        const s = await app.sweep();
+        if (mine !== generation) return;
+        sweep = s;
+        drawSweep();
+        $("ais-run").disabled = false;
+      })().catch((e) => { notice(String(e.message || e), "error", "ais-notices"); $("ais-run").disabled = false; });
+      return pending;
     };
     const sync = () => {
       const c = app.config();
       for (const [id, key] of Object.entries(keys)) $(id).value = c[key];
       present(c, app.fragment(), "ais-open-full");
     };
-    // A change re-estimates at once; the sweep (heavier) is redrawn for the new settings too,
-    // so the chart never shows another setting's sweep.
-    const set = (partial) => { const c = app.setConfig(partial); sync(); run(); drawSweep(); return c; };
+    const set = (partial) => { const c = app.setConfig(partial); sync(); recompute(); return c; };
     for (const [id, key] of Object.entries(keys)) {
       $(id).addEventListener("change", () => {
         try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error", "ais-notices"); sync(); }
       });
     }
-    $("ais-run").addEventListener("click", () => { $("ais-run").disabled = true; setTimeout(() => { try { drawSweep(); } finally { $("ais-run").disabled = false; } }, 0); });
+    $("ais-run").addEventListener("click", () => recompute(false));
     $("ais-share").addEventListener("click", () => navigator.clipboard?.writeText(location.href).catch(() => {}));
     for (const msg of app.status().ignored) notice(`Ignored from the link: ${msg}`, "", "ais-notices");
     sync();
-    run();
-    drawSweep();
+    recompute();
     return {
       lab: "ais",
-      labFigures: () => ({ ...(estimate ?? run()), sweep: sweep ?? drawSweep() }),
-      sweep: () => drawSweep(),
+      labFigures: async () => { await pending; return { ...estimate, sweep }; },
+      sweep: async () => { await recompute(false); return sweep; },
       config: () => app.config(),
       setConfig: (partial) => { set(partial); return app.config(); },
       fragment: () => app.fragment(),

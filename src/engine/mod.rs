@@ -1,6 +1,7 @@
 //! Sampling engines: the CPU reference and the wgpu GPU backend execute the
 //! same [`StepPlan`](crate::science::plan::StepPlan) with the same noise.
 
+pub mod ais;
 pub mod cpu;
 pub mod diagnostics;
 pub mod fokker_planck;

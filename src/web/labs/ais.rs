@@ -3,11 +3,13 @@
 //! (science::ais), its standard error against the exact value, the weights'
 //! effective sample size, and how the estimate tightens as the number of
 //! temperatures grows. The config and figures are pure (tested natively);
-//! the page charts them (www/labs.js). CPU: a few hundred thousand MALA moves a run.
+//! the page charts them (www/labs.js). The particles run in a WGSL kernel
+//! where the browser has WebGPU, else on its f32 CPU twin (engine::ais).
 
 use serde::Serialize;
 
-use crate::science::ais::{ais, AisEstimate, AisSettings, Energy};
+use crate::engine::ais::AisRun;
+use crate::science::ais::{AisEstimate, AisSettings, Energy};
 use crate::web::config::{parse_float, parse_int};
 use crate::web::labs::{one_of, unknown_key, LabConfig, Presentation};
 
@@ -97,16 +99,26 @@ impl AisConfig {
         (e(&self.from), e(&self.to))
     }
 
-    /// The run at the configured number of temperatures.
-    pub fn estimate(&self) -> AisEstimate {
+    /// A run at `temperatures` (not yet run: engine::ais runs it on either backend).
+    pub fn run(&self, temperatures: usize) -> AisRun {
         let (e0, e1) = self.energies();
-        ais(&e0, &e1, &self.settings(self.temperatures))
+        AisRun::new(&e0, &e1, self.settings(temperatures))
     }
 
-    /// The runs at every count of [`SWEEP`].
+    /// The run at the configured number of temperatures, on the CPU.
+    pub fn estimate(&self) -> AisEstimate {
+        let mut run = self.run(self.temperatures);
+        run.run_cpu();
+        run.estimate()
+    }
+
+    /// The runs at every count of [`SWEEP`], on the CPU.
     pub fn sweep(&self) -> Vec<SweepPoint> {
-        let (e0, e1) = self.energies();
-        SWEEP.iter().map(|&k| SweepPoint { temperatures: k, estimate: ais(&e0, &e1, &self.settings(k)) }).collect()
+        SWEEP.iter().map(|&k| {
+            let mut run = self.run(k);
+            run.run_cpu();
+            SweepPoint { temperatures: k, estimate: run.estimate() }
+        }).collect()
     }
 }
 
@@ -120,36 +132,63 @@ pub struct SweepPoint {
 
 #[cfg(target_arch = "wasm32")]
 mod page {
+    use std::rc::Rc;
+
     use wasm_bindgen::prelude::*;
 
-    use super::AisConfig;
+    use super::{AisConfig, SweepPoint, SWEEP};
+    use crate::engine::gpu::GpuContext;
     use crate::web::config::Ignored;
-    use crate::web::labs::js::{set_config, status, to_js};
+    use crate::web::labs::js::{set_config, to_js};
     use crate::web::labs::LabConfig;
 
-    /// The AIS lab as the page drives it (www/labs.js).
+    /// The AIS lab as the page drives it (www/labs.js): the particles run in
+    /// the WGSL kernel (engine::ais) where the browser has WebGPU, else on
+    /// the CPU twin; each run resolves a Promise.
     #[wasm_bindgen]
     pub struct AisLab {
         cfg: AisConfig,
         ignored: Vec<Ignored>,
+        gpu: Option<Rc<GpuContext>>,
+    }
+
+    impl AisLab {
+        /// The run at `k` temperatures, on the lab's backend.
+        async fn estimate_at(cfg: AisConfig, gpu: Option<Rc<GpuContext>>, k: usize) -> Result<crate::science::ais::AisEstimate, JsValue> {
+            let mut run = cfg.run(k);
+            match gpu {
+                Some(gpu) => run.state = run.run_gpu(&gpu).await.map_err(|e| JsValue::from_str(&format!("AIS on WebGPU failed: {e}")))?,
+                None => run.run_cpu(),
+            }
+            Ok(run.estimate())
+        }
     }
 
     #[wasm_bindgen]
     impl AisLab {
-        pub fn create(fragment: String) -> AisLab {
+        pub async fn create(fragment: String) -> AisLab {
             console_error_panic_hook::set_once();
             let (cfg, ignored) = AisConfig::from_fragment(&fragment);
-            AisLab { cfg, ignored }
+            let gpu = GpuContext::new().await.ok().map(Rc::new);
+            AisLab { cfg, ignored, gpu }
         }
 
-        /// `{ logZ, stderr, exactLogZ, ess, essFraction, acceptance }` at the configured temperatures.
-        pub fn estimate(&self) -> JsValue {
-            to_js(&self.cfg.estimate())
+        /// A Promise of `{ logZ, stderr, exactLogZ, ess, essFraction, acceptance }` at the configured temperatures.
+        pub fn estimate(&self) -> js_sys::Promise {
+            let (cfg, gpu) = (self.cfg.clone(), self.gpu.clone());
+            wasm_bindgen_futures::future_to_promise(async move { Ok(to_js(&Self::estimate_at(cfg.clone(), gpu, cfg.temperatures).await?)) })
         }
 
-        /// The estimates at 1, 3, 10, 30, 100 and 300 temperatures.
-        pub fn sweep(&self) -> JsValue {
-            to_js(&self.cfg.sweep())
+        /// A Promise of the estimates at 1, 3, 10, 30, 100 and 300 temperatures.
+        pub fn sweep(&self) -> js_sys::Promise {
+            let (cfg, gpu) = (self.cfg.clone(), self.gpu.clone());
+            wasm_bindgen_futures::future_to_promise(async move {
+                let mut out = Vec::new();
+                for k in SWEEP {
+                    out.push(SweepPoint { temperatures: k, estimate: Self::estimate_at(cfg.clone(), gpu.clone(), k).await? });
+                }
+                Ok(to_js(&out))
+            })
         }
 
         pub fn config(&self) -> JsValue {
@@ -166,8 +205,9 @@ mod page {
             self.cfg.to_fragment()
         }
 
+        /// `{ backend, ignored }`.
         pub fn status(&self) -> JsValue {
-            status("cpu", &self.ignored)
+            crate::web::labs::js::status(if self.gpu.is_some() { "webgpu" } else { "cpu" }, &self.ignored)
         }
     }
 }

@@ -136,14 +136,14 @@ pub fn pixel_sd(n: usize, alpha: f64) -> f64 {
 }
 
 /// The first fields (at most 16, in a square of tiles) as an RGBA image of
-/// `width²` pixels, coloured by `x/σ_pixel` on the perceptual ramp (±2.5σ
+/// `width²` pixels, coloured by `x/σ_pixel` on the perceptual ramp (±3σ
 /// at its ends).
 pub fn field_image(fields: &[f32], n: usize, sd: f64, width: usize) -> Vec<u8> {
     let count = (fields.len() / (n * n)).min(16);
     let side = (1..=4).find(|t| t * t >= count).unwrap_or(4);
     let tile = width / side;
     let mut img = vec![0u8; width * width * 4];
-    let scale = 1.0 / (5.0 * sd) as f32;
+    let scale = 1.0 / (6.0 * sd) as f32;
     for py in 0..width {
         for px in 0..width {
             let (tx, ty) = (px / tile, py / tile);

@@ -334,6 +334,100 @@ fn run(args: &Args) -> String {
             100.0 * gflops / peak
         );
     }
+    md += &lab_table(&ctx, args);
+    md
+}
+
+/// The labs' kernels beside their CPU twins (one native thread), timed by
+/// the wall clock around submit and wait (the readback is not timed):
+/// the GRF lab's Langevin steps (three FFT passes a step, engine::grf) and
+/// the Langevin lab's chains (engine::langevin). Each rate is the median of
+/// `--runs`, over `--steps` GRF steps and ten times as many chain steps;
+/// the CPU twin runs fewer steps (its rate does not depend on how many).
+fn lab_table(ctx: &GpuContext, args: &Args) -> String {
+    use diffusion_playground::engine::grf::{GrfGpu, GrfRun};
+    use diffusion_playground::engine::langevin::{LangevinChain, Target};
+    use diffusion_playground::science::grf::{Sampler, Schedule};
+    use diffusion_playground::science::langevin::{Sym2, Update};
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let smoke = args.steps < 10;
+    let mut md = String::from("\n### The labs' kernels\n\n| lab | size | GPU steps | GPU seconds | GPU steps/s | CPU twin steps/s (one thread) | GPU / CPU |\n|---|---|---:|---:|---:|---:|---:|\n");
+    let mut row = |lab: &str, size: String, steps: usize, gpu: f64, cpu_rate: f64| {
+        let rate = steps as f64 / gpu;
+        eprintln!("{lab} {size}: GPU {rate:.1} steps/s, CPU {cpu_rate:.1} steps/s");
+        md += &format!("| {lab} | {size} | {steps} | {gpu:.4} | {rate:.1} | {cpu_rate:.1} | {:.2}× |\n", rate / cpu_rate);
+    };
+    for (n, fields, cpu_steps) in [(64usize, 16usize, 20usize), (128, 64, 2)] {
+        let steps = if smoke { 2 } else { args.steps };
+        let cpu_steps = if smoke { 1 } else { cpu_steps };
+        let schedule = Schedule::new(Sampler::Annealed { levels: 20, fraction: 0.05 }, steps, n, 2.5);
+        let run = GrfRun::new(n, fields, 2.5, 1, schedule);
+        let on_gpu = GrfGpu::new(ctx, &run);
+        let time_gpu = || {
+            let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("grf bench") });
+            on_gpu.encode_steps(ctx, &run, 0, steps, &mut enc);
+            let t0 = Instant::now();
+            ctx.queue.submit(Some(enc.finish()));
+            wait(ctx);
+            t0.elapsed().as_secs_f64()
+        };
+        time_gpu();
+        let gpu = median((0..args.runs).map(|_| time_gpu()).collect());
+        let cpu = median((0..args.runs).map(|_| {
+            let mut r = run.clone();
+            let t0 = Instant::now();
+            r.run_steps(cpu_steps);
+            cpu_steps as f64 / t0.elapsed().as_secs_f64()
+        }).collect());
+        row("grf", format!("{fields} fields of {n}²"), steps, gpu, cpu);
+    }
+    let up = Update::new(&Sym2::identity(), 0.02, 1.0, false);
+    let target = Target::Gaussian { sigma: Sym2::from_eigen(1.0, 0.04, 0.5) };
+    for chains in [65_536usize, 1_048_576] {
+        let (steps, cpu_steps) = if smoke { (4, 1) } else { (10 * args.steps, 20) };
+        let chain = LangevinChain::new(target, up.gain, up.noise, 1, chains);
+        let time_gpu = || {
+            let t0 = Instant::now();
+            pollster::block_on(chain.run_steps_gpu(ctx, steps as u32)).expect("the chains come back");
+            t0.elapsed().as_secs_f64()
+        };
+        time_gpu();
+        let gpu = median((0..args.runs).map(|_| time_gpu()).collect());
+        let cpu = median((0..args.runs).map(|_| {
+            let mut c = chain.clone();
+            let t0 = Instant::now();
+            c.run_steps(cpu_steps as u32);
+            cpu_steps as f64 / t0.elapsed().as_secs_f64()
+        }).collect());
+        row("langevin", format!("{chains} chains"), steps, gpu, cpu);
+    }
+    // AIS (engine::ais): a "step" is one temperature of every particle (3 MALA moves each).
+    use diffusion_playground::engine::ais::AisRun;
+    use diffusion_playground::science::ais::{AisSettings, Energy};
+    let (e0, e1) = (Energy::preset("gaussian").unwrap(), Energy::preset("ring").unwrap());
+    for particles in [20_000usize, 262_144] {
+        let temperatures = if smoke { 2 } else { 10 * args.steps };
+        let run = AisRun::new(&e0, &e1, AisSettings { temperatures, power: 2.0, steps: 3, eps: 0.1, particles, seed: 1 });
+        let time_gpu = || {
+            let t0 = Instant::now();
+            pollster::block_on(run.run_gpu(ctx)).expect("the particles come back");
+            t0.elapsed().as_secs_f64()
+        };
+        time_gpu();
+        let gpu = median((0..args.runs).map(|_| time_gpu()).collect());
+        let cpu_temperatures = if smoke { 1 } else { 10 };
+        let cpu = median((0..args.runs).map(|_| {
+            let mut r = AisRun::new(&e0, &e1, AisSettings { temperatures: cpu_temperatures, ..run.set.clone() });
+            let t0 = Instant::now();
+            r.run_cpu();
+            cpu_temperatures as f64 / t0.elapsed().as_secs_f64()
+        }).collect());
+        row("ais", format!("{particles} particles, 3 MALA moves a temperature"), temperatures, gpu, cpu);
+    }
+    md += "\nA GRF step is three FFT passes over every field; an AIS step one temperature of every particle. The Langevin and AIS rows' GPU time includes uploading the state and reading it back (the labs do both each frame or run).\n";
     md
 }
 
@@ -360,7 +454,7 @@ fn write_wgsl(dir: &str) {
     }
     use diffusion_playground::engine::jacobian::JACOBIAN_WGSL;
     use diffusion_playground::engine::likelihood::{LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MLP_WGSL};
-    for (id, source) in [("likelihood_mlp", LIKELIHOOD_MLP_WGSL), ("likelihood_mixture", LIKELIHOOD_MIXTURE_WGSL), ("jacobian", JACOBIAN_WGSL), ("langevin", diffusion_playground::engine::langevin::LANGEVIN_WGSL), ("grf", diffusion_playground::engine::grf::GRF_WGSL)] {
+    for (id, source) in [("likelihood_mlp", LIKELIHOOD_MLP_WGSL), ("likelihood_mixture", LIKELIHOOD_MIXTURE_WGSL), ("jacobian", JACOBIAN_WGSL), ("langevin", diffusion_playground::engine::langevin::LANGEVIN_WGSL), ("grf", diffusion_playground::engine::grf::GRF_WGSL), ("ais", diffusion_playground::engine::ais::AIS_WGSL)] {
         std::fs::write(format!("{dir}/{id}.wgsl"), source).expect("writing WGSL");
     }
 }
@@ -401,6 +495,7 @@ mod tests {
         eprintln!("{md}");
         assert_eq!(md.lines().filter(|l| l.contains("| DDIM") || l.contains("| Heun")).count(), 2 * configs().len());
         assert!(md.contains("GFLOP/s"));
+        assert_eq!(md.lines().filter(|l| l.starts_with("| grf |") || l.starts_with("| langevin |") || l.starts_with("| ais |")).count(), 6);
     }
 
     #[test]
