@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Benchmarks both backends in headless Chromium and rewrites its block of
-# BENCHMARKS.md with the tables and the machine they came from. Extra args go to e2e/bench.mjs.
+# Benchmarks both backends in headless Chromium and rewrites its blocks of
+# BENCHMARKS.md with the tables and the machine they came from: the samplers
+# against TF.js (e2e/bench.mjs; extra args go to it), then the labs
+# (e2e/lab_bench.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -8,3 +10,4 @@ tools/setup.sh test
 source tools/env.sh
 trunk build --release
 node e2e/bench.mjs "$@"
+node e2e/lab_bench.mjs

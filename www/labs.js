@@ -33,6 +33,45 @@
     return (label) => ({ label, stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } });
   }
 
+  /**
+   * What every lab page wires alike: each control (element id → config key)
+   * sets its key on change (or on input, for `live` ids), a refused value says
+   * why in the lab's notices box; the share button copies the link; the
+   * link's ignored keys are listed. Returns nothing: `set` and `sync` are the lab's.
+   */
+  function wire(prefix, app, keys, set, sync, live = []) {
+    for (const [id, key] of Object.entries(keys)) {
+      $(id).addEventListener(live.includes(id) ? "input" : "change", () => {
+        try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error", `${prefix}-notices`); sync(); }
+      });
+    }
+    $(`${prefix}-share`).addEventListener("click", () => navigator.clipboard?.writeText(location.href).catch(() => {}));
+    for (const msg of app.status().ignored) notice(`Ignored from the link: ${msg}`, "", `${prefix}-notices`);
+  }
+
+  /** Space plays or pauses; S steps and R restarts where the lab has them. */
+  function shortcuts(toggle, step, restart) {
+    addEventListener("keydown", (e) => {
+      if (e.target.closest("input, select, textarea")) return;
+      if (e.key === " ") { e.preventDefault(); toggle(); }
+      else if (step && (e.key === "s" || e.key === "S")) step();
+      else if (restart && (e.key === "r" || e.key === "R")) restart();
+    });
+  }
+
+  /** The automation API every lab has (README: "Labs"), plus the lab's own. */
+  function api(lab, app, set, own) {
+    return {
+      lab,
+      config: () => app.config(),
+      setConfig: (partial) => { set(partial); return app.config(); },
+      fragment: () => app.fragment(),
+      shareUrl: () => `${location.origin}${location.pathname}#${app.fragment()}`,
+      status: () => app.status(),
+      ...own,
+    };
+  }
+
   async function start(bindings, lab) {
     document.body.classList.add("in-lab");
     if (lab === "fokker_planck") return startFokkerPlanck(bindings);
@@ -108,15 +147,9 @@
       return f;
     };
     const set = (partial) => { const c = app.setConfig(partial); $("guidance-show").value = 0; sync(); showFigures(); return c; };
-    for (const [id, key] of Object.entries(keys)) {
-      $(id).addEventListener("change", () => {
-        try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error", "guidance-notices"); sync(); }
-      });
-    }
+    wire("guidance", app, keys, set, sync);
     let follow = true;
     $("guidance-show").addEventListener("input", () => { follow = Number($("guidance-show").value) >= Number($("guidance-show").max); app.show(Number($("guidance-show").value)); showFigures(); });
-    $("guidance-share").addEventListener("click", () => navigator.clipboard?.writeText(location.href).catch(() => {}));
-    for (const msg of app.status().ignored) notice(`Ignored from the link: ${msg}`, "", "guidance-notices");
     sync();
     showFigures();
     let seen = "";
@@ -134,16 +167,7 @@
       requestAnimationFrame(loop);
     };
     requestAnimationFrame(loop);
-    return {
-      lab: "guidance",
-      labFigures: () => showFigures(),
-      config: () => app.config(),
-      setConfig: (partial) => set(partial),
-      fragment: () => app.fragment(),
-      shareUrl: () => `${location.origin}${location.pathname}#${app.fragment()}`,
-      status: () => app.status(),
-      show: (i) => { app.show(i); },
-    };
+    return api("guidance", app, set, { labFigures: () => showFigures(), show: (i) => { app.show(i); } });
   }
 
   /** The GRF lab: fields stepping each frame, their spectrum charted every few frames. */
@@ -194,23 +218,14 @@
       return f;
     };
     const set = (partial) => { const c = app.setConfig(partial); sync(); showFigures(); return c; };
-    for (const [id, key] of Object.entries(keys)) {
-      $(id).addEventListener("change", () => {
-        try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error", "grf-notices"); sync(); }
-      });
-    }
+    wire("grf", app, keys, set, sync);
     const toggle = () => { if (app.status().running) app.pause(); else app.play(); sync(); };
+    const step = () => { app.step(); sync(); showFigures(); };
+    const restart = () => { app.restart(); sync(); showFigures(); };
     $("grf-play").addEventListener("click", toggle);
-    $("grf-step").addEventListener("click", () => { app.step(); sync(); showFigures(); });
-    $("grf-restart").addEventListener("click", () => { app.restart(); sync(); showFigures(); });
-    $("grf-share").addEventListener("click", () => navigator.clipboard?.writeText(location.href).catch(() => {}));
-    addEventListener("keydown", (e) => {
-      if (e.target.closest("input, select, textarea")) return;
-      if (e.key === " ") { e.preventDefault(); toggle(); }
-      else if (e.key === "s" || e.key === "S") { app.step(); sync(); }
-      else if (e.key === "r" || e.key === "R") { app.restart(); sync(); }
-    });
-    for (const msg of app.status().ignored) notice(`Ignored from the link: ${msg}`, "", "grf-notices");
+    $("grf-step").addEventListener("click", step);
+    $("grf-restart").addEventListener("click", restart);
+    shortcuts(toggle, step, restart);
     sync();
     showFigures();
     let frame = 0, wasDone = false;
@@ -222,19 +237,13 @@
       requestAnimationFrame(loop);
     };
     requestAnimationFrame(loop);
-    return {
-      lab: "grf",
+    return api("grf", app, set, {
       labFigures: () => showFigures(),
-      config: () => app.config(),
-      setConfig: (partial) => set(partial),
-      fragment: () => app.fragment(),
-      shareUrl: () => `${location.origin}${location.pathname}#${app.fragment()}`,
-      status: () => app.status(),
       play: () => { app.play(); sync(); },
       pause: () => { app.pause(); sync(); },
-      step: () => { app.step(); sync(); },
-      restart: () => { app.restart(); sync(); },
-    };
+      step,
+      restart,
+    });
   }
 
   /** The AIS lab: the estimate at the configured temperatures, and a sweep over them, charted. */
@@ -297,26 +306,14 @@
       present(c, app.fragment(), "ais-open-full");
     };
     const set = (partial) => { const c = app.setConfig(partial); sync(); recompute(); return c; };
-    for (const [id, key] of Object.entries(keys)) {
-      $(id).addEventListener("change", () => {
-        try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error", "ais-notices"); sync(); }
-      });
-    }
+    wire("ais", app, keys, set, sync);
     $("ais-run").addEventListener("click", () => recompute(false));
-    $("ais-share").addEventListener("click", () => navigator.clipboard?.writeText(location.href).catch(() => {}));
-    for (const msg of app.status().ignored) notice(`Ignored from the link: ${msg}`, "", "ais-notices");
     sync();
     recompute();
-    return {
-      lab: "ais",
+    return api("ais", app, set, {
       labFigures: async () => { await pending; return { ...estimate, sweep }; },
       sweep: async () => { await recompute(false); return sweep; },
-      config: () => app.config(),
-      setConfig: (partial) => { set(partial); return app.config(); },
-      fragment: () => app.fragment(),
-      shareUrl: () => `${location.origin}${location.pathname}#${app.fragment()}`,
-      status: () => app.status(),
-    };
+    });
   }
 
   /** The Fokker–Planck lab: the densities at t, charted; Play sweeps t. */
@@ -366,16 +363,10 @@
       $("fp-play").textContent = playing ? "Pause" : "Play";
     };
     const set = (partial) => { const c = app.setConfig(partial); sync(); draw(); return c; };
-    for (const [id, key] of Object.entries(keys)) {
-      $(id).addEventListener(id === "fp-t" ? "input" : "change", () => {
-        try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error", "fp-notices"); sync(); }
-      });
-    }
+    wire("fp", app, keys, set, sync, ["fp-t"]);
     const toggle = () => { playing = !playing; if (playing && app.config().t >= 1) set({ t: 0 }); sync(); };
     $("fp-play").addEventListener("click", toggle);
-    $("fp-share").addEventListener("click", () => navigator.clipboard?.writeText(location.href).catch(() => {}));
-    addEventListener("keydown", (e) => { if (!e.target.closest("input, select, textarea") && e.key === " ") { e.preventDefault(); toggle(); } });
-    for (const msg of app.status().ignored) notice(`Ignored from the link: ${msg}`, "", "fp-notices");
+    shortcuts(toggle);
     sync();
     draw();
     const loop = () => {
@@ -387,17 +378,11 @@
       requestAnimationFrame(loop);
     };
     requestAnimationFrame(loop);
-    return {
-      lab: "fokker_planck",
+    return api("fokker_planck", app, set, {
       labFigures: () => { const f = last ?? draw(); return { ...f }; },
-      config: () => app.config(),
-      setConfig: (partial) => { set(partial); return app.config(); },
-      fragment: () => app.fragment(),
-      shareUrl: () => `${location.origin}${location.pathname}#${app.fragment()}`,
-      status: () => app.status(),
       play: () => { if (!playing) toggle(); },
       pause: () => { if (playing) toggle(); },
-    };
+    });
   }
 
   async function startLangevin(bindings, lab) {
@@ -458,23 +443,14 @@
     };
 
     const set = (partial) => { const c = app.setConfig(partial); sync(); showFigures(); return c; };
-    for (const [id, key] of Object.entries(KEYS)) {
-      $(id).addEventListener("change", () => {
-        try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error"); sync(); }
-      });
-    }
+    wire("lab", app, KEYS, set, sync);
     const toggle = () => { if (app.status().running) app.pause(); else app.play(); sync(); };
+    const step = () => { app.step(); sync(); };
+    const restart = () => { app.restart(); sync(); };
     $("lab-play").addEventListener("click", toggle);
-    $("lab-step").addEventListener("click", () => { app.step(); sync(); });
-    $("lab-restart").addEventListener("click", () => { app.restart(); sync(); });
-    $("lab-share").addEventListener("click", () => navigator.clipboard?.writeText(location.href).catch(() => {}));
-    addEventListener("keydown", (e) => {
-      if (e.target.closest("input, select, textarea")) return;
-      if (e.key === " ") { e.preventDefault(); toggle(); }
-      else if (e.key === "s" || e.key === "S") { app.step(); sync(); }
-      else if (e.key === "r" || e.key === "R") { app.restart(); sync(); }
-    });
-    for (const msg of app.status().ignored) notice(`Ignored from the link: ${msg}`);
+    $("lab-step").addEventListener("click", step);
+    $("lab-restart").addEventListener("click", restart);
+    shortcuts(toggle, step, restart);
     sync();
     let frame = 0;
     const loop = () => {
@@ -484,20 +460,13 @@
     };
     showFigures();
     requestAnimationFrame(loop);
-    // The automation API in a lab (README: "Labs").
-    return {
-      lab,
+    return api(lab, app, set, {
       labFigures: () => showFigures(),
-      config: () => app.config(),
-      setConfig: (partial) => set(partial),
-      fragment: () => app.fragment(),
-      shareUrl: () => `${location.origin}${location.pathname}#${app.fragment()}`,
-      status: () => app.status(),
       play: () => { app.play(); sync(); },
       pause: () => { app.pause(); sync(); },
-      step: () => { app.step(); sync(); },
-      restart: () => { app.restart(); sync(); },
-    };
+      step,
+      restart,
+    });
   }
 
   window.playgroundLab = { start };

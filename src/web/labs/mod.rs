@@ -123,6 +123,22 @@ pub(crate) mod js {
     use crate::web::app::config_pairs;
     use crate::web::config::Ignored;
 
+    /// The canvas' 2D context, or why not.
+    pub fn context_2d(canvas: &web_sys::HtmlCanvasElement) -> Result<web_sys::CanvasRenderingContext2d, JsError> {
+        canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
+            .ok_or_else(|| JsError::new("the canvas has no 2D context"))
+    }
+
+    /// Puts an RGBA image of `width × height` on the canvas at its origin; `Err` says why not.
+    pub fn put_rgba(ctx: &web_sys::CanvasRenderingContext2d, rgba: &[u8], width: u32, height: u32) -> Result<(), String> {
+        let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(wasm_bindgen::Clamped(rgba), width, height).map_err(|e| format!("drawing failed: {e:?}"))?;
+        ctx.put_image_data(&data, 0.0, 0.0).map_err(|e| format!("drawing failed: {e:?}"))
+    }
+
     pub fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
         v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
     }

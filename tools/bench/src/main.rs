@@ -342,7 +342,8 @@ fn run(args: &Args) -> String {
 /// the wall clock around submit and wait (the readback is not timed):
 /// the GRF lab's Langevin steps (three FFT passes a step, engine::grf) and
 /// the Langevin lab's chains (engine::langevin). Each rate is the median of
-/// `--runs`, over `--steps` GRF steps and ten times as many chain steps;
+/// `--runs`, over `--steps` GRF steps, ten times as many chain steps and
+/// twice as many AIS temperatures;
 /// the CPU twin runs fewer steps (its rate does not depend on how many).
 fn lab_table(ctx: &GpuContext, args: &Args) -> String {
     use diffusion_playground::engine::grf::{GrfGpu, GrfRun};
@@ -408,8 +409,8 @@ fn lab_table(ctx: &GpuContext, args: &Args) -> String {
     use diffusion_playground::engine::ais::AisRun;
     use diffusion_playground::science::ais::{AisSettings, Energy};
     let (e0, e1) = (Energy::preset("gaussian").unwrap(), Energy::preset("ring").unwrap());
-    for particles in [20_000usize, 262_144] {
-        let temperatures = if smoke { 2 } else { 10 * args.steps };
+    for particles in [20_000usize, 100_000] {
+        let temperatures = if smoke { 2 } else { 2 * args.steps };
         let run = AisRun::new(&e0, &e1, AisSettings { temperatures, power: 2.0, steps: 3, eps: 0.1, particles, seed: 1 });
         let time_gpu = || {
             let t0 = Instant::now();

@@ -6,14 +6,13 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::Clamped;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::{field_image, figures, pixel_sd, GrfConfig};
 use crate::engine::gpu::GpuContext;
 use crate::engine::grf::{GrfGpu, GrfRun};
 use crate::web::config::Ignored;
-use crate::web::labs::js::{set_config, to_js};
+use crate::web::labs::js::{context_2d, put_rgba, set_config, to_js};
 use crate::web::labs::LabConfig;
 
 /// Most milliseconds of CPU steps in one animation frame.
@@ -97,11 +96,8 @@ impl LabState {
     fn draw(&mut self) {
         let w = self.width;
         let img = field_image(&self.run.x, self.cfg.n, self.sd, w);
-        match ImageData::new_with_u8_clamped_array_and_sh(Clamped(&img), w as u32, w as u32) {
-            Ok(data) => {
-                let _ = self.ctx2d.put_image_data(&data, 0.0, 0.0);
-            }
-            Err(e) => self.error = Some(format!("drawing failed: {e:?}")),
+        if let Err(e) = put_rgba(&self.ctx2d, &img, w as u32, w as u32) {
+            self.error = Some(e);
         }
     }
 }
@@ -117,12 +113,7 @@ impl GrfLab {
     /// Builds the lab on a canvas from a URL fragment; probes WebGPU once.
     pub async fn create(canvas: HtmlCanvasElement, fragment: String) -> Result<GrfLab, JsError> {
         console_error_panic_hook::set_once();
-        let ctx2d = canvas
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-            .ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        let ctx2d = context_2d(&canvas)?;
         let (cfg, ignored) = GrfConfig::from_fragment(&fragment);
         let gpu = GpuContext::new().await.ok().map(Rc::new);
         let run = GrfRun::new(cfg.n, cfg.fields, cfg.alpha, cfg.seed, cfg.schedule());

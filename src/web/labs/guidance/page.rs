@@ -7,8 +7,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::Clamped;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::{fair_groups, fairness_point, GuidanceConfig, GuidanceFigures, Reference, FAIRNESS_LAMBDAS};
 use crate::engine::cpu::CpuSampler;
@@ -18,7 +17,7 @@ use crate::model::weights::ModelFile;
 use crate::model::{ExactMixture, ScoreModel};
 use crate::web::app::{fetch_bytes, model_url};
 use crate::web::config::Ignored;
-use crate::web::labs::js::{set_config, to_js};
+use crate::web::labs::js::{context_2d, put_rgba, set_config, to_js};
 use crate::web::labs::LabConfig;
 use crate::web::render::{Layers, Overlay, Raster};
 
@@ -216,12 +215,8 @@ impl LabState {
     }
 
     fn put(&mut self, img: &[u8]) {
-        let (w, h) = (self.raster.width as u32, self.raster.height as u32);
-        match ImageData::new_with_u8_clamped_array_and_sh(Clamped(img), w, h) {
-            Ok(data) => {
-                let _ = self.ctx2d.put_image_data(&data, 0.0, 0.0);
-            }
-            Err(e) => self.error = Some(format!("drawing failed: {e:?}")),
+        if let Err(e) = put_rgba(&self.ctx2d, img, self.raster.width as u32, self.raster.height as u32) {
+            self.error = Some(e);
         }
     }
 }
@@ -237,12 +232,7 @@ impl GuidanceLab {
     /// Builds the lab on a canvas from a URL fragment; probes WebGPU once.
     pub async fn create(canvas: HtmlCanvasElement, fragment: String) -> Result<GuidanceLab, JsError> {
         console_error_panic_hook::set_once();
-        let ctx2d = canvas
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-            .ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        let ctx2d = context_2d(&canvas)?;
         let (cfg, ignored) = GuidanceConfig::from_fragment(&fragment);
         let gpu = match GpuContext::new().await {
             Ok(mut ctx) => {

@@ -7,14 +7,13 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::Clamped;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::{ellipse, figures, LangevinConfig};
 use crate::engine::gpu::GpuContext;
 use crate::engine::langevin::LangevinChain;
 use crate::web::config::Ignored;
-use crate::web::labs::js::{set_config, to_js};
+use crate::web::labs::js::{context_2d, put_rgba, set_config, to_js};
 use crate::web::labs::LabConfig;
 use crate::web::render::{Layers, Overlay, Raster};
 
@@ -92,11 +91,8 @@ impl LabState {
         let overlay = Overlay { curves: &curves, ..Default::default() };
         let (w, h) = (self.raster.width as u32, self.raster.height as u32);
         let img = self.raster.draw_layers(&flat, Layers { particles: true, ..Layers::NONE }, &overlay);
-        match ImageData::new_with_u8_clamped_array_and_sh(Clamped(img), w, h) {
-            Ok(data) => {
-                let _ = self.ctx2d.put_image_data(&data, 0.0, 0.0);
-            }
-            Err(e) => self.error = Some(format!("drawing failed: {e:?}")),
+        if let Err(e) = put_rgba(&self.ctx2d, img, w, h) {
+            self.error = Some(e);
         }
     }
 }
@@ -112,12 +108,7 @@ impl LangevinLab {
     /// Builds the lab on a canvas from a URL fragment; probes WebGPU once.
     pub async fn create(canvas: HtmlCanvasElement, fragment: String) -> Result<LangevinLab, JsError> {
         console_error_panic_hook::set_once();
-        let ctx2d = canvas
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-            .ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        let ctx2d = context_2d(&canvas)?;
         let (cfg, ignored) = LangevinConfig::from_fragment(&fragment);
         let gpu = GpuContext::new().await.ok().map(Rc::new);
         let (_, up) = cfg.update();
