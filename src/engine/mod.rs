@@ -13,3 +13,4 @@ pub mod jacobian;
 pub mod langevin;
 pub mod likelihood;
 pub mod quality;
+pub mod train;
