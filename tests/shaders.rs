@@ -93,6 +93,13 @@ fn ais_kernel_validates() {
     assert_eq!(const_u32(&module, "MAX_COMPONENTS") as usize, diffusion_playground::engine::ais::MAX_COMPONENTS);
 }
 
+/// The training kernels: the GEMM's two 64 × 16 slabs (8 KiB).
+#[test]
+fn training_kernels_validate() {
+    let module = validate("train", diffusion_playground::engine::train::TRAIN_WGSL);
+    assert_eq!(workgroup_bytes(&module), 2 * 64 * 16 * 4);
+}
+
 #[test]
 fn sampling_kernel_validates() {
     for kernel in Kernel::ALL {
@@ -126,6 +133,7 @@ fn every_shader_file_is_covered() {
         "langevin.wgsl",
         "grf.wgsl",
         "ais.wgsl",
+        "train.wgsl",
         "sample_common.wgsl",
         "sample.wgsl",
         "sample_per_thread.wgsl",

@@ -1,11 +1,13 @@
-//! Training the score MLP in the page (issue 12, in progress): the CPU
-//! twin of the training step — the class-conditional ε-MLP's forward pass
-//! over a batch, its backward pass written out by hand, the loss, and
-//! AdamW — in f32 on the page's thread. It is the reference the WGSL
-//! training kernels will be tested against, and it is tested against candle
-//! (`tools/train`: every parameter's gradient and one AdamW step of the
-//! same network on the same batch, against `backward()` and
-//! `candle_nn::AdamW`).
+//! Training the score MLP in the page (issue 12, in progress; the page does
+//! not train yet): the CPU twin of the training step — the batch from the
+//! counter RNG, the class-conditional ε-MLP's forward pass, its backward
+//! pass written out by hand, the loss, and AdamW — in f32, and the same step
+//! on the GPU ([`GpuTrainer`], `shaders/train.wgsl`: tiled GEMMs for every
+//! layer's forward and backward products, many steps per submit, nothing
+//! read back between them). The twin is tested against candle (`tools/train`:
+//! every parameter's gradient and one AdamW step of the same network on the
+//! same batch, against `backward()` and `candle_nn::AdamW`), and the kernels
+//! against the twin (tests/gpu_parity.rs).
 //!
 //! The network is model::mlp's (the shipped architecture) in the weights
 //! file's layout: dense layers `W [out, in]` row-major and `b [out]`, the
@@ -40,6 +42,22 @@ pub fn shapes(num_classes: usize) -> [(usize, usize); 9] {
 impl ScoreParams {
     pub fn zeros(num_classes: usize) -> Self {
         Self { tensors: shapes(num_classes).map(|(r, c)| vec![0.0; r * c]), num_classes }
+    }
+
+    /// Starting weights: each layer's weights and bias uniform in
+    /// ±1/√fan-in (the trainer's range), the class table in ±1.7 (unit
+    /// variance), from the counter RNG keyed by the seed.
+    pub fn init(num_classes: usize, seed: u32) -> Self {
+        let s = shapes(num_classes);
+        let mut p = Self::zeros(num_classes);
+        for (k, t) in p.tensors.iter_mut().enumerate() {
+            let fan_in = if k == 8 { 0 } else { s[k - k % 2].1 };
+            let bound = if k == 8 { 3f32.sqrt() } else { 1.0 / (fan_in as f32).sqrt() };
+            for (j, v) in t.iter_mut().enumerate() {
+                *v = bound * (2.0 * unit(hash_key(seed, j as u32, k as u32, 9)[0]) - 1.0);
+            }
+        }
+        p
     }
 }
 
@@ -203,19 +221,6 @@ mod tests {
     use super::*;
     use crate::science::datasets::Dataset;
 
-    /// Small random starting weights (the trainer's U(±1/√fan-in) range,
-    /// from the counter RNG), for the twin's own tests.
-    fn init(num_classes: usize, seed: u32) -> ScoreParams {
-        let mut p = ScoreParams::zeros(num_classes);
-        for (k, ((t, (_, fan_in)), key)) in p.tensors.iter_mut().zip(shapes(num_classes)).zip(0u32..).enumerate() {
-            let bound = if k == 8 { 1.7 } else { 1.0 / ((if k % 2 == 0 { fan_in } else { shapes(num_classes)[k - 1].1 }) as f32).sqrt() };
-            for (j, v) in t.iter_mut().enumerate() {
-                *v = bound * (2.0 * unit(hash_key(seed, j as u32, key, 9)[0]) - 1.0);
-            }
-        }
-        p
-    }
-
     /// 300 steps of batch 128 on the two-moons points: the loss falls (the
     /// mean of the last 50 steps below 0.7 of the first 50's), and the run
     /// is the same twice (deterministic for a seed).
@@ -224,7 +229,7 @@ mod tests {
         let (xs, labels) = Dataset::Moons.sample(2000, 3);
         let labels: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
         let run = || {
-            let mut p = init(2, 1);
+            let mut p = ScoreParams::init(2, 1);
             let mut opt = AdamW::new(2, 2e-3, 0.0);
             let mut losses = Vec::new();
             for step in 0..300 {
@@ -243,6 +248,31 @@ mod tests {
         assert_eq!(run().0, p);
     }
 
+    #[test]
+    fn uniforms_match_the_wgsl_layout() {
+        use crate::engine::gpu::wgsl_layout;
+        use std::mem::{offset_of, size_of};
+        let (members, span) = wgsl_layout(TRAIN_WGSL, "GemmParams");
+        assert_eq!(span as usize, size_of::<GemmParams>());
+        for (f, o) in [("m", offset_of!(GemmParams, m)), ("mode", offset_of!(GemmParams, mode)), ("a_cs", offset_of!(GemmParams, a_cs)), ("b_off", offset_of!(GemmParams, b_off)), ("c_rs", offset_of!(GemmParams, c_rs)), ("bias_off", offset_of!(GemmParams, bias_off)), ("z_off", offset_of!(GemmParams, z_off))] {
+            assert_eq!(members.iter().find(|(m, _)| m == f).map(|(_, off)| *off as usize), Some(o), "GemmParams.{f}");
+        }
+        let (members, span) = wgsl_layout(TRAIN_WGSL, "TrainParams");
+        assert_eq!(span as usize, size_of::<TrainParams>());
+        for (f, o) in [
+            ("batch", offset_of!(TrainParams, batch)),
+            ("t_power", offset_of!(TrainParams, t_power)),
+            ("step_off", offset_of!(TrainParams, step_off)),
+            ("demb_off", offset_of!(TrainParams, demb_off)),
+            ("g_off", offset_of!(TrainParams, g_off)),
+            ("t_min", offset_of!(TrainParams, t_min)),
+            ("lr", offset_of!(TrainParams, lr)),
+            ("weight_decay", offset_of!(TrainParams, weight_decay)),
+        ] {
+            assert_eq!(members.iter().find(|(m, _)| m == f).map(|(_, off)| *off as usize), Some(o), "TrainParams.{f}");
+        }
+    }
+
     /// The batch draws: labels dropped to the null class at about 15 %
     /// (binomial sd of 4 000 draws: 0.6 %), x_t of unit-ish scale.
     #[test]
@@ -252,5 +282,331 @@ mod tests {
         let dropped = b.labels.iter().filter(|&&l| l == 2).count() as f32 / 4000.0;
         assert!((dropped - LABEL_DROPOUT).abs() < 0.025, "{dropped}");
         assert!(b.x_t.iter().all(|x| x[0].is_finite() && x[0].abs() < 6.0));
+    }
+}
+
+/// The training kernels (shaders/train.wgsl), after the RNG they draw from.
+pub const TRAIN_WGSL: &str = concat!(include_str!("../../shaders/rng.wgsl"), "\n", include_str!("../../shaders/train.wgsl"));
+
+/// One `gemm` dispatch's uniform (shaders/train.wgsl, `GemmParams`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct GemmParams {
+    pub m: u32,
+    pub n: u32,
+    pub k: u32,
+    pub mode: u32,
+    pub a_off: u32,
+    pub a_rs: u32,
+    pub a_cs: u32,
+    pub b_off: u32,
+    pub b_rs: u32,
+    pub b_cs: u32,
+    pub c_off: u32,
+    pub c_rs: u32,
+    pub bias_off: u32,
+    pub h_off: u32,
+    pub z_off: u32,
+    pub pad: u32,
+}
+
+/// The run's uniform (shaders/train.wgsl, `TrainParams`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct TrainParams {
+    pub batch: u32,
+    pub points: u32,
+    pub num_classes: u32,
+    pub seed: u32,
+    pub t_power: u32,
+    pub points_off: u32,
+    pub freqs_off: u32,
+    pub u_off: u32,
+    pub eps_off: u32,
+    pub label_off: u32,
+    pub emb_off: u32,
+    pub step_off: u32,
+    pub out_off: u32,
+    pub dout_off: u32,
+    pub loss_off: u32,
+    pub du_off: u32,
+    pub demb_off: u32,
+    pub params: u32,
+    pub theta_off: u32,
+    pub m_off: u32,
+    pub v_off: u32,
+    pub g_off: u32,
+    pub t_min: f32,
+    pub beta_min: f32,
+    pub beta_max: f32,
+    pub dropout: f32,
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub adam_eps: f32,
+    pub weight_decay: f32,
+    pub pad: [u32; 2],
+}
+
+/// Where everything lies in the kernels' one storage arena (f32 words).
+#[derive(Clone, Debug)]
+pub struct ArenaLayout {
+    /// Each parameter tensor's offset within θ (and within m, v and g).
+    pub tensor: [u32; 9],
+    pub params: u32,
+    pub theta: u32,
+    pub m: u32,
+    pub v: u32,
+    pub g: u32,
+    pub step: u32,
+    pub freqs: u32,
+    pub ones: u32,
+    pub points: u32,
+    pub u: u32,
+    pub eps: u32,
+    pub label: u32,
+    /// z0, h0, z1, h1, z2, h2.
+    pub hidden: [u32; 6],
+    pub out: u32,
+    pub dout: u32,
+    pub loss: u32,
+    /// δ0, δ1, δ2.
+    pub delta: [u32; 3],
+    pub du: u32,
+    pub total: u32,
+}
+
+impl ArenaLayout {
+    pub fn new(num_classes: usize, batch: usize, points: usize) -> Self {
+        let mut tensor = [0u32; 9];
+        let mut at = 0u32;
+        for (k, (r, c)) in shapes(num_classes).into_iter().enumerate() {
+            tensor[k] = at;
+            at += (r * c) as u32;
+        }
+        let params = at;
+        let b = batch as u32;
+        let h = (batch * HIDDEN) as u32;
+        let mut next = 0u32;
+        let mut take = |n: u32| {
+            let o = next;
+            next += n;
+            o
+        };
+        let (theta, m, v, g) = (take(params), take(params), take(params), take(params));
+        let (step, freqs, ones, points) = (take(1), take(crate::model::mlp::TIME_FREQS as u32), take(b), take(3 * points as u32));
+        let (u, eps, label) = (take(b * INPUT as u32), take(2 * b), take(b));
+        let hidden = [take(h), take(h), take(h), take(h), take(h), take(h)];
+        let (out, dout, loss) = (take(2 * b), take(2 * b), take(b));
+        let delta = [take(h), take(h), take(h)];
+        let du = take(b * INPUT as u32);
+        Self { tensor, params, theta, m, v, g, step, freqs, ones, points, u, eps, label, hidden, out, dout, loss, delta, du, total: next }
+    }
+}
+
+/// The training run on a GPU: the arena, the pipelines, and the step's
+/// dispatches (their uniforms fixed for the run; the step counter lives in
+/// the arena), encoded as many steps per submit as asked.
+pub struct GpuTrainer {
+    arena: wgpu::Buffer,
+    gemm_uniforms: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+    pipelines: Vec<wgpu::ComputePipeline>,
+    /// (entry index, GEMM uniform index, workgroups x, y) in a step's order.
+    dispatches: Vec<(usize, u32, u32, u32)>,
+    stride: u64,
+    pub layout: ArenaLayout,
+    pub num_classes: usize,
+    pub batch: usize,
+}
+
+const ENTRIES: [&str; 6] = ["draw_batch", "gemm", "loss_grad", "class_grad", "adamw", "advance"];
+
+impl GpuTrainer {
+    /// A run from `params` on the points (labels `labels`), AdamW at `lr`
+    /// with weight decay `weight_decay`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(ctx: &crate::engine::gpu::GpuContext, params: &ScoreParams, points: &[[f32; 2]], labels: &[u32], batch: usize, seed: u32, t_power: i32, lr: f64, weight_decay: f64) -> Self {
+        use wgpu::util::DeviceExt;
+        let d = &ctx.device;
+        let c = params.num_classes;
+        let l = ArenaLayout::new(c, batch, points.len());
+        let mut arena = vec![0.0f32; l.total as usize];
+        let mut at = l.theta as usize;
+        for t in &params.tensors {
+            arena[at..at + t.len()].copy_from_slice(t);
+            at += t.len();
+        }
+        for j in 0..crate::model::mlp::TIME_FREQS {
+            arena[l.freqs as usize + j] = (-(10000f32.ln()) * j as f32 / crate::model::mlp::TIME_FREQS as f32).exp();
+        }
+        arena[l.ones as usize..(l.ones as usize + batch)].fill(1.0);
+        for (k, (p, lab)) in points.iter().zip(labels).enumerate() {
+            arena[l.points as usize + 3 * k..l.points as usize + 3 * k + 3].copy_from_slice(&[p[0], p[1], *lab as f32]);
+        }
+        let buffer = d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("train arena"),
+            contents: bytemuck::cast_slice(&arena),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        });
+        let sde = VpSde::default();
+        let tp = TrainParams {
+            batch: batch as u32,
+            points: points.len() as u32,
+            num_classes: c as u32,
+            seed,
+            t_power: t_power as u32,
+            points_off: l.points,
+            freqs_off: l.freqs,
+            u_off: l.u,
+            eps_off: l.eps,
+            label_off: l.label,
+            emb_off: l.theta + l.tensor[8],
+            step_off: l.step,
+            out_off: l.out,
+            dout_off: l.dout,
+            loss_off: l.loss,
+            du_off: l.du,
+            demb_off: l.g + l.tensor[8],
+            params: l.params,
+            theta_off: l.theta,
+            m_off: l.m,
+            v_off: l.v,
+            g_off: l.g,
+            t_min: T_MIN,
+            beta_min: sde.beta_min as f32,
+            beta_max: sde.beta_max as f32,
+            dropout: LABEL_DROPOUT,
+            lr: lr as f32,
+            beta1: 0.9,
+            beta2: 0.999,
+            adam_eps: 1e-8,
+            weight_decay: weight_decay as f32,
+            pad: [0; 2],
+        };
+        // The step's GEMMs.
+        let (b, hid) = (batch as u32, HIDDEN as u32);
+        let none = u32::MAX;
+        let th = |k: usize| l.theta + l.tensor[k];
+        let gr = |k: usize| l.g + l.tensor[k];
+        let [z0, h0, z1, h1, z2, h2] = l.hidden;
+        let [d0, d1, d2] = l.delta;
+        let input = INPUT as u32;
+        let g = |m, n, k, mode, a: (u32, u32, u32), bm: (u32, u32, u32), c_off, c_rs, bias_off, h_off, z_off| GemmParams {
+            m, n, k, mode, a_off: a.0, a_rs: a.1, a_cs: a.2, b_off: bm.0, b_rs: bm.1, b_cs: bm.2, c_off, c_rs, bias_off, h_off, z_off, pad: 0,
+        };
+        let gemms = [
+            // Forward: Z = U Wᵀ + b, H = SiLU(Z).
+            g(b, hid, input, 1, (l.u, input, 1), (th(0), 1, input), z0, hid, th(1), h0, 0),
+            g(b, hid, hid, 1, (h0, hid, 1), (th(2), 1, hid), z1, hid, th(3), h1, 0),
+            g(b, hid, hid, 1, (h1, hid, 1), (th(4), 1, hid), z2, hid, th(5), h2, 0),
+            g(b, 2, hid, 0, (h2, hid, 1), (th(6), 1, hid), l.out, 2, th(7), 0, 0),
+            // Backward through layer 3: dW3 = δoutᵀ H2, db3 = 1ᵀ δout, δ2 = δout W3 · SiLU'(Z2).
+            g(2, hid, b, 0, (l.dout, 1, 2), (h2, hid, 1), gr(6), hid, none, 0, 0),
+            g(1, 2, b, 0, (l.ones, 0, 1), (l.dout, 2, 1), gr(7), 2, none, 0, 0),
+            g(b, hid, 2, 2, (l.dout, 2, 1), (th(6), hid, 1), d2, hid, none, 0, z2),
+            // Layer 2.
+            g(hid, hid, b, 0, (d2, 1, hid), (h1, hid, 1), gr(4), hid, none, 0, 0),
+            g(1, hid, b, 0, (l.ones, 0, 1), (d2, hid, 1), gr(5), hid, none, 0, 0),
+            g(b, hid, hid, 2, (d2, hid, 1), (th(4), hid, 1), d1, hid, none, 0, z1),
+            // Layer 1.
+            g(hid, hid, b, 0, (d1, 1, hid), (h0, hid, 1), gr(2), hid, none, 0, 0),
+            g(1, hid, b, 0, (l.ones, 0, 1), (d1, hid, 1), gr(3), hid, none, 0, 0),
+            g(b, hid, hid, 2, (d1, hid, 1), (th(2), hid, 1), d0, hid, none, 0, z0),
+            // Layer 0, and ∂L/∂u for the class table.
+            g(hid, input, b, 0, (d0, 1, hid), (l.u, input, 1), gr(0), input, none, 0, 0),
+            g(1, hid, b, 0, (l.ones, 0, 1), (d0, hid, 1), gr(1), hid, none, 0, 0),
+            g(b, input, hid, 0, (d0, hid, 1), (th(0), input, 1), l.du, input, none, 0, 0),
+        ];
+        let stride = (std::mem::size_of::<GemmParams>() as u64).next_multiple_of(d.limits().min_uniform_buffer_offset_alignment as u64);
+        let mut table = vec![0u8; stride as usize * gemms.len()];
+        for (k, p) in gemms.iter().enumerate() {
+            table[k * stride as usize..k * stride as usize + std::mem::size_of::<GemmParams>()].copy_from_slice(bytemuck::bytes_of(p));
+        }
+        let gemm_uniforms = d.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("train gemms"), contents: &table, usage: wgpu::BufferUsages::UNIFORM });
+        let train_uniform = d.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some("train params"), contents: bytemuck::bytes_of(&tp), usage: wgpu::BufferUsages::UNIFORM });
+        let entry = |binding, ty| wgpu::BindGroupLayoutEntry { binding, visibility: wgpu::ShaderStages::COMPUTE, ty, count: None };
+        let uniform = |dynamic| wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: dynamic, min_binding_size: None };
+        let bgl = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("train layout"),
+            entries: &[
+                entry(0, uniform(true)),
+                entry(1, uniform(false)),
+                entry(2, wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only: false }, has_dynamic_offset: false, min_binding_size: None }),
+            ],
+        });
+        let bind_group = d.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("train bind group"),
+            layout: &bgl,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &gemm_uniforms, offset: 0, size: wgpu::BufferSize::new(std::mem::size_of::<GemmParams>() as u64) }),
+                },
+                wgpu::BindGroupEntry { binding: 1, resource: train_uniform.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: buffer.as_entire_binding() },
+            ],
+        });
+        let pipeline_layout = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("train pipeline layout"), bind_group_layouts: &[Some(&bgl)], immediate_size: 0 });
+        let module = d.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("train"), source: wgpu::ShaderSource::Wgsl(TRAIN_WGSL.into()) });
+        let pipelines = ENTRIES
+            .iter()
+            .map(|e| d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor { label: Some(e), layout: Some(&pipeline_layout), module: &module, entry_point: Some(e), compilation_options: Default::default(), cache: None }))
+            .collect();
+        let per = |n: u32| crate::engine::gpu::grid(n.div_ceil(64));
+        let mut dispatches = vec![(0, 0, b.div_ceil(64), 1)];
+        for (k, p) in gemms.iter().enumerate() {
+            dispatches.push((1, k as u32, p.n.div_ceil(64), p.m.div_ceil(64)));
+            if k == 3 {
+                dispatches.push((2, 0, b.div_ceil(64), 1));
+            }
+        }
+        dispatches.push((3, 0, ((c as u32 + 1) * CLASS_DIM as u32).div_ceil(64), 1));
+        let (ax, ay) = per(l.params);
+        dispatches.push((4, 0, ax, ay));
+        dispatches.push((5, 0, 1, 1));
+        Self { arena: buffer, gemm_uniforms, bind_group, pipelines, dispatches, stride, layout: l, num_classes: c, batch }
+    }
+
+    /// Encodes `count` whole training steps.
+    pub fn encode_steps(&self, enc: &mut wgpu::CommandEncoder, count: usize) {
+        let _ = &self.gemm_uniforms;
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("train steps"), timestamp_writes: None });
+        for _ in 0..count {
+            for &(e, u, x, y) in &self.dispatches {
+                pass.set_pipeline(&self.pipelines[e]);
+                pass.set_bind_group(0, &self.bind_group, &[(u as u64 * self.stride) as u32]);
+                pass.dispatch_workgroups(x, y, 1);
+            }
+        }
+    }
+
+    /// `count` steps, then the whole arena read back.
+    pub fn run(&self, ctx: &crate::engine::gpu::GpuContext, count: usize) -> impl std::future::Future<Output = Result<Vec<f32>, crate::engine::gpu::GpuError>> + 'static {
+        let d = &ctx.device;
+        let mut enc = d.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("train") });
+        self.encode_steps(&mut enc, count);
+        let bytes = self.layout.total as u64 * 4;
+        let staging = d.create_buffer(&wgpu::BufferDescriptor { label: Some("train readback"), size: bytes, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        enc.copy_buffer_to_buffer(&self.arena, 0, &staging, 0, bytes);
+        ctx.queue.submit(Some(enc.finish()));
+        let read = crate::engine::gpu::map_and_read(ctx, staging);
+        async move { Ok(bytemuck::pod_collect_to_vec(&read.await?)) }
+    }
+
+    /// The parameters (or, with `at = layout.g`, the last step's gradients) in an arena read back.
+    pub fn tensors(&self, arena: &[f32], at: u32) -> ScoreParams {
+        let mut p = ScoreParams::zeros(self.num_classes);
+        for (k, t) in p.tensors.iter_mut().enumerate() {
+            let (o, n) = ((at + self.layout.tensor[k]) as usize, t.len());
+            t.copy_from_slice(&arena[o..o + n]);
+        }
+        p
+    }
+
+    /// The last step's loss (the mean of its terms) in an arena read back.
+    pub fn loss(&self, arena: &[f32]) -> f32 {
+        let o = self.layout.loss as usize;
+        (arena[o..o + self.batch].iter().map(|&v| v as f64).sum::<f64>() / (2 * self.batch) as f64) as f32
     }
 }
