@@ -12,7 +12,8 @@
 //                backward products, and the bias sums (ones·Δ);
 //   loss_grad    the loss terms and ∂L/∂ε̂;
 //   class_grad   the class table's gradient from ∂L/∂u;
-//   adamw        candle's AdamW on every parameter;
+//   adamw        candle's AdamW on every parameter at the step's learning
+//                rate (warm-up, cosine), and the weights' moving average;
 //   advance      the step counter (read by draw_batch and adamw).
 // Sums run over k in order, as the CPU twin's.
 
@@ -68,6 +69,10 @@ struct TrainParams {
     m_off: u32,
     v_off: u32,
     g_off: u32,
+    // The EMA of θ; the learning rate's warm-up and total steps (peak `lr`).
+    ema_off: u32,
+    warmup: u32,
+    total: u32,
     t_min: f32,
     beta_min: f32,
     beta_max: f32,
@@ -79,6 +84,7 @@ struct TrainParams {
     weight_decay: f32,
     pad0: u32,
     pad1: u32,
+    pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> gp: GemmParams;
@@ -246,13 +252,24 @@ fn class_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
     arena[tp.demb_off + e] = g;
 }
 
+// Step `step`'s learning rate: linear warm-up, then a cosine decay to 0.5 % (engine::train::Recipe::lr_at).
+fn lr_at(step: u32) -> f32 {
+    if (step < tp.warmup) {
+        return tp.lr * f32(step + 1u) / f32(tp.warmup);
+    }
+    let p = f32(step - tp.warmup) / f32(max(tp.total - min(tp.total, tp.warmup), 1u));
+    return tp.lr * 0.5 * max(1.0 + cos(3.14159265358979 * p), 0.01);
+}
+
 @compute @workgroup_size(64)
 fn adamw(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let p = gid.y * groups.x * 64u + gid.x;
     if (p >= tp.params) {
         return;
     }
-    let t = f32(u32(arena[tp.step_off]) + 1u);
+    let step = u32(arena[tp.step_off]);
+    let t = f32(step + 1u);
+    let lr = lr_at(step);
     let scale_m = 1.0 / (1.0 - pow(tp.beta1, t));
     let scale_v = 1.0 / (1.0 - pow(tp.beta2, t));
     let g = arena[tp.g_off + p];
@@ -261,7 +278,11 @@ fn adamw(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     arena[tp.m_off + p] = m;
     arena[tp.v_off + p] = v;
     let adjusted = (m * scale_m) / (sqrt(v * scale_v) + tp.adam_eps);
-    arena[tp.theta_off + p] = arena[tp.theta_off + p] * (1.0 - tp.lr * tp.weight_decay) - adjusted * tp.lr;
+    let theta = arena[tp.theta_off + p] * (1.0 - lr * tp.weight_decay) - adjusted * lr;
+    arena[tp.theta_off + p] = theta;
+    // The EMA the run keeps: min(0.999, (1 + step)/(10 + step)).
+    let decay = min(f32(1u + step) / f32(10u + step), 0.999);
+    arena[tp.ema_off + p] = decay * arena[tp.ema_off + p] + (1.0 - decay) * theta;
 }
 
 @compute @workgroup_size(1)

@@ -44,6 +44,12 @@ impl ScoreParams {
         Self { tensors: shapes(num_classes).map(|(r, c)| vec![0.0; r * c]), num_classes }
     }
 
+    /// The network these parameters are, folded for sampling (model::mlp).
+    pub fn score_mlp(&self) -> crate::model::ScoreMlp {
+        let t = &self.tensors;
+        crate::model::ScoreMlp::from_unfolded(self.num_classes, &t[0], &t[1], &t[8], [t[2].clone(), t[3].clone(), t[4].clone(), t[5].clone(), t[6].clone(), t[7].clone()])
+    }
+
     /// Starting weights: each layer's weights and bias uniform in
     /// ±1/√fan-in (the trainer's range), the class table in ±1.7 (unit
     /// variance), from the counter RNG keyed by the seed.
@@ -265,12 +271,53 @@ mod tests {
             ("step_off", offset_of!(TrainParams, step_off)),
             ("demb_off", offset_of!(TrainParams, demb_off)),
             ("g_off", offset_of!(TrainParams, g_off)),
+            ("ema_off", offset_of!(TrainParams, ema_off)),
+            ("total", offset_of!(TrainParams, total)),
             ("t_min", offset_of!(TrainParams, t_min)),
             ("lr", offset_of!(TrainParams, lr)),
             ("weight_decay", offset_of!(TrainParams, weight_decay)),
         ] {
             assert_eq!(members.iter().find(|(m, _)| m == f).map(|(_, off)| *off as usize), Some(o), "TrainParams.{f}");
         }
+    }
+
+    /// A drawn-size set (1 000 two-moons points) trained by the CPU twin
+    /// with the default recipe, then sampled (DDIM, 50 steps, all classes)
+    /// from the moving-average weights: the energy distance of 1 000 samples
+    /// to the points within 2× the data-vs-data distance of the same sizes
+    /// (its mean over 20 pairs of fresh moons draws, the null; the issue's
+    /// bar). Measured: 1.19× (0.0050 against 0.0042). The recipe was found
+    /// by measuring here: at lr 2e-3 with uniform t the same 1 200 steps
+    /// reach 11×, at 5e-3 4.4×, at 1e-2 2.2×; u² time sampling brings it to
+    /// 1.19×. The starting weights (the control) are far outside.
+    #[test]
+    fn a_short_recipe_learns_a_drawn_set() {
+        use crate::engine::cpu::CpuSampler;
+        use crate::model::{Classifier, Conditioning, ScoreModel};
+        use crate::science::metrics::energy_distance;
+        use crate::science::plan::{SamplerKind, Spacing, StepPlan};
+        use crate::science::schedule::ScheduleKind;
+        let (xs, labels) = Dataset::Moons.sample(1000, 11);
+        let labels: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
+        let recipe = Recipe::default();
+        let steps = recipe.steps;
+        let mut trainer = CpuTrainer::new(ScoreParams::init(2, 1), xs.clone(), labels, recipe);
+        let start = trainer.ema.clone();
+        trainer.run_steps(steps);
+        let sample = |p: &ScoreParams| {
+            let clf = Classifier { num_classes: 2, v0: vec![0.0; 64 * 34], c0: vec![0.0; 64], v1: vec![0.0; 64 * 64], c1: vec![0.0; 64], v2: vec![0.0; 2 * 64], c2: vec![0.0; 2] };
+            let model = ScoreModel::Mlp { score: p.score_mlp(), classifier: clf };
+            let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddim { eta: 0.0 }, 50, Spacing::Uniform);
+            let mut s = CpuSampler::new(plan.clone(), model, Conditioning::class(None), 5, 1000);
+            s.run_steps(plan.len());
+            energy_distance(&s.particles, &xs)
+        };
+        let null = (0..20).map(|r| energy_distance(&Dataset::Moons.sample(1000, 100 + 2 * r).0, &Dataset::Moons.sample(1000, 101 + 2 * r).0)).sum::<f64>() / 20.0;
+        let (trained, untrained) = (sample(&trainer.ema), sample(&start));
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        eprintln!("loss {:.3} → {:.3}; energy distance {trained:.4} (untrained {untrained:.4}), data-vs-data {null:.4}", mean(&trainer.losses[..50]), mean(&trainer.losses[steps - 50..]));
+        assert!(trained < 2.0 * null, "{trained} against {null}");
+        assert!(untrained > 10.0 * null, "the control: {untrained}");
     }
 
     /// The batch draws: labels dropped to the null class at about 15 %
@@ -282,6 +329,89 @@ mod tests {
         let dropped = b.labels.iter().filter(|&&l| l == 2).count() as f32 / 4000.0;
         assert!((dropped - LABEL_DROPOUT).abs() < 0.025, "{dropped}");
         assert!(b.x_t.iter().all(|x| x[0].is_finite() && x[0].abs() < 6.0));
+    }
+}
+
+/// A training run's settings (the page's recipe keys).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recipe {
+    pub steps: usize,
+    pub batch: usize,
+    /// The peak learning rate, after a linear warm-up, then a cosine decay to 0.5 % of it.
+    pub lr: f64,
+    pub warmup: usize,
+    pub weight_decay: f64,
+    /// Training times `t = T_MIN + (1 − T_MIN) u^t_power`.
+    pub t_power: i32,
+    pub seed: u32,
+}
+
+/// The drawn-set recipe: 1 200 steps of batch 256, peak rate 1e-2 after
+/// 100 warm-up steps, `t ∝ u²` (more of the training at low noise). It brings
+/// a 1 000-point two-moons set within 1.2× of the data-vs-data energy
+/// distance (the test `a_short_recipe_learns_a_drawn_set`).
+impl Default for Recipe {
+    fn default() -> Self {
+        Self { steps: 1200, batch: 256, lr: 1e-2, warmup: 100, weight_decay: 0.0, t_power: 2, seed: 1 }
+    }
+}
+
+impl Recipe {
+    /// The learning rate of step `step` (the native trainer's schedule), in
+    /// f32 as the AdamW kernel computes it.
+    pub fn lr_at(&self, step: u32) -> f32 {
+        let (peak, warmup, total) = (self.lr as f32, self.warmup as u32, self.steps as u32);
+        if step < warmup {
+            return peak * (step + 1) as f32 / warmup as f32;
+        }
+        let p = (step - warmup) as f32 / total.saturating_sub(warmup).max(1) as f32;
+        peak * 0.5 * (1.0 + (std::f32::consts::PI * p).cos()).max(0.01)
+    }
+}
+
+/// The EMA's decay after step `step`: `min(0.999, (1 + step)/(10 + step))`, in f32.
+pub fn ema_decay(step: u32) -> f32 {
+    ((1 + step) as f32 / (10 + step) as f32).min(0.999)
+}
+
+/// The CPU twin's run: parameters, their exponential moving average (the
+/// weights a run keeps), AdamW, and the losses so far.
+#[derive(Clone, Debug)]
+pub struct CpuTrainer {
+    pub params: ScoreParams,
+    pub ema: ScoreParams,
+    pub recipe: Recipe,
+    pub step: u32,
+    pub losses: Vec<f32>,
+    opt: AdamW,
+    points: Vec<[f32; 2]>,
+    labels: Vec<u32>,
+}
+
+impl CpuTrainer {
+    pub fn new(params: ScoreParams, points: Vec<[f32; 2]>, labels: Vec<u32>, recipe: Recipe) -> Self {
+        let opt = AdamW::new(params.num_classes, recipe.lr, recipe.weight_decay);
+        Self { ema: params.clone(), params, recipe, step: 0, losses: Vec::new(), opt, points, labels }
+    }
+
+    /// Up to `count` steps (fewer at the end of the recipe); returns how many ran.
+    pub fn run_steps(&mut self, count: usize) -> usize {
+        let r = &self.recipe;
+        let end = (self.step as usize + count).min(r.steps) as u32;
+        let ran = end.saturating_sub(self.step) as usize;
+        for step in self.step..end {
+            let b = TrainBatch::draw(&self.points, &self.labels, self.params.num_classes, r.batch, step, r.seed, r.t_power);
+            let (loss, g) = loss_and_grads(&self.params, &b);
+            self.opt.lr = r.lr_at(step) as f64;
+            self.opt.update(&mut self.params, &g);
+            let decay = ema_decay(step);
+            for (e, p) in self.ema.tensors.iter_mut().flatten().zip(self.params.tensors.iter().flatten()) {
+                *e = decay * *e + (1.0 - decay) * p;
+            }
+            self.losses.push(loss);
+        }
+        self.step = end;
+        ran
     }
 }
 
@@ -336,6 +466,9 @@ pub struct TrainParams {
     pub m_off: u32,
     pub v_off: u32,
     pub g_off: u32,
+    pub ema_off: u32,
+    pub warmup: u32,
+    pub total: u32,
     pub t_min: f32,
     pub beta_min: f32,
     pub beta_max: f32,
@@ -345,7 +478,7 @@ pub struct TrainParams {
     pub beta2: f32,
     pub adam_eps: f32,
     pub weight_decay: f32,
-    pub pad: [u32; 2],
+    pub pad: [u32; 3],
 }
 
 /// Where everything lies in the kernels' one storage arena (f32 words).
@@ -358,6 +491,8 @@ pub struct ArenaLayout {
     pub m: u32,
     pub v: u32,
     pub g: u32,
+    /// The EMA of θ.
+    pub ema: u32,
     pub step: u32,
     pub freqs: u32,
     pub ones: u32,
@@ -393,14 +528,14 @@ impl ArenaLayout {
             next += n;
             o
         };
-        let (theta, m, v, g) = (take(params), take(params), take(params), take(params));
+        let (theta, m, v, g, ema) = (take(params), take(params), take(params), take(params), take(params));
         let (step, freqs, ones, points) = (take(1), take(crate::model::mlp::TIME_FREQS as u32), take(b), take(3 * points as u32));
         let (u, eps, label) = (take(b * INPUT as u32), take(2 * b), take(b));
         let hidden = [take(h), take(h), take(h), take(h), take(h), take(h)];
         let (out, dout, loss) = (take(2 * b), take(2 * b), take(b));
         let delta = [take(h), take(h), take(h)];
         let du = take(b * INPUT as u32);
-        Self { tensor, params, theta, m, v, g, step, freqs, ones, points, u, eps, label, hidden, out, dout, loss, delta, du, total: next }
+        Self { tensor, params, theta, m, v, g, ema, step, freqs, ones, points, u, eps, label, hidden, out, dout, loss, delta, du, total: next }
     }
 }
 
@@ -423,19 +558,20 @@ pub struct GpuTrainer {
 const ENTRIES: [&str; 6] = ["draw_batch", "gemm", "loss_grad", "class_grad", "adamw", "advance"];
 
 impl GpuTrainer {
-    /// A run from `params` on the points (labels `labels`), AdamW at `lr`
-    /// with weight decay `weight_decay`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(ctx: &crate::engine::gpu::GpuContext, params: &ScoreParams, points: &[[f32; 2]], labels: &[u32], batch: usize, seed: u32, t_power: i32, lr: f64, weight_decay: f64) -> Self {
+    /// A run of `recipe` from `params` on the points (labels `labels`).
+    pub fn new(ctx: &crate::engine::gpu::GpuContext, params: &ScoreParams, points: &[[f32; 2]], labels: &[u32], recipe: &Recipe) -> Self {
+        let (batch, seed, t_power, lr, weight_decay) = (recipe.batch, recipe.seed, recipe.t_power, recipe.lr, recipe.weight_decay);
         use wgpu::util::DeviceExt;
         let d = &ctx.device;
         let c = params.num_classes;
         let l = ArenaLayout::new(c, batch, points.len());
         let mut arena = vec![0.0f32; l.total as usize];
-        let mut at = l.theta as usize;
-        for t in &params.tensors {
-            arena[at..at + t.len()].copy_from_slice(t);
-            at += t.len();
+        for start in [l.theta, l.ema] {
+            let mut at = start as usize;
+            for t in &params.tensors {
+                arena[at..at + t.len()].copy_from_slice(t);
+                at += t.len();
+            }
         }
         for j in 0..crate::model::mlp::TIME_FREQS {
             arena[l.freqs as usize + j] = (-(10000f32.ln()) * j as f32 / crate::model::mlp::TIME_FREQS as f32).exp();
@@ -473,6 +609,9 @@ impl GpuTrainer {
             m_off: l.m,
             v_off: l.v,
             g_off: l.g,
+            ema_off: l.ema,
+            warmup: recipe.warmup as u32,
+            total: recipe.steps as u32,
             t_min: T_MIN,
             beta_min: sde.beta_min as f32,
             beta_max: sde.beta_max as f32,
@@ -482,7 +621,7 @@ impl GpuTrainer {
             beta2: 0.999,
             adam_eps: 1e-8,
             weight_decay: weight_decay as f32,
-            pad: [0; 2],
+            pad: [0; 3],
         };
         // The step's GEMMs.
         let (b, hid) = (batch as u32, HIDDEN as u32);

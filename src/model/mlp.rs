@@ -135,6 +135,32 @@ pub fn gpu_matrix(w: &[f32]) -> impl Iterator<Item = f32> + '_ {
 }
 
 impl ScoreMlp {
+    /// The network from the trainer's unfolded tensors (`w0 [HIDDEN, 50]`,
+    /// `b0`, the class table `[C + 1, 16]`, then `w1 b1 w2 b2 w3 b3`), with
+    /// the first layer folded as the module docs say: `W0 = [W0x | W0t | W0c]`,
+    /// `B[c] = W0c E[c] + b0`.
+    pub fn from_unfolded(num_classes: usize, w0: &[f32], b0: &[f32], class_emb: &[f32], rest: [Vec<f32>; 6]) -> Self {
+        let input = 2 + TIME_DIM + CLASS_DIM;
+        let mut w0x = Vec::with_capacity(HIDDEN * 2);
+        let mut w0t = Vec::with_capacity(HIDDEN * TIME_DIM);
+        for row in w0.chunks_exact(input) {
+            w0x.extend_from_slice(&row[..2]);
+            w0t.extend_from_slice(&row[2..2 + TIME_DIM]);
+        }
+        let mut class_bias = Vec::with_capacity((num_classes + 1) * HIDDEN);
+        for e in class_emb.chunks_exact(CLASS_DIM) {
+            for (o, row) in w0.chunks_exact(input).enumerate() {
+                let mut acc = b0[o];
+                for (w, v) in row[2 + TIME_DIM..].iter().zip(e) {
+                    acc += w * v;
+                }
+                class_bias.push(acc);
+            }
+        }
+        let [w1, b1, w2, b2, w3, b3] = rest;
+        Self { num_classes, w0x, w0t, class_bias, w1, b1, w2, b2, w3, b3 }
+    }
+
     /// Row of `class_bias` for a class choice (`None` → the null class).
     pub fn class_row(&self, class: Option<u32>) -> usize {
         match class {

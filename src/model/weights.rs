@@ -84,38 +84,20 @@ impl ModelFile {
         }
         let st = SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Parse(e.to_string()))?;
         let input = 2 + TIME_DIM + CLASS_DIM;
-        let w0 = tensor(&st, "score.w0", &[HIDDEN, input])?;
-        let b0 = tensor(&st, "score.b0", &[HIDDEN])?;
-        let emb = tensor(&st, "score.class_emb", &[c + 1, CLASS_DIM])?;
-        // Fold the first layer (mlp.rs): W0 = [W0x | W0t | W0c], B[c] = W0c E[c] + b0.
-        let mut w0x = Vec::with_capacity(HIDDEN * 2);
-        let mut w0t = Vec::with_capacity(HIDDEN * TIME_DIM);
-        for row in w0.chunks_exact(input) {
-            w0x.extend_from_slice(&row[..2]);
-            w0t.extend_from_slice(&row[2..2 + TIME_DIM]);
-        }
-        let mut class_bias = Vec::with_capacity((c + 1) * HIDDEN);
-        for e in emb.chunks_exact(CLASS_DIM) {
-            for (o, row) in w0.chunks_exact(input).enumerate() {
-                let mut acc = b0[o];
-                for (w, v) in row[2 + TIME_DIM..].iter().zip(e) {
-                    acc += w * v;
-                }
-                class_bias.push(acc);
-            }
-        }
-        let score = ScoreMlp {
-            num_classes: c,
-            w0x,
-            w0t,
-            class_bias,
-            w1: tensor(&st, "score.w1", &[HIDDEN, HIDDEN])?,
-            b1: tensor(&st, "score.b1", &[HIDDEN])?,
-            w2: tensor(&st, "score.w2", &[HIDDEN, HIDDEN])?,
-            b2: tensor(&st, "score.b2", &[HIDDEN])?,
-            w3: tensor(&st, "score.w3", &[2, HIDDEN])?,
-            b3: tensor(&st, "score.b3", &[2])?,
-        };
+        let score = ScoreMlp::from_unfolded(
+            c,
+            &tensor(&st, "score.w0", &[HIDDEN, input])?,
+            &tensor(&st, "score.b0", &[HIDDEN])?,
+            &tensor(&st, "score.class_emb", &[c + 1, CLASS_DIM])?,
+            [
+                tensor(&st, "score.w1", &[HIDDEN, HIDDEN])?,
+                tensor(&st, "score.b1", &[HIDDEN])?,
+                tensor(&st, "score.w2", &[HIDDEN, HIDDEN])?,
+                tensor(&st, "score.b2", &[HIDDEN])?,
+                tensor(&st, "score.w3", &[2, HIDDEN])?,
+                tensor(&st, "score.b3", &[2])?,
+            ],
+        );
         let classifier = Classifier {
             num_classes: c,
             v0: tensor(&st, "classifier.w0", &[CLF_HIDDEN, 2 + TIME_DIM])?,
