@@ -257,7 +257,7 @@ fn lr_at(step: u32) -> f32 {
     if (step < tp.warmup) {
         return tp.lr * f32(step + 1u) / f32(tp.warmup);
     }
-    let p = f32(step - tp.warmup) / f32(max(tp.total - min(tp.total, tp.warmup), 1u));
+    let p = min(f32(step - tp.warmup) / f32(max(tp.total - min(tp.total, tp.warmup), 1u)), 1.0);
     return tp.lr * 0.5 * max(1.0 + cos(3.14159265358979 * p), 0.01);
 }
 

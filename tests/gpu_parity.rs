@@ -462,10 +462,11 @@ fn ais_kernel_matches_the_cpu() {
 /// inputs, then f32 sums in the same order); after the first AdamW step
 /// every parameter within 1e-5 except at most 1 in 1 000 (a gradient within
 /// float error of 0 may take Adam's first step the other way); after 21
-/// steps of the recipe (its learning-rate schedule) the loss within 1 % and
-/// the weights' moving averages within 1e-3 (measured on lavapipe: inputs
-/// 2.7e-6, gradients 8.4e-7, no parameter apart; after 21 steps the loss
-/// 8.5e-6 apart relative, the averages 3.5e-6).
+/// steps of the recipe (its learning-rate schedule) the loss within 1e-4
+/// relative, the parameters and their moving averages within 2e-5 (a step
+/// moves a parameter by up to lr = 2e-3; measured on lavapipe: inputs
+/// 2.7e-6, gradients 8.4e-7, no parameter apart after the first step; after
+/// 21 the loss 8.5e-6 apart relative, the averages 3.5e-6; see the printout).
 #[test]
 fn training_kernels_match_the_cpu_twin() {
     use diffusion_playground::engine::train::{loss_and_grads, AdamW, CpuTrainer, GpuTrainer, Recipe, ScoreParams, TrainBatch, INPUT};
@@ -513,8 +514,8 @@ fn training_kernels_match_the_cpu_twin() {
     let mut twin = CpuTrainer::new(start.clone(), xs.clone(), labels.clone(), recipe.clone());
     twin.run_steps(21);
     let last = *twin.losses.last().unwrap();
-    let ema = gpu.tensors(&later, l.ema);
-    let ema_worst = ema.tensors.iter().flatten().zip(twin.ema.tensors.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-    eprintln!("after 21 steps: loss GPU {} CPU {last}; the moving averages within {ema_worst:e}", gpu.loss(&later));
-    assert!((gpu.loss(&later) - last).abs() < 0.01 * last && ema_worst < 1e-3);
+    let apart = |a: &ScoreParams, b: &ScoreParams| a.tensors.iter().flatten().zip(b.tensors.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    let (theta_worst, ema_worst) = (apart(&gpu.tensors(&later, l.theta), &twin.params), apart(&gpu.tensors(&later, l.ema), &twin.ema));
+    eprintln!("after 21 steps: loss GPU {} CPU {last}; parameters within {theta_worst:e}, moving averages within {ema_worst:e}", gpu.loss(&later));
+    assert!((gpu.loss(&later) - last).abs() < 1e-4 * last && theta_worst < 2e-5 && ema_worst < 2e-5);
 }

@@ -143,13 +143,20 @@
       $("guidance-fairness").textContent = f.fairness.map((p) => `λ = ${p.lambda}: D = ${fmt(p.gap, 2)}, F = ${fmt(p.fidelity, 2)}`).join("; ");
       const show = $("guidance-show");
       show.max = Math.max(0, f.sweep.length - 1);
+      if (follow) show.value = show.max;
       $("guidance-show-value").textContent = f.sweep.length ? `${name} = ${w[Math.min(Number(show.value), w.length - 1)]}` : "–";
       return f;
     };
-    const set = (partial) => { const c = app.setConfig(partial); $("guidance-show").value = 0; sync(); showFigures(); return c; };
-    wire("guidance", app, keys, set, sync);
     let follow = true;
-    $("guidance-show").addEventListener("input", () => { follow = Number($("guidance-show").value) >= Number($("guidance-show").max); app.show(Number($("guidance-show").value)); showFigures(); });
+    // A new config restarts the sweep; the canvas and the slider follow the newest strength again.
+    const set = (partial) => { const c = app.setConfig(partial); follow = true; app.show(-1); sync(); showFigures(); return c; };
+    wire("guidance", app, keys, set, sync);
+    $("guidance-show").addEventListener("input", () => {
+      const v = Number($("guidance-show").value);
+      follow = v >= Number($("guidance-show").max);
+      app.show(follow ? -1 : v);
+      showFigures();
+    });
     sync();
     showFigures();
     let seen = "";
@@ -159,15 +166,13 @@
       const now = `${st.done} ${st.model} ${st.error}`;
       if (now !== seen) {
         seen = now;
-        if (follow) { $("guidance-show").value = Math.max(0, (last?.sweep.length ?? 1) - 1); }
         sync();
         showFigures();
-        if (follow) $("guidance-show").value = $("guidance-show").max;
       }
       requestAnimationFrame(loop);
     };
     requestAnimationFrame(loop);
-    return api("guidance", app, set, { labFigures: () => showFigures(), show: (i) => { app.show(i); } });
+    return api("guidance", app, set, { labFigures: () => showFigures(), show: (i) => { follow = i < 0; app.show(i); } });
   }
 
   /** The GRF lab: fields stepping each frame, their spectrum charted every few frames. */
@@ -228,12 +233,12 @@
     shortcuts(toggle, step, restart);
     sync();
     showFigures();
-    let frame = 0, wasDone = false;
+    // The spectrum (an FFT of every field) is measured every 15 frames, and only when the fields moved.
+    let frame = 0, shownStep = -1;
     const loop = () => {
       app.tick();
-      const done = app.status().done;
-      if (++frame % 15 === 0 || (done && !wasDone)) { sync(); showFigures(); }
-      wasDone = done;
+      const st = app.status();
+      if ((++frame % 15 === 0 || st.done) && st.step !== shownStep) { shownStep = st.step; sync(); showFigures(); }
       requestAnimationFrame(loop);
     };
     requestAnimationFrame(loop);
@@ -297,7 +302,12 @@
         sweep = s;
         drawSweep();
         $("ais-run").disabled = false;
-      })().catch((e) => { notice(String(e.message || e), "error", "ais-notices"); $("ais-run").disabled = false; });
+      })().catch((e) => {
+        if (mine !== generation) return;
+        notice(String(e.message || e), "error", "ais-notices");
+        $("ais-run").disabled = false;
+        throw e;
+      });
       return pending;
     };
     const sync = () => {
@@ -311,6 +321,7 @@
     sync();
     recompute();
     return api("ais", app, set, {
+      // Rejects with the reason when the run failed.
       labFigures: async () => { await pending; return { ...estimate, sweep }; },
       sweep: async () => { await recompute(false); return sweep; },
     });

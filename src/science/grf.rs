@@ -172,19 +172,31 @@ impl Schedule {
         Self { steps, v0: 1.0 }
     }
 
+    /// The first `done` steps as runs of equal levels (each level, how many steps).
+    pub fn runs(&self, done: usize) -> Vec<(Level, usize)> {
+        let mut runs: Vec<(Level, usize)> = Vec::new();
+        for l in &self.steps[..done.min(self.steps.len())] {
+            match runs.last_mut() {
+                Some((level, count)) if level == l => *count += 1,
+                _ => runs.push((*l, 1)),
+            }
+        }
+        runs
+    }
+
     /// `E|X_k|²/n²` of a mode of power `p` after the first `done` steps
     /// (exact for the linear chain; runs of equal levels in closed form).
     pub fn expected_power(&self, p: f64, done: usize) -> f64 {
+        self.expected_power_after(p, &self.runs(done))
+    }
+
+    /// The same after the given runs ([`Schedule::runs`], computed once for many modes).
+    pub fn expected_power_after(&self, p: f64, runs: &[(Level, usize)]) -> f64 {
         let mut v = self.v0;
-        let mut s = 0;
-        let steps = &self.steps[..done.min(self.steps.len())];
-        while s < steps.len() {
-            let level = steps[s];
-            let run = steps[s..].iter().take_while(|l| **l == level).count();
+        for (level, run) in runs {
             let rho = 1.0 - level.eps / (p + level.sigma2);
             let v_inf = 2.0 * level.eps / (1.0 - rho * rho);
-            v = v_inf + (v - v_inf) * rho.powi(2 * run as i32);
-            s += run;
+            v = v_inf + (v - v_inf) * rho.powi(2 * *run as i32);
         }
         v
     }
@@ -248,6 +260,7 @@ impl Spectrum {
         let m = fields.len() / (n * n);
         let specs: Vec<Vec<[f32; 2]>> = fields.chunks_exact(n * n).map(|f| fft.forward_2d(f)).collect();
         let nn = (n * n) as f64;
+        let runs = schedule.runs(done);
         let mut out = Spectrum::default();
         for shell in &shells.modes {
             let count = (shell.len() * m) as f64;
@@ -256,7 +269,7 @@ impl Spectrum {
             for &(i, k) in shell {
                 let (sx, sy) = (signed(i % n, n), signed(i / n, n));
                 let p = power(sx, sy, alpha);
-                let v = schedule.expected_power(p, done);
+                let v = schedule.expected_power_after(p, &runs);
                 k_mean += k / shell.len() as f64;
                 target += p / shell.len() as f64;
                 expected += v / shell.len() as f64;

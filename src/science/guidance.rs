@@ -115,14 +115,15 @@ pub fn overshoot_start(points: &[SweepPoint]) -> Option<usize> {
 /// Seed 000's fairness toy, stated once: two groups (two classes) are
 /// sampled together; the guide is the group-mean gap of a feature
 /// `f(x) = u·x`, `D = mean_A f(x̂0) − mean_B f(x̂0)` over the particles'
-/// current x̂0, with the loss `λ·½D²` per particle. At each step the
-/// predictions take the loss' proximal (implicit gradient) step, the
-/// smallest move of the x̂0s that trades `½|δ|²` against the loss (the
-/// optimal-control form `x* = (x + λ·target)/(1 + λ)` of seed 000): every
-/// x̂0 of group A moves by `−c u`, of B by `+c u`, with `c = λD/(1 + 2λ)`,
-/// so the predicted gap becomes `D/(1 + 2λ)`; stable for every λ ≥ 0, where
-/// the explicit step `c = λD` overshoots for λ > 1 (and the x_t-gradient of
-/// classifier guidance, `(σ/a)²` times larger in x̂0, blows up at high noise).
+/// current x̂0, with the loss `λ·½D²`. At each step the predictions take
+/// a proximal (implicit gradient) step: group A's x̂0s move by `−c u` and
+/// B's by `+c u`, with `c` minimising `½c² + ½c² + (λ/2)(D − 2c)²` (the
+/// move costed once a group, against the gap it leaves), so
+/// `c = λD/(1 + 2λ)` and the predicted gap becomes `D/(1 + 2λ)` — the
+/// optimal-control form `x* = (x + λ·target)/(1 + λ)` of seed 000; stable
+/// for every λ ≥ 0, where the explicit step `c = λD` overshoots for λ > 1
+/// (and the x_t-gradient of classifier guidance, `(σ/a)²` times larger in
+/// x̂0, blows up at high noise).
 /// In ε terms, with `x̂0 = (x − σε̂)/a`: `ε̂ += ± (a/σ) c u`. `D(λ)` is the
 /// final samples' gap and `F(λ)` the fidelity loss: the mean squared
 /// distance of each guided sample from the unguided sample of the same noise.

@@ -198,8 +198,13 @@ impl Reference {
         Self { class_data, all_data: xs.into_iter().take(4 * REFERENCE_N).collect(), mixture: d.exact_mixture() }
     }
 
+    /// Each point's nearest class; a point that is not finite (a run that
+    /// blew up) has none (`u32::MAX`), so it never counts as accurate.
     pub fn labels(&self, points: &[[f32; 2]]) -> Vec<u32> {
-        points.iter().map(|p| self.mixture.components[self.mixture.nearest_component([p[0] as f64, p[1] as f64])].label as u32).collect()
+        points
+            .iter()
+            .map(|p| if p[0].is_finite() && p[1].is_finite() { self.mixture.components[self.mixture.nearest_component([p[0] as f64, p[1] as f64])].label as u32 } else { u32::MAX })
+            .collect()
     }
 
     pub fn sweep_point(&self, strength: f64, samples: &[[f32; 2]], class: u32) -> SweepPoint {

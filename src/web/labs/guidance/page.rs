@@ -49,6 +49,8 @@ struct LabState {
     samples: Vec<Vec<[f32; 2]>>,
     shown: Option<usize>,
     gpu: Option<Rc<GpuContext>>,
+    /// WebGPU failed during this page view: the jobs go on on the CPU.
+    gpu_failed: bool,
     backend_reason: String,
     generation: u64,
     error: Option<String>,
@@ -59,6 +61,9 @@ struct LabState {
 
 impl LabState {
     fn use_gpu(&self) -> bool {
+        if self.gpu_failed {
+            return false;
+        }
         match (self.cfg.backend.as_str(), &self.gpu) {
             ("cpu", _) | (_, None) => false,
             ("webgpu", Some(_)) => true,
@@ -67,6 +72,9 @@ impl LabState {
     }
 
     fn backend_reason(&self) -> String {
+        if self.gpu_failed {
+            return "WebGPU failed during this page view: the sweep goes on on the CPU".into();
+        }
         match (self.cfg.backend.as_str(), &self.gpu) {
             ("cpu", _) => "the link asks for the CPU".into(),
             (_, None) => "this browser has no usable WebGPU".into(),
@@ -165,7 +173,13 @@ impl LabState {
                             let pts: Vec<[f32; 2]> = flat.chunks_exact(2).take(n).map(|p| [p[0], p[1]]).collect();
                             st.finish_strength(w, pts);
                         }
-                        Err(e) => st.error = Some(format!("sampling on WebGPU failed: {e}")),
+                        Err(e) => {
+                            // The job is not lost: it and the rest run on the CPU.
+                            st.error = Some(format!("sampling on WebGPU failed ({e}); the sweep goes on on the CPU"));
+                            st.gpu_failed = true;
+                            st.figures.backend = "cpu";
+                            st.backend_reason = st.backend_reason();
+                        }
                     }
                 });
                 return;
@@ -202,7 +216,8 @@ impl LabState {
     }
 
     fn draw(&mut self) {
-        let Some(pts) = self.shown.or(self.samples.len().checked_sub(1)).and_then(|i| self.samples.get(i)) else {
+        let newest = self.samples.len().checked_sub(1);
+        let Some(pts) = self.shown.map(|i| i.min(newest.unwrap_or(0))).or(newest).and_then(|i| self.samples.get(i)) else {
             let img = self.raster.draw_layers(&[], Layers { data: true, ..Layers::NONE }, &Overlay::default()).to_vec();
             self.put(&img);
             return;
@@ -259,6 +274,7 @@ impl GuidanceLab {
                 samples: Vec::new(),
                 shown: None,
                 gpu,
+                gpu_failed: false,
                 backend_reason: String::new(),
                 generation: 0,
                 error: None,
@@ -280,10 +296,11 @@ impl GuidanceLab {
         self.state.borrow_mut().tick();
     }
 
-    /// Draws the samples of the sweep's `index`-th strength (clamped to those done).
-    pub fn show(&self, index: usize) {
+    /// Draws the samples of the sweep's `index`-th strength (clamped to
+    /// those done); a negative index follows the newest strength.
+    pub fn show(&self, index: i32) {
         let mut st = self.state.borrow_mut();
-        st.shown = st.samples.len().checked_sub(1).map(|last| index.min(last));
+        st.shown = usize::try_from(index).ok();
         st.draw();
     }
 
