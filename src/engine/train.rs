@@ -318,6 +318,41 @@ mod tests {
         assert!(untrained > 10.0 * null, "the control: {untrained}");
     }
 
+    /// A trained model survives export and import bit for bit; a bad file
+    /// gets the reason (not safetensors, too big, a missing or misshapen or
+    /// non-finite tensor, a bad class count), and the folded network equals
+    /// the loader's folding of the same tensors.
+    #[test]
+    fn models_round_trip_and_bad_files_say_why() {
+        use crate::model::weights::WeightsError;
+        use std::collections::BTreeMap;
+        let p = ScoreParams::init(3, 4);
+        let meta = BTreeMap::from([("seed".to_string(), "4".to_string()), ("data_hash".to_string(), data_hash(&[[1.0, 2.0]], &[0]))]);
+        let bytes = export_model(&p, &meta).unwrap();
+        let (back, m) = import_model(&bytes).unwrap();
+        assert_eq!(back, p);
+        assert_eq!((m["dataset"].as_str(), m["num_classes"].as_str(), m["seed"].as_str()), ("custom", "3", "4"));
+        assert_eq!(back.score_mlp().class_bias, p.score_mlp().class_bias);
+        assert!(matches!(import_model(b"not a model"), Err(WeightsError::Parse(_))));
+        assert!(matches!(import_model(&vec![0u8; MODEL_BYTES_MAX + 1]), Err(WeightsError::Parse(e)) if e.contains("more than")));
+        let mut bad = p.clone();
+        bad.tensors[4][7] = f32::NAN;
+        assert_eq!(import_model(&export_model(&bad, &meta).unwrap()).unwrap_err(), WeightsError::NotFinite("score.w2".into()));
+        let mut nine = BTreeMap::new();
+        nine.insert("num_classes".to_string(), "9".to_string());
+        let mut wrong = export_model(&p, &BTreeMap::new()).unwrap();
+        // The same tensors under a class count they do not have.
+        let tensors = crate::model::weights::read_tensors(&wrong).unwrap();
+        wrong = crate::model::weights::serialize(&tensors, &BTreeMap::from([("num_classes".to_string(), "2".to_string())])).unwrap();
+        assert!(matches!(import_model(&wrong), Err(WeightsError::BadTensor { ref name, .. }) if name == "score.class_emb"));
+        let many = crate::model::weights::serialize(&tensors, &nine).unwrap();
+        assert!(matches!(import_model(&many), Err(WeightsError::BadMetadata { key: "num_classes", .. })));
+        let missing: Vec<_> = tensors.iter().filter(|t| t.0 != "score.b3").cloned().collect();
+        let missing = crate::model::weights::serialize(&missing, &BTreeMap::from([("num_classes".to_string(), "3".to_string())])).unwrap();
+        assert_eq!(import_model(&missing).unwrap_err(), WeightsError::MissingTensor("score.b3".into()));
+        assert_ne!(data_hash(&[[1.0, 2.0]], &[0]), data_hash(&[[1.0, 2.0]], &[1]));
+    }
+
     /// The batch draws: labels dropped to the null class at about 15 %
     /// (binomial sd of 4 000 draws: 0.6 %), x_t of unit-ish scale.
     #[test]
@@ -411,6 +446,66 @@ impl CpuTrainer {
         self.step = end;
         ran
     }
+}
+
+/// Largest trained-model file an import reads (a 128-unit net of up to 8
+/// classes is about 160 KB).
+pub const MODEL_BYTES_MAX: usize = 1 << 20;
+
+/// The score tensors' names in a weights file, in [`ScoreParams`]' order.
+pub const TENSOR_NAMES: [&str; 9] = ["score.w0", "score.b0", "score.w1", "score.b1", "score.w2", "score.b2", "score.w3", "score.b3", "score.class_emb"];
+
+/// A hash of a point set (FNV-1a over the coordinates' bits and the labels), hex: the metadata `data_hash`.
+pub fn data_hash(points: &[[f32; 2]], labels: &[u32]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let words = points.iter().flat_map(|p| [p[0].to_bits(), p[1].to_bits()]).chain(labels.iter().copied());
+    for w in words {
+        for b in w.to_le_bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// A trained model as a safetensors file in the shipped format
+/// (model::weights: the `score.*` tensors, unfolded, f32, row-major), with
+/// `dataset = custom`, `num_classes` and the caller's metadata (the recipe,
+/// seed, target, data hash, losses).
+pub fn export_model(p: &ScoreParams, metadata: &std::collections::BTreeMap<String, String>) -> Result<Vec<u8>, crate::model::weights::WeightsError> {
+    let tensors: Vec<crate::model::weights::NamedTensor> = TENSOR_NAMES
+        .iter()
+        .zip(shapes(p.num_classes))
+        .zip(&p.tensors)
+        .map(|((name, (r, c)), t)| (name.to_string(), if c == 1 { vec![r] } else { vec![r, c] }, t.clone()))
+        .collect();
+    let mut meta = metadata.clone();
+    meta.insert("dataset".into(), "custom".into());
+    meta.insert("num_classes".into(), p.num_classes.to_string());
+    crate::model::weights::serialize(&tensors, &meta)
+}
+
+/// Reads a trained model back, checked: the size limit, the format, a
+/// class count of 1–8, every score tensor present with its shape, f32 and
+/// finite. Returns the parameters and the file's metadata.
+pub fn import_model(bytes: &[u8]) -> Result<(ScoreParams, std::collections::BTreeMap<String, String>), crate::model::weights::WeightsError> {
+    use crate::model::weights::{tensor, WeightsError, FORMAT};
+    if bytes.len() > MODEL_BYTES_MAX {
+        return Err(WeightsError::Parse(format!("the file is {} bytes, more than a trained model's {MODEL_BYTES_MAX}", bytes.len())));
+    }
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| WeightsError::Parse(e.to_string()))?;
+    let metadata: std::collections::BTreeMap<String, String> = header.metadata().as_ref().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+    let format = metadata.get("format").ok_or(WeightsError::MissingMetadata("format"))?;
+    if format != FORMAT {
+        return Err(WeightsError::BadMetadata { key: "format", value: format.clone(), expected: FORMAT.into() });
+    }
+    let nc = metadata.get("num_classes").ok_or(WeightsError::MissingMetadata("num_classes"))?;
+    let c = nc.parse::<usize>().ok().filter(|c| (1..=8).contains(c)).ok_or_else(|| WeightsError::BadMetadata { key: "num_classes", value: nc.clone(), expected: "1 to 8".into() })?;
+    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Parse(e.to_string()))?;
+    let mut p = ScoreParams::zeros(c);
+    for ((name, (r, cols)), t) in TENSOR_NAMES.iter().zip(shapes(c)).zip(p.tensors.iter_mut()) {
+        *t = tensor(&st, name, &if cols == 1 { vec![r] } else { vec![r, cols] })?;
+    }
+    Ok((p, metadata))
 }
 
 /// The training kernels (shaders/train.wgsl), after the RNG they draw from.

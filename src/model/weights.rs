@@ -45,7 +45,7 @@ pub struct ModelFile {
     pub metadata: BTreeMap<String, String>,
 }
 
-fn tensor(st: &SafeTensors, name: &str, shape: &[usize]) -> Result<Vec<f32>, WeightsError> {
+pub(crate) fn tensor(st: &SafeTensors, name: &str, shape: &[usize]) -> Result<Vec<f32>, WeightsError> {
     let view = st.tensor(name).map_err(|_| WeightsError::MissingTensor(name.to_string()))?;
     if view.dtype() != Dtype::F32 || view.shape() != shape {
         return Err(WeightsError::BadTensor {
