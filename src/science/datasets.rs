@@ -236,6 +236,58 @@ impl Dataset {
     }
 }
 
+/// Most points a user's set (`dataset=custom`) holds.
+pub const CUSTOM_POINTS_MAX: usize = 10_000;
+/// Most classes a user's set has (the brush's colours).
+pub const CUSTOM_CLASSES_MAX: usize = 8;
+
+/// A user's point set (`dataset=custom`): points in the box, each with a
+/// class in `0..CUSTOM_CLASSES_MAX`, in the order they were drawn (the
+/// trainer's draws index them, so the order is part of the data).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PointSet {
+    pub points: Vec<[f32; 2]>,
+    pub labels: Vec<u32>,
+}
+
+impl PointSet {
+    /// Classes the set spans: one more than its largest label (at least 1).
+    pub fn num_classes(&self) -> usize {
+        self.labels.iter().max().map_or(1, |&m| m as usize + 1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// Draws `first .. first + n` for `seed`: draw `i` is point `k` with `k`
+    /// uniform over the set from the counter RNG keyed by `(seed, i)`. An
+    /// empty set draws nothing.
+    pub fn sample_range(&self, first: usize, n: usize, seed: u32) -> (Vec<[f32; 2]>, Vec<i32>) {
+        if self.points.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        (first..first + n)
+            .map(|i| {
+                let k = pick(unit(hash_key(seed, i as u32, STEP_DATASET, 2)[0]) as f64, self.points.len());
+                (self.points[k], self.labels[k] as i32)
+            })
+            .unzip()
+    }
+
+    /// The empirical distribution whose exact score `model=exact` samples:
+    /// the whole set up to [`EMPIRICAL_POINTS`] points, else that many
+    /// draws of it (the same cost bound as the built-in sets).
+    pub fn exact_mixture(&self) -> Mixture {
+        if self.points.len() <= EMPIRICAL_POINTS {
+            let labels: Vec<i32> = self.labels.iter().map(|&l| l as i32).collect();
+            return Mixture::empirical(&self.points, &labels);
+        }
+        let (xs, labels) = self.sample_range(0, EMPIRICAL_POINTS, EMPIRICAL_SEED);
+        Mixture::empirical(&xs, &labels)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,5 +375,26 @@ mod tests {
         assert!(emp.components.iter().zip(xs.iter().zip(&ls)).all(|(c, (x, &l))| c.std == 0.0
             && c.mean == [x[0] as f64, x[1] as f64]
             && c.label == l as usize));
+    }
+
+    #[test]
+    fn a_point_set_draws_its_own_points_uniformly() {
+        let set = PointSet { points: vec![[0.0, 0.0], [1.0, 1.0], [-2.0, 3.0], [3.0, -1.0]], labels: vec![0, 0, 3, 1] };
+        assert_eq!(set.num_classes(), 4);
+        let n = 40_000;
+        let (xs, labels) = set.sample_range(0, n, 9);
+        let mut counts = [0usize; 4];
+        for (x, l) in xs.iter().zip(&labels) {
+            let k = set.points.iter().position(|p| p == x).expect("a drawn point is one of the set's");
+            assert_eq!(set.labels[k] as i32, *l);
+            counts[k] += 1;
+        }
+        // Each count is Binomial(n, 1/4): 5 standard deviations.
+        let sd = (n as f64 * 0.25 * 0.75).sqrt();
+        assert!(counts.iter().all(|&c| (c as f64 - n as f64 / 4.0).abs() < 5.0 * sd), "{counts:?}");
+        assert_eq!(set.sample_range(7, 3, 9).0, xs[7..10], "draw i depends only on (seed, i)");
+        assert_eq!(PointSet::default().sample_range(0, 5, 1).0.len(), 0);
+        assert_eq!(PointSet::default().num_classes(), 1);
+        assert_eq!(set.exact_mixture().components.len(), 4);
     }
 }

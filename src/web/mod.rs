@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod config;
+pub mod data;
 #[cfg(target_arch = "wasm32")]
 pub mod adapter;
 #[cfg(target_arch = "wasm32")]
