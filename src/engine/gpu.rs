@@ -586,15 +586,18 @@ impl GpuSampler {
             ScoreModel::Mlp { score, classifier } => {
                 assert!(score.num_classes <= MAX_CLASSES, "the classifier kernel holds at most {MAX_CLASSES} classes");
                 let table: Vec<f32> = plan.levels.iter().flat_map(|&t| score.time_bias(t)).collect();
-                let clf_table: Vec<f32> = plan.levels.iter().flat_map(|&t| classifier.time_bias(t)).collect();
-                debug_assert_eq!(clf_table.len(), plan.levels.len() * CLF_HIDDEN);
-                (
-                    storage("mlp weights", bytemuck::cast_slice(&score.gpu_weights())),
-                    storage("time table", bytemuck::cast_slice(&table)),
-                    storage("classifier weights", bytemuck::cast_slice(&classifier.gpu_weights())),
-                    storage("classifier time table", bytemuck::cast_slice(&clf_table)),
-                    score.num_classes,
-                )
+                let (clf_buf, clf_table_buf) = match classifier {
+                    Some(classifier) => {
+                        let clf_table: Vec<f32> = plan.levels.iter().flat_map(|&t| classifier.time_bias(t)).collect();
+                        debug_assert_eq!(clf_table.len(), plan.levels.len() * CLF_HIDDEN);
+                        (storage("classifier weights", bytemuck::cast_slice(&classifier.gpu_weights())), storage("classifier time table", bytemuck::cast_slice(&clf_table)))
+                    }
+                    None => {
+                        assert!(!matches!(cond.active(), Guidance::Classifier { .. }), "classifier guidance needs the model's classifier");
+                        (stub(), stub())
+                    }
+                };
+                (storage("mlp weights", bytemuck::cast_slice(&score.gpu_weights())), storage("time table", bytemuck::cast_slice(&table)), clf_buf, clf_table_buf, score.num_classes)
             }
         };
         let variant = Variant::of(plan, model, cond, ctx.mlp_kernel());

@@ -117,14 +117,22 @@ fn dense(w: &[f32], b: &[f32], u: &[f32], y: &mut [f32]) {
 
 /// The batch's loss and every parameter's gradient.
 pub fn loss_and_grads(p: &ScoreParams, batch: &TrainBatch) -> (f32, ScoreParams) {
-    let t = &p.tensors;
     let mut g = ScoreParams::zeros(p.num_classes);
+    let loss = accumulate_rows(p, batch, 0..batch.x_t.len(), &mut g);
+    ((loss / (2 * batch.x_t.len()) as f64) as f32, g)
+}
+
+/// Adds rows `rows` of the batch's gradient into `g` (in row order, so
+/// slices of a batch add up to exactly [`loss_and_grads`]' sums) and
+/// returns their summed squared error.
+pub fn accumulate_rows(p: &ScoreParams, batch: &TrainBatch, rows: std::ops::Range<usize>, g: &mut ScoreParams) -> f64 {
+    let t = &p.tensors;
     let scale = 2.0 / (2 * batch.x_t.len()) as f32;
     let mut loss = 0.0f64;
     let (mut u, mut z0, mut z1, mut z2) = ([0.0f32; INPUT], [0.0f32; HIDDEN], [0.0f32; HIDDEN], [0.0f32; HIDDEN]);
     let (mut h0, mut h1, mut h2) = ([0.0f32; HIDDEN], [0.0f32; HIDDEN], [0.0f32; HIDDEN]);
     let (mut d0, mut d1, mut d2) = ([0.0f32; HIDDEN], [0.0f32; HIDDEN], [0.0f32; HIDDEN]);
-    for i in 0..batch.x_t.len() {
+    for i in rows {
         let c = batch.labels[i] as usize;
         u[..2].copy_from_slice(&batch.x_t[i]);
         u[2..2 + TIME_DIM].copy_from_slice(&batch.temb[i]);
@@ -165,7 +173,7 @@ pub fn loss_and_grads(p: &ScoreParams, batch: &TrainBatch) -> (f32, ScoreParams)
             g.tensors[8][c * CLASS_DIM + j] += (0..HIDDEN).map(|o| t[0][o * INPUT + col] * d0[o]).sum::<f32>();
         }
     }
-    ((loss / (2 * batch.x_t.len()) as f64) as f32, g)
+    loss
 }
 
 /// One hidden layer's backward: `W`'s gradient (at `grads[at]`, its bias at
@@ -291,7 +299,7 @@ mod tests {
     #[test]
     fn a_short_recipe_learns_a_drawn_set() {
         use crate::engine::cpu::CpuSampler;
-        use crate::model::{Classifier, Conditioning, ScoreModel};
+        use crate::model::{Conditioning, ScoreModel};
         use crate::science::metrics::energy_distance;
         use crate::science::plan::{SamplerKind, Spacing, StepPlan};
         use crate::science::schedule::ScheduleKind;
@@ -303,8 +311,7 @@ mod tests {
         let start = trainer.ema.clone();
         trainer.run_steps(steps);
         let sample = |p: &ScoreParams| {
-            let clf = Classifier { num_classes: 2, v0: vec![0.0; 64 * 34], c0: vec![0.0; 64], v1: vec![0.0; 64 * 64], c1: vec![0.0; 64], v2: vec![0.0; 2 * 64], c2: vec![0.0; 2] };
-            let model = ScoreModel::Mlp { score: p.score_mlp(), classifier: clf };
+            let model = ScoreModel::Mlp { score: p.score_mlp(), classifier: None };
             let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddim { eta: 0.0 }, 50, Spacing::Uniform);
             let mut s = CpuSampler::new(plan.clone(), model, Conditioning::class(None), 5, 1000);
             s.run_steps(plan.len());
@@ -316,6 +323,28 @@ mod tests {
         eprintln!("loss {:.3} → {:.3}; energy distance {trained:.4} (untrained {untrained:.4}), data-vs-data {null:.4}", mean(&trainer.losses[..50]), mean(&trainer.losses[steps - 50..]));
         assert!(trained < 2.0 * null, "{trained} against {null}");
         assert!(untrained > 10.0 * null, "the control: {untrained}");
+    }
+
+    /// The page cuts steps into row slices of any size: the weights, their
+    /// average and the losses are the same bits as whole steps. The control:
+    /// a different seed's run differs.
+    #[test]
+    fn slices_of_any_size_train_the_same_bits() {
+        let (xs, labels) = Dataset::Moons.sample(300, 2);
+        let labels: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
+        let recipe = Recipe { steps: 7, batch: 48, ..Recipe::default() };
+        let mut whole = CpuTrainer::new(ScoreParams::init(2, 3), xs.clone(), labels.clone(), recipe.clone());
+        assert_eq!(whole.run_steps(100), 7);
+        for rows in [1, 5, 17, 48, 100] {
+            let mut sliced = CpuTrainer::new(ScoreParams::init(2, 3), xs.clone(), labels.clone(), recipe.clone());
+            while !sliced.done() {
+                assert!(sliced.work(rows) > 0);
+            }
+            assert_eq!((&sliced.params, &sliced.ema, &sliced.losses), (&whole.params, &whole.ema, &whole.losses), "slices of {rows} rows");
+        }
+        let mut other = CpuTrainer::new(ScoreParams::init(2, 3), xs, labels, Recipe { seed: 2, ..recipe });
+        other.run_steps(7);
+        assert_ne!(other.params, whole.params);
     }
 
     /// A trained model survives export and import bit for bit; a bad file
@@ -408,7 +437,9 @@ pub fn ema_decay(step: u32) -> f32 {
 }
 
 /// The CPU twin's run: parameters, their exponential moving average (the
-/// weights a run keeps), AdamW, and the losses so far.
+/// weights a run keeps), AdamW, and the losses so far. It advances by rows
+/// ([`CpuTrainer::work`]) so the page can cut a step into frame-sized
+/// slices; the sums are the same however it is cut.
 #[derive(Clone, Debug)]
 pub struct CpuTrainer {
     pub params: ScoreParams,
@@ -419,32 +450,59 @@ pub struct CpuTrainer {
     opt: AdamW,
     points: Vec<[f32; 2]>,
     labels: Vec<u32>,
+    /// The step under way: its batch, the next row, the gradient and squared error so far.
+    partial: Option<(TrainBatch, usize, ScoreParams, f64)>,
 }
 
 impl CpuTrainer {
     pub fn new(params: ScoreParams, points: Vec<[f32; 2]>, labels: Vec<u32>, recipe: Recipe) -> Self {
         let opt = AdamW::new(params.num_classes, recipe.lr, recipe.weight_decay);
-        Self { ema: params.clone(), params, recipe, step: 0, losses: Vec::new(), opt, points, labels }
+        Self { ema: params.clone(), params, recipe, step: 0, losses: Vec::new(), opt, points, labels, partial: None }
     }
 
-    /// Up to `count` steps (fewer at the end of the recipe); returns how many ran.
-    pub fn run_steps(&mut self, count: usize) -> usize {
-        let r = &self.recipe;
-        let end = (self.step as usize + count).min(r.steps) as u32;
-        let ran = end.saturating_sub(self.step) as usize;
-        for step in self.step..end {
-            let b = TrainBatch::draw(&self.points, &self.labels, self.params.num_classes, r.batch, step, r.seed, r.t_power);
-            let (loss, g) = loss_and_grads(&self.params, &b);
-            self.opt.lr = r.lr_at(step) as f64;
+    pub fn done(&self) -> bool {
+        self.step as usize >= self.recipe.steps
+    }
+
+    /// Up to `rows` rows of training (across steps); returns the rows done.
+    pub fn work(&mut self, rows: usize) -> usize {
+        let mut done = 0;
+        while done < rows && !self.done() {
+            let (batch, at, mut g, mut loss) = match self.partial.take() {
+                Some(p) => p,
+                None => {
+                    let r = &self.recipe;
+                    let b = TrainBatch::draw(&self.points, &self.labels, self.params.num_classes, r.batch, self.step, r.seed, r.t_power);
+                    (b, 0, ScoreParams::zeros(self.params.num_classes), 0.0)
+                }
+            };
+            let end = (at + rows - done).min(batch.x_t.len());
+            loss += accumulate_rows(&self.params, &batch, at..end, &mut g);
+            done += end - at;
+            if end < batch.x_t.len() {
+                self.partial = Some((batch, end, g, loss));
+                break;
+            }
+            self.opt.lr = self.recipe.lr_at(self.step) as f64;
             self.opt.update(&mut self.params, &g);
-            let decay = ema_decay(step);
+            let decay = ema_decay(self.step);
             for (e, p) in self.ema.tensors.iter_mut().flatten().zip(self.params.tensors.iter().flatten()) {
                 *e = decay * *e + (1.0 - decay) * p;
             }
-            self.losses.push(loss);
+            self.losses.push((loss / (2 * batch.x_t.len()) as f64) as f32);
+            self.step += 1;
         }
-        self.step = end;
-        ran
+        done
+    }
+
+    /// Up to `count` whole steps (fewer at the end of the recipe); returns how many ran.
+    pub fn run_steps(&mut self, count: usize) -> usize {
+        let start = self.step;
+        let end = (self.step as usize + count).min(self.recipe.steps);
+        while (self.step as usize) < end {
+            self.work(self.recipe.batch);
+        }
+        (self.step - start) as usize
     }
 }
 

@@ -69,21 +69,23 @@ pub struct Level {
 #[derive(Clone, Debug)]
 pub enum ScoreModel {
     Exact(ExactMixture),
-    /// The pretrained score MLP and its noisy-input classifier (for classifier guidance).
-    Mlp { score: ScoreMlp, classifier: Classifier },
+    /// A score MLP and its noisy-input classifier (for classifier guidance):
+    /// the pretrained models have one; a model trained in the page has none
+    /// (the page refuses classifier guidance for it).
+    Mlp { score: ScoreMlp, classifier: Option<Classifier> },
 }
 
 impl ScoreModel {
     /// The learned model of a weights file.
     pub fn learned(file: &weights::ModelFile) -> Self {
-        ScoreModel::Mlp { score: file.score.clone(), classifier: file.classifier.clone() }
+        ScoreModel::Mlp { score: file.score.clone(), classifier: Some(file.classifier.clone()) }
     }
 
     /// Prepare the evaluations at network time `t`, VP scales `a_t`, `σ_t`.
     pub fn level(&self, t: f32, alpha: f32, sigma: f32) -> Level {
         let (time_bias, clf_bias) = match self {
             ScoreModel::Exact(_) => (Vec::new(), Vec::new()),
-            ScoreModel::Mlp { score, classifier } => (score.time_bias(t), classifier.time_bias(t)),
+            ScoreModel::Mlp { score, classifier } => (score.time_bias(t), classifier.as_ref().map_or_else(Vec::new, |c| c.time_bias(t))),
         };
         Level { alpha, sigma, time_bias, clf_bias }
     }
@@ -122,12 +124,19 @@ impl ScoreModel {
                     *o = [(u[0] - c[0]) / level.sigma, (u[1] - c[1]) / level.sigma];
                 }
             }
-            ScoreModel::Mlp { classifier, .. } => {
+            ScoreModel::Mlp { classifier: Some(classifier), .. } => {
                 for (x, o) in xs.iter().zip(out.iter_mut()) {
                     *o = classifier.grad_log_prob(*x, &level.clf_bias, class);
                 }
             }
+            // No classifier: no guidance gradient (the page refuses the combination first).
+            ScoreModel::Mlp { classifier: None, .. } => out.iter_mut().take(xs.len()).for_each(|o| *o = [0.0; 2]),
         }
+    }
+
+    /// Whether classifier guidance can run: the exact model and a network with its classifier.
+    pub fn has_classifier(&self) -> bool {
+        !matches!(self, ScoreModel::Mlp { classifier: None, .. })
     }
 
     /// `ε̂` for a block of particles (at most [`mlp::BLOCK`] of them).

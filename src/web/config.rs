@@ -12,7 +12,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::model::Conditioning;
-use crate::science::datasets::Dataset;
+use std::rc::Rc;
+
+use crate::science::datasets::{Dataset, PointSet};
+use crate::web::data::Data;
 use crate::science::guidance::{Guidance, CFG_W_MAX, CLASSIFIER_G_MAX};
 use crate::science::plan::{DdpmVariance, SamplerKind, Spacing};
 use crate::science::schedule::ScheduleKind;
@@ -86,8 +89,9 @@ pub const THEMES: [&str; 3] = ["auto", "light", "dark"];
 pub const VARIANCES: [&str; 2] = ["beta_tilde", "beta"];
 
 /// Score models, with the line the page shows for each.
-pub const MODELS: [(&str, &str); 2] = [
+pub const MODELS: [(&str, &str); 3] = [
     ("learned", "learned: the pretrained ε-prediction MLP for this dataset (models/<dataset>.safetensors)."),
+    ("trained", "trained: the MLP trained in this page (Train), or a model file you loaded; a link with it retrains from its recipe."),
     ("exact", "exact: the true score — analytic for the Gaussian mixtures, the memorising empirical score of 1 024 fixed draws otherwise."),
 ];
 
@@ -95,7 +99,20 @@ pub const MODELS: [(&str, &str); 2] = [
 pub struct Config {
     pub v: u32,
     #[serde(serialize_with = "dataset_id")]
-    pub dataset: Dataset,
+    pub dataset: Data,
+    /// The user's own points (`dataset=custom`; the link's `points=`), kept
+    /// while another dataset is shown.
+    #[serde(skip)]
+    pub points: Rc<PointSet>,
+    /// The in-page trainer's recipe (`model=trained`; engine::train::Recipe):
+    /// steps, batch, peak learning rate, AdamW's weight decay λ, the time
+    /// sampling (`uniform` or `u2`) and the seed.
+    pub train_steps: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub wd: f64,
+    pub t_sampling: String,
+    pub train_seed: u32,
     pub sampler: String,
     pub steps: usize,
     pub n: usize,
@@ -148,7 +165,7 @@ fn class_key<S: Serializer>(c: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
-fn dataset_id<S: Serializer>(d: &Dataset, s: S) -> Result<S::Ok, S::Error> {
+fn dataset_id<S: Serializer>(d: &Data, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(d.id())
 }
 
@@ -156,7 +173,14 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             v: VERSION,
-            dataset: Dataset::Gaussians8,
+            dataset: Data::Builtin(Dataset::Gaussians8),
+            points: Rc::new(PointSet::default()),
+            train_steps: TRAIN_STEPS_DEFAULT,
+            batch: BATCH_DEFAULT,
+            lr: LR_DEFAULT,
+            wd: 0.0,
+            t_sampling: "u2".into(),
+            train_seed: 1,
             sampler: "ddpm".into(),
             steps: 200,
             n: 4096,
@@ -236,11 +260,22 @@ pub struct Options {
     pub n: [usize; 2],
     #[serde(rename = "cpuMaxN")]
     pub cpu_max_n: usize,
+    /// The trainer's keys' ranges and choices.
+    pub train_steps: [usize; 2],
+    pub batch: [usize; 2],
+    pub lr: [f64; 2],
+    pub wd: [f64; 2],
+    pub t_sampling: Vec<&'static str>,
+    /// Most points and classes of a user's set.
+    #[serde(rename = "customPointsMax")]
+    pub custom_points_max: usize,
+    #[serde(rename = "customClassesMax")]
+    pub custom_classes_max: usize,
 }
 
 pub fn options() -> Options {
     Options {
-        dataset: Dataset::ALL.iter().map(|d| d.id()).collect(),
+        dataset: Dataset::ALL.iter().map(|d| d.id()).chain(["custom"]).collect(),
         sampler: SAMPLERS.iter().map(|s| s.0).collect(),
         sampler_help: SAMPLERS.into_iter().collect(),
         eta: [0.0, 1.0],
@@ -265,6 +300,13 @@ pub fn options() -> Options {
         steps: [1, STEPS_MAX],
         n: [1, N_MAX],
         cpu_max_n: CPU_N_MAX,
+        train_steps: [1, TRAIN_STEPS_MAX],
+        batch: BATCH_RANGE,
+        lr: LR_RANGE,
+        wd: [0.0, WD_MAX],
+        t_sampling: T_SAMPLINGS.to_vec(),
+        custom_points_max: crate::science::datasets::CUSTOM_POINTS_MAX,
+        custom_classes_max: crate::science::datasets::CUSTOM_CLASSES_MAX,
     }
 }
 
@@ -303,7 +345,10 @@ impl Config {
                 }
             }
             "dataset" => {
-                self.dataset = Dataset::from_id(value).ok_or_else(|| one_of(value, &options().dataset).unwrap_err())?;
+                self.dataset = match value {
+                    "custom" => Data::Custom(self.points.clone()),
+                    _ => Data::Builtin(Dataset::from_id(value).ok_or_else(|| one_of(value, &options().dataset).unwrap_err())?),
+                };
                 // A class index the new dataset does not have falls back to all classes.
                 if self.class.is_some_and(|k| k as usize >= self.dataset.num_classes()) {
                     self.class = None;
@@ -316,6 +361,13 @@ impl Config {
                     v => Some(parse_int(v, 0, c as u64 - 1).map_err(|e| format!("{e}, or all; {} has {c} classes", self.dataset.id()))? as u32),
                 };
             }
+            "points" => self.set_points(crate::web::data::decode(value)?),
+            "train_steps" => self.train_steps = parse_int(value, 1, TRAIN_STEPS_MAX as u64)? as usize,
+            "batch" => self.batch = parse_int(value, BATCH_RANGE[0] as u64, BATCH_RANGE[1] as u64)? as usize,
+            "lr" => self.lr = parse_float(value, LR_RANGE[0], LR_RANGE[1])?,
+            "wd" => self.wd = parse_float(value, 0.0, WD_MAX)?,
+            "t_sampling" => self.t_sampling = one_of(value, &T_SAMPLINGS)?,
+            "train_seed" => self.train_seed = parse_int(value, 0, u32::MAX as u64)? as u32,
             "sampler" => self.sampler = one_of(value, &options().sampler)?,
             "eta" => self.eta = parse_float(value, 0.0, 1.0)?,
             "model" => self.model = one_of(value, &options().model)?,
@@ -384,6 +436,31 @@ impl Config {
         ignored
     }
 
+    /// Replaces the user's points (and the shown data, when it is theirs).
+    /// A class the new set does not have falls back to all classes.
+    pub fn set_points(&mut self, set: PointSet) {
+        self.points = Rc::new(set);
+        if let Data::Custom(_) = self.dataset {
+            self.dataset = Data::Custom(self.points.clone());
+            if self.class.is_some_and(|k| k as usize >= self.dataset.num_classes()) {
+                self.class = None;
+            }
+        }
+    }
+
+    /// The in-page trainer's recipe.
+    pub fn recipe(&self) -> crate::engine::train::Recipe {
+        crate::engine::train::Recipe {
+            steps: self.train_steps,
+            batch: self.batch,
+            lr: self.lr,
+            warmup: (self.train_steps / 12).clamp(1, 100),
+            weight_decay: self.wd,
+            t_power: if self.t_sampling == "uniform" { 1 } else { 2 },
+            seed: self.train_seed,
+        }
+    }
+
     /// The sampler the config names, with its parameters.
     pub fn sampler_kind(&self) -> SamplerKind {
         match self.sampler.as_str() {
@@ -413,7 +490,15 @@ impl Config {
     /// Whether two configs sample the same particles (they may differ in
     /// presentation: embed, autoplay, theme). Changing only those keeps the run.
     pub fn same_run(&self, other: &Config) -> bool {
-        let strip = |c: &Config| Config { embed: false, autoplay: true, theme: String::new(), layers: String::new(), origins: String::new(), ..c.clone() };
+        let strip = |c: &Config| Config {
+            embed: false,
+            autoplay: true,
+            theme: String::new(),
+            layers: String::new(),
+            origins: String::new(),
+            points: if c.dataset.builtin().is_some() { Rc::default() } else { c.points.clone() },
+            ..c.clone()
+        };
         strip(self) == strip(other)
     }
 
@@ -481,9 +566,34 @@ impl Config {
         if !self.origins.is_empty() {
             pairs.push(("origins", self.origins.clone()));
         }
+        if self.model == "trained" {
+            pairs.extend([
+                ("train_steps", self.train_steps.to_string()),
+                ("batch", self.batch.to_string()),
+                ("lr", self.lr.to_string()),
+                ("wd", self.wd.to_string()),
+                ("t_sampling", self.t_sampling.clone()),
+                ("train_seed", self.train_seed.to_string()),
+            ]);
+        }
+        if let Data::Custom(set) = &self.dataset {
+            pairs.push(("points", crate::web::data::encode_for_link(set).0));
+        }
         serde_urlencoded::to_string(pairs).expect("string pairs always encode")
     }
 }
+
+/// The trainer's keys: most steps, the batch range, the learning-rate
+/// range, the largest weight decay, the time samplings (`t = T_MIN + (1 −
+/// T_MIN) u^p` with p = 1 or 2), and the defaults (engine::train::Recipe's).
+pub const TRAIN_STEPS_MAX: usize = 20_000;
+pub const TRAIN_STEPS_DEFAULT: usize = 1200;
+pub const BATCH_RANGE: [usize; 2] = [16, 4096];
+pub const BATCH_DEFAULT: usize = 256;
+pub const LR_RANGE: [f64; 2] = [1e-5, 0.1];
+pub const LR_DEFAULT: f64 = 1e-2;
+pub const WD_MAX: f64 = 1.0;
+pub const T_SAMPLINGS: [&str; 2] = ["uniform", "u2"];
 
 /// The largest noise temperature (`noise` key).
 pub const NOISE_MAX: f64 = 2.0;
@@ -521,7 +631,7 @@ mod tests {
     fn every_value_round_trips() {
         let (c, ignored) = Config::from_fragment("v=1&class=24&dataset=grid25&sampler=ddim&steps=1000&n=1048576&seed=4294967295&backend=cpu&model=exact&eta=0.35");
         assert!(ignored.is_empty(), "{ignored:?}");
-        assert_eq!((c.dataset, c.steps, c.n, c.seed, c.backend), (Dataset::Grid25, 1000, N_MAX, u32::MAX, BackendChoice::Cpu));
+        assert_eq!((c.dataset.clone(), c.steps, c.n, c.seed, c.backend), (Data::Builtin(Dataset::Grid25), 1000, N_MAX, u32::MAX, BackendChoice::Cpu));
         assert_eq!((c.model.as_str(), c.class), ("exact", Some(24)));
         assert_eq!(Config::from_fragment(&c.to_fragment()).0, c);
         assert_eq!(c.sampler_kind(), SamplerKind::Ddim { eta: 0.35 });
@@ -646,6 +756,50 @@ mod tests {
     fn percent_encoding_is_decoded() {
         let (c, ignored) = Config::from_fragment("dataset=grid%32%35&steps=%31%30");
         assert!(ignored.is_empty());
-        assert_eq!((c.dataset, c.steps), (Dataset::Grid25, 10));
+        assert_eq!((c.dataset, c.steps), (Data::Builtin(Dataset::Grid25), 10));
+    }
+
+    #[test]
+    fn the_trainer_keys_round_trip_and_default_to_the_engine_recipe() {
+        assert_eq!(Config::default().recipe(), crate::engine::train::Recipe::default());
+        let frag = "model=trained&train_steps=300&batch=1024&lr=0.003&wd=0.01&t_sampling=uniform&train_seed=5";
+        let (c, ignored) = Config::from_fragment(frag);
+        assert!(ignored.is_empty(), "{ignored:?}");
+        let r = c.recipe();
+        assert_eq!((r.steps, r.batch, r.lr, r.weight_decay, r.t_power, r.seed, r.warmup), (300, 1024, 0.003, 0.01, 1, 5, 25));
+        assert_eq!(Config::from_fragment(&c.to_fragment()).0, c);
+        assert!(!Config::default().to_fragment().contains("train_steps"), "the recipe travels only with model=trained");
+        let (_, ignored) = Config::from_fragment("batch=8&lr=2&t_sampling=cubic&train_steps=0");
+        assert_eq!(ignored.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["batch", "lr", "t_sampling", "train_steps"]);
+    }
+
+    #[test]
+    fn custom_points_travel_in_the_link_and_survive_switching_datasets() {
+        let (set, _) = crate::web::data::canonical(&[[0.5, 0.5], [-1.0, 2.0], [3.0, -3.0]], &[0, 2, 1]);
+        let mut c = Config::default();
+        c.set_points(set.clone());
+        assert!(c.set("dataset", "custom").is_ok());
+        assert!(c.set("class", "2").is_ok());
+        let frag = c.to_fragment();
+        assert!(frag.contains("dataset=custom") && frag.contains("points="), "{frag}");
+        let (back, ignored) = Config::from_fragment(&frag);
+        assert!(ignored.is_empty(), "{ignored:?}");
+        assert_eq!(back, c);
+        assert_eq!(back.dataset.num_classes(), 3);
+        // Showing moons keeps the drawing; coming back shows it again.
+        assert!(c.set("dataset", "moons").is_ok());
+        assert!(!c.to_fragment().contains("points="));
+        assert!(c.set("dataset", "custom").is_ok());
+        assert_eq!(c.dataset, Data::Custom(Rc::new(set)));
+        // Malformed point data: a notice, the points kept.
+        let (bad, ignored) = Config::from_fragment("dataset=custom&points=%%%&class=1");
+        assert_eq!(ignored.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["points", "class"]);
+        assert!(ignored[0].reason.contains("base64url"), "{}", ignored[0].reason);
+        assert!(bad.points.is_empty() && bad.dataset.id() == "custom");
+        // Points set after the dataset key and before it read the same.
+        let value = crate::web::data::encode(&c.points);
+        let a = Config::from_fragment(&format!("dataset=custom&points={value}")).0;
+        let b = Config::from_fragment(&format!("points={value}&dataset=custom")).0;
+        assert_eq!(a, b);
     }
 }
