@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod config;
 pub mod data;
+pub mod editor;
 #[cfg(target_arch = "wasm32")]
 pub mod adapter;
 #[cfg(target_arch = "wasm32")]
@@ -15,3 +16,4 @@ pub mod labs;
 pub mod layers;
 pub mod likelihood;
 pub mod render;
+pub mod train;

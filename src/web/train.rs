@@ -1,0 +1,445 @@
+//! The in-page trainer (issue 12): a training run of engine::train on the
+//! page's backend, cut into frame-sized slices, and what the page shows of
+//! it — the loss, samples redrawn from the current weights every so often
+//! with their energy distance to the data, progress and time left — and
+//! the model it leaves behind (`model=trained`), or one loaded from a file.
+//!
+//! The CPU twin advances by rows of its batch ([`CpuTrainer::work`]) until
+//! the frame's budget is spent, so no task runs long whatever the batch; the
+//! GPU runs whole steps, many a submit, reading the weights back after each
+//! submit (the chunk grows while a round trip stays short). Pure Rust except
+//! the GPU's future, so the run's logic is tested natively.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use serde::Serialize;
+
+use crate::engine::cpu::CpuSampler;
+use crate::engine::gpu::{GpuContext, GpuError};
+use crate::engine::train::{data_hash, export_model, import_model, CpuTrainer, GpuTrainer, Recipe, ScoreParams};
+use crate::model::{Conditioning, ScoreModel};
+use crate::science::datasets::PointSet;
+use crate::science::metrics::energy_distance;
+use crate::science::plan::{SamplerKind, Spacing, StepPlan};
+use crate::science::schedule::ScheduleKind;
+
+/// Samples drawn from the current weights at each preview, the DDIM steps
+/// they take, and their seed (fixed: previews differ only by the weights).
+pub const PREVIEW_SAMPLES: usize = 400;
+pub const PREVIEW_STEPS: usize = 20;
+pub const PREVIEW_SEED: u32 = 0x9e37;
+/// Data points the previews are measured against (a draw of the set, when larger).
+pub const REFERENCE_POINTS: usize = 1000;
+/// GPU steps per submit: the first chunk, and the cap.
+const GPU_CHUNK_START: usize = 8;
+const GPU_CHUNK_MAX: usize = 400;
+/// A GPU round trip under this grows the chunk (×2).
+const GPU_CHUNK_GROW_MS: f64 = 120.0;
+
+/// Where a run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Running,
+    Paused,
+    /// Stopped by the user before its last step: its weights so far are the model.
+    Stopped,
+    Done,
+    Failed,
+}
+
+enum Runner {
+    Cpu(CpuTrainer),
+    Gpu { trainer: Rc<GpuTrainer>, step: u32, ema: ScoreParams, chunk: usize, in_flight: bool },
+}
+
+/// A model the page can sample from as `model=trained`.
+#[derive(Clone, Debug)]
+pub struct Trained {
+    pub params: ScoreParams,
+    /// The file metadata: recipe, seed, data hash, losses, backend ("source": trained or imported).
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl Trained {
+    pub fn model(&self) -> ScoreModel {
+        ScoreModel::Mlp { score: self.params.score_mlp(), classifier: None }
+    }
+}
+
+/// One training run.
+pub struct Job {
+    pub recipe: Recipe,
+    pub set: PointSet,
+    pub backend: &'static str,
+    runner: Runner,
+    pub phase: Phase,
+    /// (step, loss): the CPU's mean over each 10 steps; the GPU's last step of each submit.
+    pub losses: Vec<[f64; 2]>,
+    /// (step, energy distance of a preview to the data).
+    pub distances: Vec<[f64; 2]>,
+    /// The latest preview's samples, and the preview under way (its step and sampler).
+    pub preview: Vec<[f32; 2]>,
+    preview_run: Option<(u32, CpuSampler)>,
+    next_preview: u32,
+    reference: Vec<[f32; 2]>,
+    /// The mean energy distance of PREVIEW_SAMPLES data draws to the reference: the preview's floor.
+    pub null_distance: f64,
+    /// Milliseconds spent running (pauses excluded).
+    pub ms: f64,
+    pub error: Option<String>,
+    /// The run's generation: a GPU readback of an older run is dropped.
+    pub generation: u64,
+}
+
+/// What `trainStatus()` reports.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status<'a> {
+    pub phase: Option<Phase>,
+    pub step: u32,
+    pub steps: usize,
+    pub loss: Option<f64>,
+    pub seconds: f64,
+    pub eta_seconds: Option<f64>,
+    pub backend: Option<&'static str>,
+    pub batch: usize,
+    pub losses: &'a [[f64; 2]],
+    pub distances: &'a [[f64; 2]],
+    pub null_distance: Option<f64>,
+    pub error: Option<&'a str>,
+    /// The model `model=trained` samples, if there is one: where it came from and its metadata.
+    pub trained: Option<&'a BTreeMap<String, String>>,
+}
+
+/// The trainer: the current run, if any, and the model it (or a file) left.
+#[derive(Default)]
+pub struct Trainer {
+    pub job: Option<Job>,
+    pub trained: Option<Trained>,
+    generation: u64,
+}
+
+fn preview_plan() -> StepPlan {
+    StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddim { eta: 0.0 }, PREVIEW_STEPS, Spacing::Uniform)
+}
+
+impl Trainer {
+    /// Starts a run of `recipe` on `set` (replacing any run), on the GPU when
+    /// `gpu` is given. The previous model stays until this run ends.
+    pub fn start(&mut self, set: PointSet, recipe: Recipe, gpu: Option<&GpuContext>) -> Result<(), String> {
+        if set.is_empty() {
+            return Err("there are no points to train on: draw some, load a preset or paste a CSV".into());
+        }
+        let classes = set.num_classes();
+        let init = ScoreParams::init(classes, recipe.seed);
+        let runner = match gpu {
+            Some(ctx) => Runner::Gpu { trainer: Rc::new(GpuTrainer::new(ctx, &init, &set.points, &set.labels, &recipe)), step: 0, ema: init, chunk: GPU_CHUNK_START, in_flight: false },
+            None => Runner::Cpu(CpuTrainer::new(init, set.points.clone(), set.labels.clone(), recipe.clone())),
+        };
+        let reference = if set.points.len() <= REFERENCE_POINTS { set.points.clone() } else { set.sample_range(0, REFERENCE_POINTS, PREVIEW_SEED).0 };
+        let null_distance = (0..4).map(|r| energy_distance(&set.sample_range(0, PREVIEW_SAMPLES, PREVIEW_SEED + 1 + r).0, &reference)).sum::<f64>() / 4.0;
+        self.generation += 1;
+        self.job = Some(Job {
+            backend: if gpu.is_some() { "webgpu" } else { "cpu" },
+            recipe,
+            set,
+            runner,
+            phase: Phase::Running,
+            losses: Vec::new(),
+            distances: Vec::new(),
+            preview: Vec::new(),
+            preview_run: None,
+            next_preview: 0,
+            reference,
+            null_distance,
+            ms: 0.0,
+            error: None,
+            generation: self.generation,
+        });
+        Ok(())
+    }
+
+    pub fn running(&self) -> bool {
+        self.job.as_ref().is_some_and(|j| j.phase == Phase::Running)
+    }
+
+    pub fn pause(&mut self, on: bool) {
+        if let Some(j) = self.job.as_mut() {
+            match (j.phase, on) {
+                (Phase::Running, true) => j.phase = Phase::Paused,
+                (Phase::Paused, false) => j.phase = Phase::Running,
+                _ => {}
+            }
+        }
+    }
+
+    /// Ends the run now; its weights so far become the model. True if a run was stopped.
+    pub fn stop(&mut self) -> bool {
+        let Some(j) = self.job.as_mut() else { return false };
+        if !matches!(j.phase, Phase::Running | Phase::Paused) {
+            return false;
+        }
+        j.phase = Phase::Stopped;
+        j.preview_run = None;
+        self.finish();
+        true
+    }
+
+    /// CPU work for up to `budget_ms` (measured by `now`); returns true when
+    /// the run ended in this slice. A GPU run does nothing here (see [`Trainer::gpu_submit`]).
+    pub fn cpu_slice(&mut self, budget_ms: f64, now: &dyn Fn() -> f64) -> bool {
+        let Some(j) = self.job.as_mut() else { return false };
+        if j.phase != Phase::Running {
+            return false;
+        }
+        let start = now();
+        if let Runner::Cpu(t) = &mut j.runner {
+            // Rows in small pieces until the budget is spent (a piece is well under a millisecond a row).
+            while !t.done() && now() - start < budget_ms * 0.8 {
+                let before = t.losses.len();
+                t.work(16);
+                for s in before..t.losses.len() {
+                    if (s + 1) % 10 == 0 || s + 1 == t.recipe.steps {
+                        let from = s + 1 - ((s % 10) + 1);
+                        let mean = t.losses[from..=s].iter().map(|&l| l as f64).sum::<f64>() / (s + 1 - from) as f64;
+                        j.losses.push([(s + 1) as f64, mean]);
+                    }
+                }
+            }
+        }
+        j.advance_preview();
+        j.ms += now() - start;
+        let done = match &j.runner {
+            Runner::Cpu(t) => t.done(),
+            Runner::Gpu { .. } => false,
+        };
+        if done && j.preview_run.is_none() {
+            j.phase = Phase::Done;
+            self.finish();
+            return true;
+        }
+        false
+    }
+
+    /// The GPU's next submit, if a GPU run is running and none is in flight:
+    /// the steps it runs and the readback's future (the arena), with the run's generation.
+    #[allow(clippy::type_complexity)]
+    pub fn gpu_submit(&mut self, ctx: &GpuContext) -> Option<(u64, usize, std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<f32>, GpuError>>>>)> {
+        let j = self.job.as_mut()?;
+        if j.phase != Phase::Running {
+            return None;
+        }
+        let total = j.recipe.steps;
+        let Runner::Gpu { trainer, step, chunk, in_flight, .. } = &mut j.runner else { return None };
+        if *in_flight || *step as usize >= total {
+            return None;
+        }
+        let count = (*chunk).min(total - *step as usize);
+        *in_flight = true;
+        Some((j.generation, count, Box::pin(trainer.run(ctx, count))))
+    }
+
+    /// A GPU submit's readback landed after `round_trip_ms`: the new weights,
+    /// loss and step; a failure ends the run with the reason. Returns true when the run ended.
+    pub fn gpu_landed(&mut self, generation: u64, count: usize, result: Result<Vec<f32>, GpuError>, round_trip_ms: f64) -> bool {
+        let Some(j) = self.job.as_mut().filter(|j| j.generation == generation) else { return false };
+        let Runner::Gpu { trainer, step, ema, chunk, in_flight } = &mut j.runner else { return false };
+        *in_flight = false;
+        match result {
+            Ok(arena) => {
+                *step += count as u32;
+                *ema = trainer.tensors(&arena, trainer.layout.ema);
+                j.losses.push([*step as f64, trainer.loss(&arena) as f64]);
+                if round_trip_ms < GPU_CHUNK_GROW_MS {
+                    *chunk = (*chunk * 2).min(GPU_CHUNK_MAX);
+                }
+                j.ms += round_trip_ms;
+            }
+            Err(e) => {
+                j.phase = Phase::Failed;
+                j.error = Some(format!("WebGPU failed while training ({e}); train on the CPU (backend=cpu) instead"));
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Work between GPU submits (the previews), and the end of a GPU run once
+    /// its last preview is drawn. Returns true when the run ended.
+    pub fn gpu_between(&mut self) -> bool {
+        let Some(j) = self.job.as_mut() else { return false };
+        if j.phase != Phase::Running || !matches!(j.runner, Runner::Gpu { .. }) {
+            return false;
+        }
+        j.advance_preview();
+        if let Runner::Gpu { step, in_flight: false, .. } = j.runner {
+            if step as usize >= j.recipe.steps && j.preview_run.is_none() {
+                j.phase = Phase::Done;
+                self.finish();
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The run's weights become the model.
+    fn finish(&mut self) {
+        let Some(j) = self.job.as_ref() else { return };
+        let mut metadata = BTreeMap::new();
+        let r = &j.recipe;
+        metadata.insert("source".into(), "trained".into());
+        metadata.insert("backend".into(), j.backend.into());
+        metadata.insert("recipe".into(), format!("steps={} batch={} lr={} warmup={} wd={} t_power={}", r.steps, r.batch, r.lr, r.warmup, r.weight_decay, r.t_power));
+        metadata.insert("seed".into(), r.seed.to_string());
+        metadata.insert("target".into(), "eps".into());
+        metadata.insert("steps_done".into(), j.step().to_string());
+        metadata.insert("data_hash".into(), data_hash(&j.set.points, &j.set.labels));
+        metadata.insert("data_points".into(), j.set.points.len().to_string());
+        metadata.insert("losses".into(), j.losses.iter().map(|l| format!("{}:{:.5}", l[0], l[1])).collect::<Vec<_>>().join(","));
+        self.trained = Some(Trained { params: j.ema().clone(), metadata });
+    }
+
+    /// Reads a model file (engine::train::import_model's checks); it becomes the model.
+    pub fn import(&mut self, bytes: &[u8]) -> Result<&Trained, String> {
+        let (params, mut metadata) = import_model(bytes).map_err(|e| format!("the model file is unusable: {e}"))?;
+        metadata.insert("source".into(), "imported".into());
+        self.trained = Some(Trained { params, metadata });
+        Ok(self.trained.as_ref().expect("just set"))
+    }
+
+    /// The model as a safetensors file in the shipped format.
+    pub fn export(&self) -> Result<Vec<u8>, String> {
+        let t = self.trained.as_ref().ok_or("there is no trained model yet: train one (or load a file) first")?;
+        let mut meta = t.metadata.clone();
+        meta.remove("source");
+        export_model(&t.params, &meta).map_err(|e| e.to_string())
+    }
+
+    pub fn status(&self) -> Status<'_> {
+        let j = self.job.as_ref();
+        let step = j.map_or(0, |j| j.step());
+        let steps = j.map_or(0, |j| j.recipe.steps);
+        let seconds = j.map_or(0.0, |j| j.ms / 1000.0);
+        let eta_seconds = j.filter(|j| step > 0 && matches!(j.phase, Phase::Running | Phase::Paused)).map(|_| seconds / step as f64 * (steps - step as usize) as f64);
+        Status {
+            phase: j.map(|j| j.phase),
+            step,
+            steps,
+            loss: j.and_then(|j| j.losses.last()).map(|l| l[1]),
+            seconds,
+            eta_seconds,
+            backend: j.map(|j| j.backend),
+            batch: j.map_or(0, |j| j.recipe.batch),
+            losses: j.map_or(&[], |j| &j.losses),
+            distances: j.map_or(&[], |j| &j.distances),
+            null_distance: j.map(|j| j.null_distance),
+            error: j.and_then(|j| j.error.as_deref()),
+            trained: self.trained.as_ref().map(|t| &t.metadata),
+        }
+    }
+}
+
+impl Job {
+    pub fn step(&self) -> u32 {
+        match &self.runner {
+            Runner::Cpu(t) => t.step,
+            Runner::Gpu { step, .. } => *step,
+        }
+    }
+
+    fn ema(&self) -> &ScoreParams {
+        match &self.runner {
+            Runner::Cpu(t) => &t.ema,
+            Runner::Gpu { ema, .. } => ema,
+        }
+    }
+
+    /// Previews: one is started from the current weights each twelfth of
+    /// the run (and at its end) and advances a DDIM step a frame; when it
+    /// ends its samples are shown and measured against the data.
+    fn advance_preview(&mut self) {
+        let step = self.step();
+        let every = (self.recipe.steps as u32 / 12).max(1);
+        let end = step as usize >= self.recipe.steps;
+        if self.preview_run.is_none() && (step >= self.next_preview || end) && !(end && self.distances.last().is_some_and(|d| d[0] as u32 == step)) {
+            let model = ScoreModel::Mlp { score: self.ema().score_mlp(), classifier: None };
+            self.preview_run = Some((step, CpuSampler::new(preview_plan(), model, Conditioning::class(None), PREVIEW_SEED, PREVIEW_SAMPLES)));
+            self.next_preview = step + every;
+        }
+        if let Some((at, s)) = self.preview_run.as_mut() {
+            s.run_steps(1);
+            if s.step_index() >= s.total_steps() {
+                let healthy: Vec<[f32; 2]> = s.particles.iter().copied().filter(|p| p[0].is_finite() && p[1].is_finite()).collect();
+                let d = if healthy.len() == s.particles.len() { energy_distance(&healthy, &self.reference) } else { f64::INFINITY };
+                self.distances.push([*at as f64, d]);
+                self.preview = healthy;
+                self.preview_run = None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::science::datasets::Dataset;
+
+    fn moons(n: usize) -> PointSet {
+        let (points, labels) = Dataset::Moons.sample(n, 11);
+        PointSet { points, labels: labels.into_iter().map(|l| l as u32).collect() }
+    }
+
+    /// A run in frame slices ends with the same weights as the CPU twin's
+    /// whole steps (the link's promise), draws previews whose distance
+    /// falls, and leaves a model; stop keeps the weights so far.
+    #[test]
+    fn a_sliced_run_is_the_twin_run_and_leaves_a_model() {
+        let set = moons(500);
+        let recipe = Recipe { steps: 240, batch: 128, ..Recipe::default() };
+        let mut tr = Trainer::default();
+        assert!(tr.start(PointSet::default(), recipe.clone(), None).unwrap_err().contains("no points"));
+        tr.start(set.clone(), recipe.clone(), None).unwrap();
+        let clock = std::cell::Cell::new(0.0);
+        // A fake clock that advances a millisecond a reading: each slice does a few pieces.
+        let now = || {
+            clock.set(clock.get() + 1.0);
+            clock.get()
+        };
+        let mut slices = 0;
+        while !tr.cpu_slice(8.0, &now) {
+            slices += 1;
+            assert!(slices < 100_000);
+        }
+        let mut twin = CpuTrainer::new(ScoreParams::init(2, recipe.seed), set.points.clone(), set.labels.clone(), recipe.clone());
+        twin.run_steps(recipe.steps);
+        let t = tr.trained.as_ref().unwrap();
+        assert_eq!(t.params, twin.ema, "bit-identical to whole steps");
+        let j = tr.job.as_ref().unwrap();
+        assert_eq!((j.phase, j.step()), (Phase::Done, 240));
+        assert_eq!(j.losses.len(), 24);
+        assert!(j.distances.len() >= 12, "{}", j.distances.len());
+        let (first, last) = (j.distances[0][1], j.distances.last().unwrap()[1]);
+        assert!(last < first / 4.0, "the previews approach the data: {first} → {last}");
+        assert_eq!(t.metadata["data_hash"], data_hash(&set.points, &set.labels));
+        // Export and import give the same weights back.
+        let bytes = tr.export().unwrap();
+        let mut other = Trainer::default();
+        assert_eq!(other.import(&bytes).unwrap().params, twin.ema);
+        assert!(other.import(b"not a model").unwrap_err().contains("unusable"));
+        assert_eq!(other.trained.as_ref().unwrap().params, twin.ema, "a bad file keeps the model");
+        // Stop: the weights so far.
+        tr.start(set, Recipe { steps: 1000, ..recipe }, None).unwrap();
+        for _ in 0..10 {
+            tr.cpu_slice(8.0, &now);
+        }
+        tr.pause(true);
+        assert!(!tr.cpu_slice(8.0, &now));
+        let step = tr.job.as_ref().unwrap().step();
+        assert!(step > 0 && step < 1000);
+        assert!(tr.stop());
+        assert_eq!(tr.job.as_ref().unwrap().phase, Phase::Stopped);
+        assert_eq!(tr.trained.as_ref().unwrap().metadata["steps_done"], step.to_string());
+    }
+}
