@@ -7,6 +7,7 @@
   let readyResolve, readyReject;
   const ready = new Promise((res, rej) => { readyResolve = res; readyReject = rej; });
   let waiters = [];   // run() promises waiting for the current run to finish
+  let trainWaiters = [];   // train() promises waiting for the training run to end
   let lastStatus = null;
   let opts = null;
   const $ = (id) => document.getElementById(id);
@@ -46,6 +47,39 @@
       if (path !== "straight" && path !== "L") throw new Error(`path must be "straight" or "L", not ${JSON.stringify(path)}`);
       const r = window.playground.lineIntegrals(p0, p1, t);
       return path === "L" ? r.lPath : r.straight;
+    },
+    // Your own data and the in-page trainer (README: "Your own data"; www/custom.js draws the panels).
+    setData({ x, label } = {}) {
+      const r = need().setData(Float64Array.from(x ?? []), label == null ? undefined : Float64Array.from(label));
+      syncControls();
+      return r;
+    },
+    train(options = {}) {
+      if (Object.keys(options).length) need().setConfig(options);
+      const started = need().startTraining();
+      syncControls();
+      return new Promise((resolve, reject) => trainWaiters.push({ resolve, reject, started }));
+    },
+    trainStatus: () => need().trainStatus(),
+    pauseTraining: (on = true) => need().trainPause(!!on),
+    stopTraining: () => need().trainStop(),
+    exportModel: () => Promise.resolve().then(() => need().exportModel()),
+    importModel: (bytes) => Promise.resolve().then(() => {
+      const r = need().importModel(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+      syncControls();
+      return r;
+    }),
+    editor: {
+      dab: (u, v, start = false) => need().editDab(+u, +v, !!start),
+      end: () => { need().editEnd(); syncControls(); },
+      brush: (partial) => need().brush(partial),
+      undo: () => { const r = need().undoEdit(); syncControls(); return r; },
+      clear: () => { const r = need().clearData(); syncControls(); return r; },
+      preset: (id) => { const r = need().loadPreset(String(id)); syncControls(); return r; },
+      importCsv: (text) => { const r = need().importCsv(String(text)); syncControls(); return r; },
+      csv: () => need().dataCsv(),
+      status: () => need().dataStatus(),
+      drawPreview: (canvas) => need().drawTrainPreview(canvas),
     },
     embedCode: () => embedCode(),
     exportCsv: () => samplesCsv(),
@@ -90,6 +124,18 @@
     const box = $("thumbs");
     for (const id of opts.dataset) {
       const b = document.createElement("button");
+      if (id === "custom") {
+        // Your own points: the data editor (www/custom.js).
+        b.type = "button";
+        b.dataset.dataset = id;
+        b.title = "your own data: draw it";
+        b.setAttribute("aria-label", "dataset custom: your own points");
+        b.className = "thumb-custom";
+        b.textContent = "✎";
+        b.addEventListener("click", () => { window.playground.setConfig({ dataset: id }); $("data-editor").open = true; });
+        box.appendChild(b);
+        continue;
+      }
       b.type = "button";
       b.dataset.dataset = id;
       b.title = id;
@@ -207,7 +253,7 @@
     $("sampler-help").textContent = opts.samplerHelp[c.sampler] || "";
     $("model-help").textContent = opts.modelHelp[c.model] || "";
     // The class choices follow the dataset: all, or one of its classes.
-    const k = opts.numClasses[c.dataset] || 0;
+    const k = c.dataset === "custom" ? app.dataStatus().classes : (opts.numClasses[c.dataset] || 0);
     const cls = $("class");
     if (cls.options.length !== k + 1) {
       fillSelect(cls, ["all", ...Array.from({ length: k }, (_, i) => String(i))]);
@@ -254,6 +300,22 @@
       const before = lastStatus && lastStatus.error;
       const st = await app.tick(12);
       showStatus(st, st.error !== before);
+      // Training shares the frame with sampling (web::train cuts it into slices).
+      if (st.training) {
+        const ts = await app.trainTick(st.running ? 8 : 14);
+        dispatchEvent(new CustomEvent("playground:train", { detail: ts }));
+      }
+      if (trainWaiters.length && !st.training) {
+        const ts = app.trainStatus();
+        if (ts.phase !== "running" && ts.phase !== "paused") {
+          const done = trainWaiters; trainWaiters = [];
+          for (const w of done) {
+            if (ts.phase === "failed") w.reject(new Error(ts.error || "training failed"));
+            else w.resolve({ steps: ts.step, loss: ts.loss, seconds: ts.seconds, backend: ts.backend, phase: ts.phase });
+          }
+          dispatchEvent(new CustomEvent("playground:train", { detail: ts }));
+        }
+      }
       if (!st.running && !st.loading && waiters.length) {
         const done = waiters; waiters = [];
         for (const w of done) st.error ? w.reject(new Error(st.error)) : w.resolve(st);
@@ -356,7 +418,7 @@
         return;
       }
       opts = bindings.App.options();
-      for (const key of ["dataset", "sampler", "variance", "schedule", "spacing", "model", "guidance", "backend", "theme"]) fillSelect($(key), opts[key]);
+      for (const key of ["dataset", "sampler", "variance", "schedule", "spacing", "model", "guidance", "backend", "theme", "t_sampling"]) fillSelect($(key), opts[key]);
       $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];
       $("n").min = opts.n[0]; $("n").max = opts.n[1];
       app = await bindings.App.create($("canvas"), $("canvas-gpu"), location.hash);

@@ -33,6 +33,9 @@ use crate::science::plan::StepPlan;
 use crate::science::likelihood::LikelihoodPlan;
 use crate::web::compare;
 use crate::web::likelihood;
+use crate::web::data::Data;
+use crate::web::editor::Editor;
+use crate::web::train::Trainer;
 use crate::web::config::{self, BackendChoice, Config, Ignored, CPU_N_MAX};
 use crate::engine::jacobian::jacobians_gpu;
 use crate::web::layers::{density_grid, field_arrows, score_grid_request, score_grids, score_grids_from, LabelGrid, ScoreGrids, Trails};
@@ -169,9 +172,14 @@ impl GpuView {
     }
 }
 
-struct State {
+pub(crate) struct State {
     /// This state's own handle, for the model fetches it starts.
     me: Weak<RefCell<State>>,
+    /// The in-page trainer (`model=trained`) and the data editor (`dataset=custom`; web::custom).
+    pub(crate) trainer: Trainer,
+    pub(crate) editor: Editor,
+    /// What the last edit, import or link of the user's points left out, for the page.
+    pub(crate) data_notice: Option<String>,
     /// backend=auto on a CPU emulation of a GPU: what each model kind's
     /// calibration found (keyed by "learned model"), for the page view; and
     /// whether one is running.
@@ -181,12 +189,12 @@ struct State {
     frames_drawn: u64,
     models: HashMap<Dataset, ModelSlot>,
     /// Waiting for the current dataset's weights.
-    loading: bool,
-    config: Config,
+    pub(crate) loading: bool,
+    pub(crate) config: Config,
     ignored: Vec<Ignored>,
-    gpu: Option<Rc<GpuContext>>,
+    pub(crate) gpu: Option<Rc<GpuContext>>,
     /// Why WebGPU is not available, when it is not.
-    gpu_failure: Option<String>,
+    pub(crate) gpu_failure: Option<String>,
     backend: Backend,
     backend_reason: String,
     engine: Engine,
@@ -234,7 +242,7 @@ struct State {
     likelihood_layer: Option<(u64, LikelihoodLayer)>,
     error: Option<String>,
     ctx2d: CanvasRenderingContext2d,
-    raster: Raster,
+    pub(crate) raster: Raster,
     /// The 2D canvas and the WebGPU one (shown while a WebGPU run draws).
     canvas: HtmlCanvasElement,
     gpu_canvas: HtmlCanvasElement,
@@ -284,6 +292,10 @@ struct Status<'a> {
     score_layers: Option<&'static str>,
     /// The likelihood layer: `{ state: "computing" | "ready" | "failed", n, meanLogP, error }`, or null.
     likelihood_layer: Option<LikelihoodLayerStatus<'a>>,
+    /// A training run is running (the page ticks it: `trainTick`).
+    training: bool,
+    /// The dataset shown is the user's (`dataset=custom`), with this many points.
+    custom_points: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -472,10 +484,19 @@ impl State {
     /// The score model the config asks for: `Ok(None)` while its weights load
     /// (the fetch is started here), `Err` with the reason when they failed.
     fn model(&mut self) -> Result<Option<ScoreModel>, String> {
-        let d = self.config.dataset;
-        if self.config.model == "exact" {
-            return Ok(Some(ScoreModel::Exact(ExactMixture::new(&d.exact_mixture()))));
+        if let Data::Custom(set) = &self.config.dataset {
+            if set.is_empty() && self.config.model != "trained" {
+                return Err("dataset=custom has no points yet: draw some on the canvas (Edit data), load a preset or paste a CSV".into());
+            }
         }
+        match self.config.model.as_str() {
+            "exact" => return Ok(Some(ScoreModel::Exact(ExactMixture::new(&self.config.dataset.exact_mixture())))),
+            "trained" => return self.trained_model(),
+            _ => {}
+        }
+        let Some(d) = self.config.dataset.builtin() else {
+            return Err("dataset=custom has no pretrained model: train one on your points (model=trained, the Train button)".into());
+        };
         match self.models.get(&d) {
             Some(ModelSlot::Ready(file)) => Ok(Some(ScoreModel::learned(file))),
             Some(ModelSlot::Failed(e)) => Err(e.clone()),
@@ -496,7 +517,7 @@ impl State {
                     let mut st = state.borrow_mut();
                     st.models.insert(d, slot);
                     // Start the run it was waiting for, if the page still wants it.
-                    if st.loading && st.config.dataset == d && st.config.model == "learned" {
+                    if st.loading && st.config.dataset == Data::Builtin(d) && st.config.model == "learned" {
                         st.restart();
                     }
                 });
@@ -505,8 +526,44 @@ impl State {
         }
     }
 
+    /// `model=trained`: the trained (or loaded) model; while none exists, a
+    /// run of the config's recipe on the current data is started (a link
+    /// with `model=trained` retrains) and the sampler waits for it.
+    fn trained_model(&mut self) -> Result<Option<ScoreModel>, String> {
+        if let Some(t) = &self.trainer.trained {
+            return Ok(Some(t.model()));
+        }
+        match self.trainer.job.as_ref().map(|j| j.phase) {
+            Some(crate::web::train::Phase::Running | crate::web::train::Phase::Paused) => Ok(None),
+            Some(crate::web::train::Phase::Failed) => Err(self.trainer.job.as_ref().and_then(|j| j.error.clone()).unwrap_or_default()),
+            _ => {
+                self.start_training()?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Starts a training run of the config's recipe on the current data:
+    /// on WebGPU unless the link asks for the CPU, or (backend=auto) WebGPU
+    /// is a CPU emulation, where the CPU twin trains faster.
+    pub(crate) fn start_training(&mut self) -> Result<(), String> {
+        let gpu = match (self.config.backend, &self.gpu) {
+            (BackendChoice::Cpu, _) | (_, None) => None,
+            (BackendChoice::Auto, Some(g)) if g.emulation().is_some() => None,
+            (_, Some(g)) => Some(g.clone()),
+        };
+        self.trainer.start(self.config.dataset.training_set(), self.config.recipe(), gpu.as_deref())
+    }
+
+    /// A training run ended: `model=trained` samples the new model.
+    pub(crate) fn on_trained(&mut self) {
+        if self.config.model == "trained" {
+            self.restart();
+        }
+    }
+
     /// Starts sampling the current config from fresh noise.
-    fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.select_backend();
         let plan = plan_for(&self.config);
         let seed = self.config.seed;
@@ -534,6 +591,15 @@ impl State {
                 self.running = false;
                 self.loading = true;
                 self.draw_data_layer();
+                return;
+            }
+            Ok(Some(m)) if !m.has_classifier() && matches!(self.config.conditioning().active(), crate::science::guidance::Guidance::Classifier { .. }) => {
+                self.refuse(plan, seed, "the trained model has no noisy-input classifier, so classifier guidance cannot run: pick guidance=cfg (its null class is trained) or none".into());
+                return;
+            }
+            Ok(Some(ScoreModel::Mlp { score, .. })) if self.config.class.is_some_and(|c| c as usize >= score.num_classes) => {
+                let why = format!("the model knows {} classes, so class={} is not one of them: pick class=all or a smaller class", score.num_classes, self.config.class.unwrap_or(0));
+                self.refuse(plan, seed, why);
                 return;
             }
             Ok(Some(m)) => m,
@@ -572,6 +638,15 @@ impl State {
         self.draw_data_layer();
     }
 
+    /// No run: an empty engine, the settings kept, and the reason on the page.
+    fn refuse(&mut self, plan: StepPlan, seed: u32, why: String) {
+        self.engine = Engine::idle(plan, seed);
+        self.running = false;
+        self.particles.clear();
+        self.error = Some(format!("{why}. Your other settings are kept."));
+        self.draw_data_layer();
+    }
+
     /// The model a diagnostic measures, or why there is none yet.
     fn diagnostics_model(&mut self) -> Result<ScoreModel, JsError> {
         self.model().map_err(|e| JsError::new(&e))?.ok_or_else(|| JsError::new("the learned model is still loading"))
@@ -600,7 +675,7 @@ impl State {
             return;
         }
         let needs_truth = want.angle || want.magnitude || want.divergence;
-        let truth = move |d: Dataset| if needs_truth { d.exact_mixture() } else { crate::science::mixture::Mixture { components: Vec::new() } };
+        let truth = move |d: &Data| if needs_truth { d.exact_mixture() } else { crate::science::mixture::Mixture { components: Vec::new() } };
         let Some(model) = &self.model_now else { return };
         let read = match (&self.engine, model, &self.gpu) {
             (Engine::Gpu(_), ScoreModel::Mlp { score, .. }, Some(gpu)) if !self.score_gpu_failed => {
@@ -612,7 +687,7 @@ impl State {
                 jacobians_gpu(gpu, score, &level.time_bias, req.c_in, &req.points)
             }
             _ => {
-                let grids = score_grids(model, &truth(self.config.dataset), &self.plan, step, &self.raster, SCORE_GRID, want);
+                let grids = score_grids(model, &truth(&self.config.dataset), &self.plan, step, &self.raster, SCORE_GRID, want);
                 self.score_cache = Some(ScoreCache { generation: self.generation, step, layers: want, grids, backend: "cpu" });
                 return;
             }
@@ -626,7 +701,7 @@ impl State {
             st.score_pending = false;
             match result {
                 Ok(jacobians) if st.generation == generation => {
-                    let grids = score_grids_from(&jacobians, &truth(st.config.dataset), &st.plan, step, &st.raster, SCORE_GRID, want);
+                    let grids = score_grids_from(&jacobians, &truth(&st.config.dataset), &st.plan, step, &st.raster, SCORE_GRID, want);
                     st.score_cache = Some(ScoreCache { generation, step, layers: want, grids, backend: "webgpu" });
                 }
                 // A restart came in between: the next draw asks again.
@@ -692,11 +767,19 @@ impl State {
         }
     }
 
-    fn draw_data_layer(&mut self) {
+    pub(crate) fn draw_data_layer(&mut self) {
         self.data_version += 1;
-        let (data, labels) = self.config.dataset.sample(DATA_LAYER_POINTS, DATA_LAYER_SEED);
-        self.raster.set_data_layer(&data);
-        self.label_grid = (self.config.dataset.num_classes() > 1).then(|| LabelGrid::new(&data[..LABEL_POINTS], &labels[..LABEL_POINTS], LABEL_GRID, BOX_HALF_WIDTH as f32 + 0.5));
+        // The user's own points are drawn as they are; a built-in set by a fixed draw.
+        let (data, labels) = match &self.config.dataset {
+            Data::Custom(set) => (set.points.clone(), set.labels.iter().map(|&l| l as i32).collect()),
+            d => d.sample(DATA_LAYER_POINTS, DATA_LAYER_SEED),
+        };
+        match &self.config.dataset {
+            Data::Custom(set) => self.raster.set_data_layer_classes(&data, Some(&set.labels)),
+            _ => self.raster.set_data_layer(&data),
+        }
+        let k = data.len().min(LABEL_POINTS);
+        self.label_grid = (self.config.dataset.num_classes() > 1 && k > 0).then(|| LabelGrid::new(&data[..k], &labels[..k], LABEL_GRID, BOX_HALF_WIDTH as f32 + 0.5));
         self.trails.push(&self.particles);
         self.draw();
     }
@@ -907,11 +990,13 @@ impl State {
     /// A class per particle: the learned classifier's at t ≈ 0 when this
     /// dataset's weights are loaded, else the label of the nearest exact component.
     fn class_labels(&self, pts: &[[f32; 2]]) -> Vec<u32> {
-        let d = self.config.dataset;
-        if let Some(ModelSlot::Ready(file)) = self.models.get(&d) {
+        if let Some(ModelSlot::Ready(file)) = self.config.dataset.builtin().and_then(|d| self.models.get(&d)) {
             return pts.iter().map(|x| file.classifier.predict(*x, 1e-3) as u32).collect();
         }
-        let mix = d.exact_mixture();
+        let mix = self.config.dataset.exact_mixture();
+        if mix.components.is_empty() {
+            return vec![0; pts.len()];
+        }
         pts.iter().map(|x| mix.components[mix.nearest_component([x[0] as f64, x[1] as f64])].label as u32).collect()
     }
 
@@ -954,13 +1039,18 @@ impl State {
                 LikelihoodLayer::Ready { points, mean_log_p } => LikelihoodLayerStatus { state: "ready", n: points.len(), mean_log_p: Some(*mean_log_p), error: None },
                 LikelihoodLayer::Failed(e) => LikelihoodLayerStatus { state: "failed", n: 0, mean_log_p: None, error: Some(e) },
             }),
+            training: self.trainer.running(),
+            custom_points: match &self.config.dataset {
+                Data::Custom(set) => Some(set.points.len()),
+                Data::Builtin(_) => None,
+            },
         })
     }
 }
 
 #[wasm_bindgen]
 pub struct App {
-    state: Rc<RefCell<State>>,
+    pub(crate) state: Rc<RefCell<State>>,
 }
 
 #[wasm_bindgen]
@@ -996,6 +1086,9 @@ impl App {
         let placeholder = Engine::idle(plan.clone(), config.seed);
         let state = Rc::new_cyclic(|me| RefCell::new(State {
             me: me.clone(),
+            trainer: Trainer::default(),
+            editor: Editor::default(),
+            data_notice: None,
             calibrations: HashMap::new(),
             calibrating: false,
             frames_drawn: 0,
@@ -1162,7 +1255,7 @@ impl App {
         let mut st = self.state.borrow_mut();
         let model = st.diagnostics_model()?;
         let t = st.diagnostics_time(t);
-        let d = st.config.dataset;
+        let d = st.config.dataset.clone();
         let (data, _) = d.sample(n.clamp(1, 16_384) as usize, DIAGNOSTICS_DATA_SEED);
         Ok(to_js(&crate::engine::diagnostics::score_diagnostics(&model, &d.exact_mixture(), &data, t, DIAGNOSTICS_DATA_SEED)))
     }
@@ -1219,13 +1312,13 @@ impl App {
     #[wasm_bindgen(js_name = likelihoodReport)]
     pub fn likelihood_report(&self, n: u32, steps: u32) -> js_sys::Promise {
         let job = self.state.borrow_mut().likelihood_job(steps);
-        let dataset = self.state.borrow().config.dataset;
+        let dataset = self.state.borrow().config.dataset.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let (model, plan, gpu, backend) = job?;
             let (data, _) = dataset.sample(n.clamp(1, 4096) as usize, DIAGNOSTICS_DATA_SEED);
             let start = now_ms();
             let log_p = likelihood::log_likelihood(model, plan.clone(), data.clone(), gpu).await?;
-            Ok(to_js(&likelihood::Report::new(dataset, &plan, &data, &log_p, backend, (now_ms() - start) / 1000.0)))
+            Ok(to_js(&likelihood::Report::new(dataset.builtin().and_then(|d| d.gaussian_mixture()), &plan, &data, &log_p, backend, (now_ms() - start) / 1000.0)))
         })
     }
 
@@ -1408,8 +1501,8 @@ impl App {
         }
         to_js(&Metrics {
             n: m,
-            energy_distance: (m > 0).then(|| crate::science::metrics::energy_distance(&sub, &data)),
-            baseline: crate::science::metrics::energy_distance_null_mean(&data, m.max(1), data.len()),
+            energy_distance: (m > 0 && !data.is_empty()).then(|| crate::science::metrics::energy_distance(&sub, &data)),
+            baseline: if data.is_empty() { f64::NAN } else { crate::science::metrics::energy_distance_null_mean(&data, m.max(1), data.len()) },
             log_det: crate::science::metrics::log_det_covariance(&sub),
             log_det_by_class: by_class,
         })

@@ -63,6 +63,18 @@ impl Editor {
         Ok(())
     }
 
+    /// Sets several brush keys: all or none.
+    pub fn set_brush_keys(&mut self, keys: &[(String, f64)]) -> Result<(), String> {
+        let before = self.brush.clone();
+        for (k, v) in keys {
+            if let Err(e) = self.set_brush(k, *v) {
+                self.brush = before;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
     /// Remembers `before` for undo (the caller then replaces the set).
     pub fn remember(&mut self, before: &Rc<PointSet>) {
         self.undo.push(before.clone());

@@ -11,6 +11,8 @@ pub mod adapter;
 pub mod app;
 #[cfg(target_arch = "wasm32")]
 pub mod calibrate;
+#[cfg(target_arch = "wasm32")]
+pub mod custom;
 pub mod gpu_render;
 pub mod labs;
 pub mod layers;

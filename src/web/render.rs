@@ -61,17 +61,30 @@ impl Raster {
 
     /// Draws the data points faintly into the background all frames share.
     pub fn set_data_layer(&mut self, data: &[[f32; 2]]) {
+        self.set_data_layer_classes(data, None);
+    }
+
+    /// The data layer with each point in its class's colour (the user's own
+    /// points in the editor), or all in the data colour.
+    pub fn set_data_layer_classes(&mut self, data: &[[f32; 2]], labels: Option<&[u32]>) {
         for px in self.base.chunks_exact_mut(4) {
             px[..3].copy_from_slice(&BACKGROUND);
         }
-        for p in data {
+        for (k, p) in data.iter().enumerate() {
             if let Some(i) = self.pixel(p[0], p[1]) {
+                let colour = labels.map_or(DATA, |l| PALETTE[l[k] as usize % PALETTE.len()]);
                 let px = &mut self.base[4 * i..4 * i + 3];
                 for c in 0..3 {
-                    px[c] = ((px[c] as u16 + DATA[c] as u16) / 2) as u8;
+                    px[c] = ((px[c] as u16 + colour[c] as u16) / 2) as u8;
                 }
             }
         }
+    }
+
+    /// The data point under canvas pixel `(u, v)` (the editor's pointer).
+    pub fn data_point(&self, u: f32, v: f32) -> [f32; 2] {
+        let h = self.half_width;
+        [-h + u / self.width as f32 * 2.0 * h, h - v / self.height as f32 * 2.0 * h]
     }
 
     /// Composes particles (interleaved x, y) over the data layer into `rgba`.

@@ -191,7 +191,7 @@ impl Trainer {
     /// the run ended in this slice. A GPU run does nothing here (see [`Trainer::gpu_submit`]).
     pub fn cpu_slice(&mut self, budget_ms: f64, now: &dyn Fn() -> f64) -> bool {
         let Some(j) = self.job.as_mut() else { return false };
-        if j.phase != Phase::Running {
+        if j.phase != Phase::Running || !matches!(j.runner, Runner::Cpu(_)) {
             return false;
         }
         let start = now();

@@ -1,0 +1,319 @@
+//! `window.playground`'s own-data and training methods (issue 12): the data
+//! editor (web::editor) on the stage canvas, CSV and `setData`, and the
+//! in-page trainer (web::train) with its status, preview and model files.
+//! A second `#[wasm_bindgen] impl App` beside app.rs's sampling surface.
+
+use std::rc::Rc;
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::science::datasets::{Dataset, PointSet, CUSTOM_CLASSES_MAX};
+use crate::web::app::{App, State};
+use crate::web::data::{self, Added, Data};
+use crate::web::labs::js::{context_2d, put_rgba, to_js};
+use crate::web::render::PALETTE;
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+/// What an edit left: the set's size and classes, and what was left out.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EditReport {
+    points: usize,
+    classes: usize,
+    kept: usize,
+    outside: usize,
+    over_limit: usize,
+    notice: Option<String>,
+    can_undo: bool,
+}
+
+impl State {
+    /// Replaces the user's points (remembering the old ones for undo) and
+    /// shows them (`dataset=custom`); `restart` starts a run on them.
+    fn put_points(&mut self, set: PointSet, added: &Added, restart: bool) -> JsValue {
+        let before = self.config.points.clone();
+        self.editor.remember(&before);
+        self.config.set_points(set);
+        if self.config.dataset.builtin().is_some() {
+            self.config.set("dataset", "custom").expect("custom is a dataset");
+        }
+        self.data_notice = added.notice();
+        if restart {
+            self.restart();
+        } else {
+            self.draw_data_layer();
+        }
+        self.edit_report(added)
+    }
+
+    fn edit_report(&self, added: &Added) -> JsValue {
+        let p = &self.config.points;
+        to_js(&EditReport {
+            points: p.points.len(),
+            classes: if p.is_empty() { 0 } else { p.num_classes() },
+            kept: added.kept,
+            outside: added.outside,
+            over_limit: added.over_limit,
+            notice: added.notice(),
+            can_undo: self.editor.can_undo(),
+        })
+    }
+}
+
+#[wasm_bindgen]
+impl App {
+    /// `setData({ x, label })`: the user's points (2N interleaved
+    /// coordinates, optional labels 0–7) become `dataset=custom`; points
+    /// outside the box are left out and counted. Resolves to the edit report.
+    #[wasm_bindgen(js_name = setData)]
+    pub fn set_data(&self, x: Vec<f64>, label: Option<Vec<f64>>) -> Result<JsValue, JsError> {
+        if x.len() % 2 != 0 {
+            return Err(JsError::new(&format!("setData: x has {} numbers; it takes 2N interleaved coordinates", x.len())));
+        }
+        let n = x.len() / 2;
+        let labels: Vec<u32> = match label {
+            None => vec![0; n],
+            Some(l) if l.len() != n => return Err(JsError::new(&format!("setData: {} labels for {n} points", l.len()))),
+            Some(l) => l
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (v.fract() == 0.0 && (0.0..CUSTOM_CLASSES_MAX as f64).contains(&v)).then_some(v as u32).ok_or_else(|| JsError::new(&format!("setData: label {v} of point {i} is not a class 0–{}", CUSTOM_CLASSES_MAX - 1))))
+                .collect::<Result<_, _>>()?,
+        };
+        let points: Vec<[f32; 2]> = x.chunks_exact(2).map(|p| [p[0] as f32, p[1] as f32]).collect();
+        let (set, added) = data::canonical(&points, &labels);
+        Ok(self.state.borrow_mut().put_points(set, &added, true))
+    }
+
+    /// One dab of the brush at canvas pixel `(u, v)` (the canvas' own
+    /// pixels); `start` begins a stroke (one undo step). The run restarts
+    /// at the stroke's end ([`App::edit_end`]), not at every dab.
+    #[wasm_bindgen(js_name = editDab)]
+    pub fn edit_dab(&self, u: f64, v: f64, start: bool) -> JsValue {
+        let mut guard = self.state.borrow_mut();
+        let st = &mut *guard;
+        let at = st.raster.data_point(u as f32, v as f32);
+        let current = st.config.points.clone();
+        if start {
+            st.editor.remember(&current);
+        }
+        let (set, added) = st.editor.dab(&current, at);
+        st.config.set_points(set);
+        if st.config.dataset.builtin().is_some() {
+            st.config.set("dataset", "custom").expect("custom is a dataset");
+        }
+        st.data_notice = added.notice();
+        st.draw_data_layer();
+        st.edit_report(&added)
+    }
+
+    /// A stroke ended: sample the edited data.
+    #[wasm_bindgen(js_name = editEnd)]
+    pub fn edit_end(&self) {
+        self.state.borrow_mut().restart();
+    }
+
+    /// The brush (`{ erase, class, radius, density }`); `partial` sets some keys first.
+    pub fn brush(&self, partial: JsValue) -> Result<JsValue, JsError> {
+        let mut st = self.state.borrow_mut();
+        if !partial.is_undefined() && !partial.is_null() {
+            let map: std::collections::BTreeMap<String, f64> = serde_wasm_bindgen::from_value(partial).map_err(|e| JsError::new(&format!("brush takes {{ erase, class, radius, density }}: {e}")))?;
+            let keys: Vec<(String, f64)> = map.into_iter().collect();
+            st.editor.set_brush_keys(&keys).map_err(|e| JsError::new(&e))?;
+        }
+        Ok(to_js(&st.editor.brush))
+    }
+
+    #[wasm_bindgen(js_name = undoEdit)]
+    pub fn undo_edit(&self) -> JsValue {
+        let mut st = self.state.borrow_mut();
+        if let Some(before) = st.editor.undo() {
+            st.config.set_points((*before).clone());
+            st.data_notice = None;
+            st.restart();
+        }
+        st.edit_report(&Added::default())
+    }
+
+    #[wasm_bindgen(js_name = clearData)]
+    pub fn clear_data(&self) -> JsValue {
+        self.state.borrow_mut().put_points(PointSet::default(), &Added::default(), true)
+    }
+
+    /// Starts the user's set from a built-in dataset's points.
+    #[wasm_bindgen(js_name = loadPreset)]
+    pub fn load_preset(&self, id: String) -> Result<JsValue, JsError> {
+        let d = Dataset::from_id(&id).ok_or_else(|| JsError::new(&format!("unknown dataset {id}")))?;
+        let set = crate::web::editor::preset(d);
+        let added = Added { kept: set.points.len(), ..Default::default() };
+        Ok(self.state.borrow_mut().put_points(set, &added, true))
+    }
+
+    /// A CSV (`x,y[,label]` lines) replaces the user's points; a bad line
+    /// is an error naming it and the points already there are kept.
+    #[wasm_bindgen(js_name = importCsv)]
+    pub fn import_csv(&self, text: String) -> Result<JsValue, JsError> {
+        let (set, added) = data::parse_csv(&text).map_err(|e| JsError::new(&format!("the CSV was not read, your points are kept: {e}")))?;
+        Ok(self.state.borrow_mut().put_points(set, &added, true))
+    }
+
+    /// The user's points as CSV (`x,y,label`).
+    #[wasm_bindgen(js_name = dataCsv)]
+    pub fn data_csv(&self) -> String {
+        data::to_csv(&self.state.borrow().config.points)
+    }
+
+    /// `{ points, classes, notice, canUndo, linkNotice }`: the user's set now.
+    #[wasm_bindgen(js_name = dataStatus)]
+    pub fn data_status(&self) -> JsValue {
+        let st = self.state.borrow();
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct DataStatus<'a> {
+            points: usize,
+            classes: usize,
+            shown: bool,
+            notice: Option<&'a str>,
+            can_undo: bool,
+            /// Whether (and how) a link thins the set.
+            link_notice: Option<String>,
+            link_chars: usize,
+        }
+        let p = &st.config.points;
+        let (value, link_notice) = data::encode_for_link(p);
+        to_js(&DataStatus {
+            points: p.points.len(),
+            classes: if p.is_empty() { 0 } else { p.num_classes() },
+            shown: matches!(st.config.dataset, Data::Custom(_)),
+            notice: st.data_notice.as_deref(),
+            can_undo: st.editor.can_undo(),
+            link_notice,
+            link_chars: value.len(),
+        })
+    }
+
+    /// Starts training on the current data with the config's recipe (a
+    /// fresh run; the previous model serves `model=trained` until it ends).
+    #[wasm_bindgen(js_name = startTraining)]
+    pub fn start_training(&self) -> Result<JsValue, JsError> {
+        let mut st = self.state.borrow_mut();
+        st.start_training().map_err(|e| JsError::new(&e))?;
+        Ok(to_js(&st.trainer.status()))
+    }
+
+    /// One frame of training: CPU slices for up to `budget_ms`, or one GPU
+    /// submit and its readback. Resolves to `trainStatus()`.
+    #[wasm_bindgen(js_name = trainTick)]
+    pub fn train_tick(&self, budget_ms: f64) -> js_sys::Promise {
+        let state: Rc<std::cell::RefCell<State>> = self.state.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let submit = {
+                let mut guard = state.borrow_mut();
+                let st = &mut *guard;
+                if !st.trainer.running() {
+                    return Ok(to_js(&st.trainer.status()));
+                }
+                let gpu = st.gpu.clone();
+                let ended = st.trainer.cpu_slice(budget_ms, &now_ms) || st.trainer.gpu_between();
+                if ended {
+                    st.on_trained();
+                    return Ok(to_js(&st.trainer.status()));
+                }
+                gpu.and_then(|g| st.trainer.gpu_submit(&g))
+            };
+            if let Some((generation, count, read)) = submit {
+                let sent = now_ms();
+                let result = read.await;
+                let mut guard = state.borrow_mut();
+                let st = &mut *guard;
+                let failed = result.is_err();
+                st.trainer.gpu_landed(generation, count, result, now_ms() - sent);
+                if failed {
+                    // The sampler's WebGPU may be gone too: the page goes on on the CPU, and says so.
+                    st.gpu = None;
+                    st.gpu_failure = Some("WebGPU failed while training".into());
+                }
+                if st.trainer.gpu_between() {
+                    st.on_trained();
+                }
+            }
+            let st = state.borrow();
+            Ok(to_js(&st.trainer.status()))
+        })
+    }
+
+    /// `trainStatus()`: `{ phase, step, steps, loss, seconds, etaSeconds,
+    /// backend, batch, losses, distances, nullDistance, error, trained }`.
+    #[wasm_bindgen(js_name = trainStatus)]
+    pub fn train_status(&self) -> JsValue {
+        to_js(&self.state.borrow().trainer.status())
+    }
+
+    #[wasm_bindgen(js_name = trainPause)]
+    pub fn train_pause(&self, on: bool) {
+        self.state.borrow_mut().trainer.pause(on);
+    }
+
+    /// Ends the run now; its weights so far become the model.
+    #[wasm_bindgen(js_name = trainStop)]
+    pub fn train_stop(&self) {
+        let mut st = self.state.borrow_mut();
+        if st.trainer.stop() {
+            st.on_trained();
+        }
+    }
+
+    /// The trained model as safetensors bytes (the shipped format).
+    #[wasm_bindgen(js_name = exportModel)]
+    pub fn export_model(&self) -> Result<Vec<u8>, JsError> {
+        self.state.borrow().trainer.export().map_err(|e| JsError::new(&e))
+    }
+
+    /// Loads a model file (checked: size, format, names, shapes, f32,
+    /// finite); it becomes `model=trained`. A bad file changes nothing.
+    #[wasm_bindgen(js_name = importModel)]
+    pub fn import_model(&self, bytes: Vec<u8>) -> Result<JsValue, JsError> {
+        let mut st = self.state.borrow_mut();
+        let meta = st.trainer.import(&bytes).map_err(|e| JsError::new(&e))?.metadata.clone();
+        if st.config.model == "trained" {
+            st.restart();
+        }
+        Ok(to_js(&meta))
+    }
+
+    /// Draws the latest preview (samples from the current weights, in the
+    /// accent colour, over the training points in grey) on `canvas`.
+    #[wasm_bindgen(js_name = drawTrainPreview)]
+    pub fn draw_train_preview(&self, canvas: web_sys::HtmlCanvasElement) -> Result<(), JsError> {
+        let st = self.state.borrow();
+        let (w, h) = (canvas.width() as usize, canvas.height() as usize);
+        let mut rgba = vec![0u8; w * h * 4];
+        let half = st.raster.half_width();
+        let mut dot = |p: &[f32; 2], c: [u8; 3], r: i32| {
+            let u = ((p[0] + half) / (2.0 * half) * w as f32) as i32;
+            let v = ((half - p[1]) / (2.0 * half) * h as f32) as i32;
+            for dy in 0..r {
+                for dx in 0..r {
+                    let (x, y) = (u + dx, v + dy);
+                    if x >= 0 && y >= 0 && (x as usize) < w && (y as usize) < h {
+                        let i = 4 * (y as usize * w + x as usize);
+                        rgba[i..i + 4].copy_from_slice(&[c[0], c[1], c[2], 255]);
+                    }
+                }
+            }
+        };
+        if let Some(j) = st.trainer.job.as_ref() {
+            for p in &j.set.points {
+                dot(p, [110, 120, 140], 1);
+            }
+            for p in &j.preview {
+                dot(p, PALETTE[0], 2);
+            }
+        }
+        put_rgba(&context_2d(&canvas)?, &rgba, w as u32, h as u32).map_err(|e| JsError::new(&e))
+    }
+}
