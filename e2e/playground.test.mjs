@@ -1525,3 +1525,221 @@ test("AIS lab: the estimate with its standard error against the exact log Z rati
   await page.close();
   assert.deepEqual([...errors, ...gpu.errors, ...emb.errors], []);
 });
+
+// ---- Your own data (issue 12): the editor, the trainer, model files, links ----
+
+/** The user's set now: `{ points, classes, … }` and its CSV. */
+const dataNow = (page) => page.evaluate(() => ({ ...window.playground.editor.status(), csv: window.playground.editor.csv() }));
+
+test("data editor: drawing with the mouse and the keyboard, classes, eraser, undo, CSV and its errors, presets, the link carries the points", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=custom&model=exact&backend=cpu&n=256&steps=20&sampler=ddim");
+  let st = await page.evaluate(() => window.playground.status());
+  assert.match(st.error, /no points yet/, "an empty set says what to do");
+  await page.locator("#data-editor summary").click();
+  await page.locator("#edit-mode").check();
+  // A mouse stroke across the middle: points of class 0 along it, in the URL.
+  const box = await page.locator("#canvas").boundingBox();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+  await page.mouse.down();
+  for (let k = 1; k <= 10; k++) await page.mouse.move(box.x + box.width * (0.3 + 0.04 * k), box.y + box.height * 0.5);
+  await page.mouse.up();
+  let d = await dataNow(page);
+  assert.ok(d.points >= 40, `a stroke sprays points (${d.points})`);
+  assert.equal(d.classes, 1);
+  assert.match(await page.evaluate(() => location.hash), /dataset=custom.*points=/, "the URL carries the points");
+  // Every drawn point lies near the stroke (y ≈ 0 in data units; the brush's radius is 0.3).
+  const ys = d.csv.trim().split("\n").slice(1).map((l) => Number(l.split(",")[1]));
+  assert.ok(ys.every((y) => Math.abs(y) <= 0.31), `points stay under the brush (max |y| ${Math.max(...ys.map(Math.abs))})`);
+  // The run restarted on the new data (model=exact samples it).
+  await page.waitForFunction(() => { const s = window.playground.status(); return !s.error && s.step === s.totalSteps; });
+  // Class 2 by its swatch, a second stroke: three classes.
+  await page.locator('#edit-classes button[data-k="2"]').click();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.3);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.25);
+  await page.mouse.up();
+  d = await dataNow(page);
+  assert.equal(d.classes, 3, "class 2's points (classes 0–2)");
+  const afterMouse = d.points;
+  // The keyboard: arrows move the brush, Enter sprays, a digit picks the class, E erases, Ctrl+Z undoes.
+  await page.locator("#canvas").focus();
+  for (let k = 0; k < 8; k++) await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("4");
+  assert.equal((await page.evaluate(() => window.playground.editor.brush())).class, 3);
+  await page.keyboard.press("Enter");
+  d = await dataNow(page);
+  assert.ok(d.points > afterMouse && d.classes === 4, `Enter sprays class 3 at the brush (${d.points}, ${d.classes} classes)`);
+  const withKeys = d.points;
+  await page.keyboard.press("e");
+  await page.keyboard.press("Enter");
+  d = await dataNow(page);
+  assert.ok(d.points < withKeys, "the eraser removes the points under the brush");
+  await page.keyboard.press("Control+z");
+  assert.equal((await dataNow(page)).points, withKeys, "undo brings them back");
+  // CSV: a bad line is named and nothing changes; a point outside the box is counted, not moved.
+  await page.locator("#edit-csv").fill("x,y,label\n0,0,1\n1,oops\n");
+  await page.locator("#edit-csv-load").click();
+  assert.match(await page.locator("#edit-status").textContent(), /line 3: y "oops"/);
+  assert.equal((await dataNow(page)).points, withKeys, "the points already drawn are kept");
+  await page.locator("#edit-csv-file").setInputFiles({ name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from("0,0\n1,2,9\n") });
+  await page.waitForFunction(() => /line 2: label "9"/.test(document.querySelector("#edit-status").textContent));
+  await page.locator("#edit-csv").fill("0.5,0.5,0\n-1,1,1\n9,0,1\n");
+  await page.locator("#edit-csv-load").click();
+  d = await dataNow(page);
+  assert.equal(d.points, 2);
+  assert.match(await page.locator("#edit-status").textContent(), /1 outside the box/);
+  // setData checks its arguments; a preset starts from a built-in set.
+  await assert.rejects(page.evaluate(() => window.playground.setData({ x: [0, 0, 1] })), /2N interleaved/);
+  await assert.rejects(page.evaluate(() => window.playground.setData({ x: [0, 0], label: [8] })), /not a class/);
+  await page.locator("#edit-preset").selectOption("pinwheel");
+  await page.locator("#edit-preset-load").click();
+  d = await dataNow(page);
+  assert.deepEqual([d.points, d.classes], [1000, 5]);
+  // The link reproduces the set exactly in a new page.
+  const url = await page.evaluate(() => window.playground.shareUrl());
+  const other = await open(cpuBrowser, url);
+  const d2 = await dataNow(other.page);
+  assert.equal(d2.csv, d.csv, "the same points, bit for bit");
+  assert.deepEqual(other.errors, []);
+  await other.page.close();
+  // Malformed point data in a link: a notice, the defaults, a working page.
+  const bad = await open(cpuBrowser, server.url + "#v=1&dataset=custom&points=%2A%2A%2A&model=exact&backend=cpu&n=100&steps=5");
+  st = await bad.page.evaluate(() => window.playground.status());
+  assert.ok(st.ignored.some((m) => /^points=.*base64url/.test(m)), JSON.stringify(st.ignored));
+  await bad.page.evaluate(() => window.playground.setConfig({ dataset: "moons" }));
+  await bad.page.evaluate(() => window.playground.run());
+  assert.equal((await bad.page.evaluate(() => window.playground.status())).error, null);
+  await bad.page.close();
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a 360 px phone draws data with a finger (touch events)", async () => {
+  const context = await cpuBrowser.newContext({ viewport: { width: 360, height: 740 }, hasTouch: true, isMobile: true });
+  const { page, errors } = await open(context, server.url + "#v=1&dataset=custom&model=exact&backend=cpu&n=200&steps=10");
+  await page.locator("#data-editor summary").click();
+  await page.locator("#edit-mode").check();
+  const box = await page.locator("#canvas").boundingBox();
+  assert.ok(box.width >= 320, `the canvas fills the phone's width (${box.width}px)`);
+  const cdp = await context.newCDPSession(page);
+  const at = (fx, fy) => [{ x: box.x + box.width * fx, y: box.y + box.height * fy }];
+  const scrollBefore = await page.evaluate(() => scrollY);
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: at(0.2, 0.6) });
+  for (let k = 1; k <= 12; k++) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: at(0.2 + 0.05 * k, 0.6) });
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  const d = await dataNow(page);
+  assert.ok(d.points >= 40, `a finger stroke draws points (${d.points})`);
+  assert.equal(await page.evaluate(() => scrollY), scrollBefore, "drawing does not scroll the page");
+  const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+  assert.ok(scroll <= client, `no horizontal scrolling with the editor open (${scroll} > ${client})`);
+  assert.match(await page.evaluate(() => location.hash), /points=/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/** The trained model's file as base64 (for comparing two pages' models). */
+const modelFile = (page) => page.evaluate(async () => {
+  const bytes = await window.playground.exportModel();
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+});
+
+test("training on the CPU: the default recipe brings a drawn moons set within 2× of the data's own distance; model=trained runs every sampler, schedule, guidance and layer; model files round-trip and a bad one is refused; a link retrains the same weights", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=custom&model=exact&backend=cpu&n=1000&steps=50&sampler=ddim&seed=3");
+  await page.evaluate(() => window.playground.editor.preset("moons"));
+  await assert.rejects(page.evaluate(() => window.playground.exportModel()), /no trained model yet/);
+  const res = await page.evaluate(() => window.playground.train());
+  assert.deepEqual([res.backend, res.steps, res.phase], ["cpu", 1200, "done"]);
+  const ts = await page.evaluate(() => window.playground.trainStatus());
+  const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
+  const early = mean(ts.losses.slice(0, 5).map((l) => l[1])), late = mean(ts.losses.slice(-5).map((l) => l[1]));
+  assert.ok(late < 0.8 * early, `the loss falls (${early} → ${late})`);
+  assert.ok(ts.distances.length >= 12 && ts.distances[0][1] > 20 * ts.nullDistance, "the untrained preview is far from the data");
+  // The model samples the data: 1 000 DDIM samples within 2× of what two data samples score.
+  await page.evaluate(() => window.playground.setConfig({ model: "trained" }));
+  const st = await page.evaluate(() => window.playground.run());
+  assert.equal(st.error, null);
+  const m = await page.evaluate(() => window.playground.metrics());
+  console.log(`# trained moons: energy distance ${m.energyDistance.toFixed(4)}, data-vs-data ${m.baseline.toFixed(4)} (${(m.energyDistance / m.baseline).toFixed(2)}×); last preview ${ts.distances.at(-1)[1].toFixed(4)} against ${ts.nullDistance.toFixed(4)}; ${ts.seconds.toFixed(1)} s of training`);
+  assert.ok(m.energyDistance < 2 * m.baseline, `within 2× of the data-vs-data distance (${m.energyDistance} against ${m.baseline})`);
+  // Every sampler, the other schedules, classifier-free guidance and the score layers run on it.
+  for (const sampler of ["ddpm", "ddim", "em", "ode_euler", "heun", "dpmpp2m", "langevin", "pc"]) {
+    const s = await page.evaluate((sampler) => { window.playground.setConfig({ sampler, steps: 12, n: 300, k: 2 }); return window.playground.run(); }, sampler);
+    assert.equal(s.error, null, sampler);
+    assert.equal(s.nonFinite, 0, sampler);
+  }
+  for (const cfg of [{ schedule: "vp_cosine" }, { schedule: "ve", sampler: "em" }, { schedule: "vp_linear", sampler: "ddim", guidance: "cfg", class: 1, w: 3 }, { layers: "data,particles,field,density,curl,angle,magnitude,divergence" }]) {
+    const s = await page.evaluate((cfg) => { window.playground.setConfig(cfg); return window.playground.run(); }, cfg);
+    assert.equal(s.error, null, JSON.stringify(cfg));
+  }
+  const diag = await page.evaluate(() => window.playground.scoreDiagnostics(0.1, 256));
+  assert.ok(Number.isFinite(diag.meanAngleDeg) && Number.isFinite(diag.curlMeanAbs), "the score check measures it");
+  await page.evaluate(() => window.playground.setConfig({ guidance: "classifier" }));
+  assert.match((await page.evaluate(() => window.playground.status())).error, /no noisy-input classifier.*guidance=cfg/);
+  await page.evaluate(() => window.playground.setConfig({ guidance: "none", class: "all", layers: "data,particles" }));
+  // The model file: export, import back unchanged; a bad file says why and changes nothing.
+  const file = await modelFile(page);
+  await assert.rejects(page.evaluate(() => window.playground.importModel(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]))), /model file is unusable/);
+  assert.equal(await modelFile(page), file, "a refused file keeps the model");
+  const meta = await page.evaluate(async (b64) => window.playground.importModel(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))), file);
+  assert.equal(meta.source, "imported");
+  assert.equal(meta.steps_done, "1200");
+  assert.match(meta.recipe, /steps=1200 batch=256/);
+  // A short recipe, then its link in a new page: it retrains, with progress, to the same bits.
+  await page.evaluate(() => window.playground.train({ train_steps: 40, batch: 64, train_seed: 9 }));
+  const short = await modelFile(page);
+  const url = await page.evaluate(() => window.playground.shareUrl());
+  assert.match(url, /model=trained.*train_steps=40.*train_seed=9.*points=/);
+  const other = await open(cpuBrowser, url);
+  await other.page.waitForFunction(() => window.playground.trainStatus().phase === "done", null, { timeout: 120_000 });
+  assert.equal(await modelFile(other.page), short, "the link's retraining gives the same weights, bit for bit");
+  await other.page.waitForFunction(() => { const s = window.playground.status(); return !s.loading && !s.error && s.step === s.totalSteps; });
+  assert.deepEqual(other.errors, []);
+  await other.page.close();
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("training on WebGPU: the kernels train the same model as the CPU twin (samples alike), deterministically; pause, stop and the panel", async () => {
+  const recipe = { train_steps: 48, batch: 128, lr: 0.01, train_seed: 4 };
+  const frag = "#v=1&dataset=custom&model=exact&n=400&steps=20&sampler=ddim&seed=5";
+  const gpu = await open(gpuBrowser, server.url + frag + "&backend=webgpu");
+  const cpu = await open(cpuBrowser, server.url + frag + "&backend=cpu");
+  for (const { page } of [gpu, cpu]) await page.evaluate(() => window.playground.editor.preset("smiley"));
+  const [rg, rc] = await Promise.all([gpu, cpu].map(({ page }) => page.evaluate((r) => window.playground.train(r), recipe)));
+  assert.deepEqual([rg.backend, rg.steps, rc.backend, rc.steps], ["webgpu", 48, "cpu", 48]);
+  // The same samples from both models, drawn on the CPU from the same noise.
+  const samples = (page) => page.evaluate(async () => {
+    window.playground.setConfig({ model: "trained", backend: "cpu" });
+    await window.playground.run();
+    return Array.from((await window.playground.samples()).x);
+  });
+  const [xg, xc] = [await samples(gpu.page), await samples(cpu.page)];
+  const worst = xg.reduce((w, v, i) => Math.max(w, Math.abs(v - xc[i])), 0);
+  console.log(`# WebGPU against the CPU twin after 48 steps: samples differ by at most ${worst.toExponential(2)}`);
+  assert.ok(worst < 0.02, `the WebGPU-trained and CPU-trained models sample alike (${worst})`);
+  // Deterministic on WebGPU: the same recipe again gives the same file.
+  const first = await modelFile(gpu.page);
+  await gpu.page.evaluate(() => window.playground.setConfig({ backend: "webgpu" }));
+  await gpu.page.evaluate((r) => window.playground.train(r), recipe);
+  assert.equal(await modelFile(gpu.page), first, "a second WebGPU run of the recipe is bit-identical");
+  // Pause holds the step, resume goes on, stop keeps the weights so far.
+  await gpu.page.locator("#trainer summary").click();
+  await gpu.page.evaluate(() => { window.playground.train({ train_steps: 2000 }).catch(() => {}); });
+  await gpu.page.waitForFunction(() => window.playground.trainStatus().step > 0, null, { timeout: 60_000 });
+  await gpu.page.locator("#train-pause").click();
+  const held = await gpu.page.evaluate(() => window.playground.trainStatus());
+  assert.equal(held.phase, "paused");
+  await gpu.page.waitForTimeout(500);
+  assert.equal((await gpu.page.evaluate(() => window.playground.trainStatus())).step, held.step, "paused: no steps");
+  await gpu.page.locator("#train-pause").click();
+  await gpu.page.waitForFunction((s) => window.playground.trainStatus().step > s, held.step, { timeout: 60_000 });
+  await gpu.page.locator("#train-stop").click();
+  const stopped = await gpu.page.evaluate(() => window.playground.trainStatus());
+  assert.equal(stopped.phase, "stopped");
+  assert.equal(stopped.trained.steps_done, String(stopped.step));
+  assert.match(await gpu.page.locator("#train-now").textContent(), /stopped: step \d+ \/ 2000 at batch 256 on WebGPU/);
+  assert.equal(await gpu.page.locator("#train-download").isDisabled(), false);
+  for (const p of [gpu, cpu]) { assert.deepEqual(p.errors, []); await p.page.close(); }
+});

@@ -411,7 +411,9 @@ pub struct Recipe {
 /// The drawn-set recipe: 1 200 steps of batch 256, peak rate 1e-2 after
 /// 100 warm-up steps, `t ∝ u²` (more of the training at low noise). It brings
 /// a 1 000-point two-moons set within 1.2× of the data-vs-data energy
-/// distance (the test `a_short_recipe_learns_a_drawn_set`).
+/// distance (the test `a_short_recipe_learns_a_drawn_set`). Shorter runs
+/// measured the same way stay further off: 300 steps of batch 512 at 2e-2
+/// 2.3×, 600 of 256 at 1e-2 4.6×, 300 of 128 at 1e-2 22×.
 impl Default for Recipe {
     fn default() -> Self {
         Self { steps: 1200, batch: 256, lr: 1e-2, warmup: 100, weight_decay: 0.0, t_power: 2, seed: 1 }

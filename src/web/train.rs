@@ -215,7 +215,7 @@ impl Trainer {
             Runner::Cpu(t) => t.done(),
             Runner::Gpu { .. } => false,
         };
-        if done && j.preview_run.is_none() {
+        if done && j.previewed_end() {
             j.phase = Phase::Done;
             self.finish();
             return true;
@@ -275,7 +275,7 @@ impl Trainer {
         }
         j.advance_preview();
         if let Runner::Gpu { step, in_flight: false, .. } = j.runner {
-            if step as usize >= j.recipe.steps && j.preview_run.is_none() {
+            if step as usize >= j.recipe.steps && j.previewed_end() {
                 j.phase = Phase::Done;
                 self.finish();
                 return true;
@@ -356,6 +356,11 @@ impl Job {
         }
     }
 
+    /// Whether the last step's preview is drawn (a run ends with it).
+    fn previewed_end(&self) -> bool {
+        self.preview_run.is_none() && self.distances.last().is_some_and(|d| d[0] as u32 == self.step())
+    }
+
     /// Previews: one is started from the current weights each twelfth of
     /// the run (and at its end) and advances a DDIM step a frame; when it
     /// ends its samples are shown and measured against the data.
@@ -420,6 +425,7 @@ mod tests {
         assert_eq!((j.phase, j.step()), (Phase::Done, 240));
         assert_eq!(j.losses.len(), 24);
         assert!(j.distances.len() >= 12, "{}", j.distances.len());
+        assert_eq!(j.distances.last().unwrap()[0], 240.0, "the run ends with its last step's preview");
         let (first, last) = (j.distances[0][1], j.distances.last().unwrap()[1]);
         assert!(last < first / 4.0, "the previews approach the data: {first} → {last}");
         assert_eq!(t.metadata["data_hash"], data_hash(&set.points, &set.labels));
