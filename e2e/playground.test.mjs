@@ -1528,6 +1528,16 @@ test("AIS lab: the estimate with its standard error against the exact log Z rati
 
 // ---- Your own data (issue 12): the editor, the trainer, model files, links ----
 
+/** A mouse stroke on the canvas between fractions of its width and height (the canvas scrolled into view first). */
+async function stroke(page, [fx0, fy0], [fx1, fy1], moves = 10) {
+  await page.locator("#canvas").scrollIntoViewIfNeeded();
+  const box = await page.locator("#canvas").boundingBox();
+  await page.mouse.move(box.x + box.width * fx0, box.y + box.height * fy0);
+  await page.mouse.down();
+  for (let k = 1; k <= moves; k++) await page.mouse.move(box.x + box.width * (fx0 + ((fx1 - fx0) * k) / moves), box.y + box.height * (fy0 + ((fy1 - fy0) * k) / moves));
+  await page.mouse.up();
+}
+
 /** The user's set now: `{ points, classes, … }` and its CSV. */
 const dataNow = (page) => page.evaluate(() => ({ ...window.playground.editor.status(), csv: window.playground.editor.csv() }));
 
@@ -1538,11 +1548,7 @@ test("data editor: drawing with the mouse and the keyboard, classes, eraser, und
   await page.locator("#data-editor summary").click();
   await page.locator("#edit-mode").check();
   // A mouse stroke across the middle: points of class 0 along it, in the URL.
-  const box = await page.locator("#canvas").boundingBox();
-  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
-  await page.mouse.down();
-  for (let k = 1; k <= 10; k++) await page.mouse.move(box.x + box.width * (0.3 + 0.04 * k), box.y + box.height * 0.5);
-  await page.mouse.up();
+  await stroke(page, [0.3, 0.5], [0.7, 0.5]);
   let d = await dataNow(page);
   assert.ok(d.points >= 40, `a stroke sprays points (${d.points})`);
   assert.equal(d.classes, 1);
@@ -1554,10 +1560,7 @@ test("data editor: drawing with the mouse and the keyboard, classes, eraser, und
   await page.waitForFunction(() => { const s = window.playground.status(); return !s.error && s.step === s.totalSteps; });
   // Class 2 by its swatch, a second stroke: three classes.
   await page.locator('#edit-classes button[data-k="2"]').click();
-  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.3);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.25);
-  await page.mouse.up();
+  await stroke(page, [0.5, 0.3], [0.5, 0.25], 3);
   d = await dataNow(page);
   assert.equal(d.classes, 3, "class 2's points (classes 0–2)");
   const afterMouse = d.points;
@@ -1615,13 +1618,15 @@ test("data editor: drawing with the mouse and the keyboard, classes, eraser, und
 });
 
 test("a 360 px phone draws data with a finger (touch events)", async () => {
-  const context = await cpuBrowser.newContext({ viewport: { width: 360, height: 740 }, hasTouch: true, isMobile: true });
-  const { page, errors } = await open(context, server.url + "#v=1&dataset=custom&model=exact&backend=cpu&n=200&steps=10");
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=custom&model=exact&backend=cpu&n=200&steps=10");
+  await page.setViewportSize({ width: 360, height: 740 });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Emulation.setTouchEmulationEnabled", { enabled: true, maxTouchPoints: 5 });
   await page.locator("#data-editor summary").click();
   await page.locator("#edit-mode").check();
+  await page.locator("#canvas").scrollIntoViewIfNeeded();
   const box = await page.locator("#canvas").boundingBox();
   assert.ok(box.width >= 320, `the canvas fills the phone's width (${box.width}px)`);
-  const cdp = await context.newCDPSession(page);
   const at = (fx, fy) => [{ x: box.x + box.width * fx, y: box.y + box.height * fy }];
   const scrollBefore = await page.evaluate(() => scrollY);
   await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: at(0.2, 0.6) });
@@ -1634,7 +1639,7 @@ test("a 360 px phone draws data with a finger (touch events)", async () => {
   assert.ok(scroll <= client, `no horizontal scrolling with the editor open (${scroll} > ${client})`);
   assert.match(await page.evaluate(() => location.hash), /points=/);
   assert.deepEqual(errors, []);
-  await context.close();
+  await page.close();
 });
 
 /** The trained model's file as base64 (for comparing two pages' models). */
@@ -1739,7 +1744,7 @@ test("training on WebGPU: the kernels train the same model as the CPU twin (samp
   const stopped = await gpu.page.evaluate(() => window.playground.trainStatus());
   assert.equal(stopped.phase, "stopped");
   assert.equal(stopped.trained.steps_done, String(stopped.step));
-  assert.match(await gpu.page.locator("#train-now").textContent(), /stopped: step \d+ \/ 2000 at batch 256 on WebGPU/);
+  assert.match(await gpu.page.locator("#train-now").textContent(), /stopped: step \d+ \/ 2000 at batch 128 on WebGPU/);
   assert.equal(await gpu.page.locator("#train-download").isDisabled(), false);
   for (const p of [gpu, cpu]) { assert.deepEqual(p.errors, []); await p.page.close(); }
 });

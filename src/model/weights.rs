@@ -144,7 +144,27 @@ pub fn serialize(tensors: &[NamedTensor], metadata: &BTreeMap<String, String>) -
         .map_err(|e| WeightsError::Parse(e.to_string()))?;
     // The map type is safetensors' own (std's or hashbrown's, by its features).
     let meta = metadata.iter().map(|(k, v)| (k.clone(), v.clone())).chain([("format".to_string(), FORMAT.to_string())]);
-    safetensors::serialize(views, Some(meta.collect())).map_err(|e| WeightsError::Parse(e.to_string()))
+    let bytes = safetensors::serialize(views, Some(meta.collect())).map_err(|e| WeightsError::Parse(e.to_string()))?;
+    canonical_header(bytes)
+}
+
+/// The same file with its JSON header's keys sorted (the metadata map
+/// safetensors writes iterates in a per-process order): one model, one file,
+/// so a retrained model's download is bit-identical.
+fn canonical_header(bytes: Vec<u8>) -> Result<Vec<u8>, WeightsError> {
+    let bad = |e: String| WeightsError::Parse(format!("rewriting the header: {e}"));
+    let n = u64::from_le_bytes(bytes.get(..8).ok_or_else(|| bad("no length".into()))?.try_into().expect("8 bytes")) as usize;
+    let header: serde_json::Value = serde_json::from_slice(bytes.get(8..8 + n).ok_or_else(|| bad("short".into()))?).map_err(|e| bad(e.to_string()))?;
+    // serde_json's maps are ordered by key; the header is padded with spaces to 8 bytes, as safetensors does.
+    let mut text = serde_json::to_string(&header).map_err(|e| bad(e.to_string()))?;
+    while text.len() % 8 != 0 {
+        text.push(' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - n);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(&bytes[8 + n..]);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -270,5 +290,23 @@ mod tests {
         assert!(matches!(ModelFile::from_bytes(&bytes, d), Err(WeightsError::BadTensor { .. })));
         // The message names what is wrong.
         assert!(ModelFile::from_bytes(&bytes, d).unwrap_err().to_string().contains("score.b3"));
+    }
+
+    /// The header's keys are sorted, so the same model always makes the same
+    /// file; the file reads back with every tensor and key.
+    #[test]
+    fn files_are_canonical() {
+        let tensors = vec![("b".to_string(), vec![2], vec![1.0f32, 2.0]), ("a".to_string(), vec![1, 3], vec![3.0, 4.0, 5.0])];
+        let meta: BTreeMap<String, String> = (0..40).map(|k| (format!("key{k:02}"), k.to_string())).collect();
+        let bytes = serialize(&tensors, &meta).unwrap();
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        assert_eq!((8 + n) % 8, 0, "the data starts 8-aligned");
+        let header = std::str::from_utf8(&bytes[8..8 + n]).unwrap();
+        let at: Vec<usize> = (0..40).map(|k| header.find(&format!("\"key{k:02}\"")).unwrap()).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "metadata keys in order: {header}");
+        let back = read_tensors(&bytes).unwrap();
+        assert_eq!(back.len(), 2);
+        let (_, h) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+        assert_eq!(h.metadata().as_ref().unwrap().len(), 41);
     }
 }
