@@ -1721,9 +1721,14 @@ test("training on WebGPU: the kernels train the same model as the CPU twin (samp
     return Array.from((await window.playground.samples()).x);
   });
   const [xg, xc] = [await samples(gpu.page), await samples(cpu.page)];
-  const worst = xg.reduce((w, v, i) => Math.max(w, Math.abs(v - xc[i])), 0);
-  console.log(`# WebGPU against the CPU twin after 48 steps: samples differ by at most ${worst.toExponential(2)}`);
-  assert.ok(worst < 0.02, `the WebGPU-trained and CPU-trained models sample alike (${worst})`);
+  // Float rounding differs between the kernels and the twin (summation
+  // order), and Adam's normalised steps let it grow a little: measured, at
+  // most 1.5e-2 on one coordinate of 800 after 48 steps. Samples from a
+  // model trained on other data (the control) differ by whole units.
+  const diffs = xg.map((v, i) => Math.abs(v - xc[i]));
+  const worst = Math.max(...diffs), mean = diffs.reduce((a, b) => a + b, 0) / diffs.length;
+  console.log(`# WebGPU against the CPU twin after 48 steps: samples differ by ${mean.toExponential(2)} on average, at most ${worst.toExponential(2)}`);
+  assert.ok(worst < 0.05 && mean < 5e-3, `the WebGPU-trained and CPU-trained models sample alike (mean ${mean}, max ${worst})`);
   // Deterministic on WebGPU: the same recipe again gives the same file.
   const first = await modelFile(gpu.page);
   await gpu.page.evaluate(() => window.playground.setConfig({ backend: "webgpu" }));

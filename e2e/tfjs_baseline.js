@@ -173,5 +173,78 @@ window.tfjsBaseline = (() => {
     return { backend: `tfjs-${backend}${fused ? "-fused" : ""}`, variant, n, steps, seconds, head: Array.from(out.subarray(0, 64)) };
   }
 
-  return { run };
+  /**
+   * The training peer (issue 12): the playground's network — input
+   * [x_t, temb(t), E[c]] (2 + 32 + 16), three SiLU layers of 128, 2 outputs,
+   * the class table E with a null row — trained the way the page trains it
+   * (engine::train): each step draws a batch on the device (uniform points,
+   * t = T_MIN + (1 − T_MIN)u², ε, x_t on the VP SDE, labels dropped to the
+   * null class at 15 %), takes the mean squared error of ε̂ − ε, an Adam step
+   * (AdamW with λ = 0, as the recipe's default) and the weights' moving
+   * average. `points` and `labels` are the data (2N coordinates, N classes).
+   * Times `steps` steps after 3 warm-up steps; resolves to
+   * { backend, batch, steps, seconds, loss }.
+   */
+  async function train({ backend, points, labels, numClasses, batch, steps, lr = 0.01 }) {
+    if (tf.getBackend() !== backend) {
+      if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} is unavailable`);
+    }
+    await tf.ready();
+    const T_MIN = 1e-3, BETA_MIN = 0.1, BETA_MAX = 20, DROPOUT = 0.15, HIDDEN = 128, INPUT = 2 + TIME_DIM + CLASS_DIM;
+    const n = labels.length;
+    const data = tf.tensor2d(points, [n, 2]);
+    const lab = tf.tensor1d(labels, "int32");
+    const freqs = tf.tensor2d(Array.from({ length: TIME_FREQS }, (_, j) => 1000 * Math.exp((-Math.log(10000) * j) / TIME_FREQS)), [1, TIME_FREQS]);
+    // Uniform in ±1/√fan-in, the class table in ±√3 (engine::train::ScoreParams::init).
+    const u = (shape, bound, seed) => tf.variable(tf.randomUniform(shape, -bound, bound, "float32", seed));
+    const params = [
+      u([INPUT, HIDDEN], 1 / Math.sqrt(INPUT), 1), u([HIDDEN], 1 / Math.sqrt(INPUT), 2),
+      u([HIDDEN, HIDDEN], 1 / Math.sqrt(HIDDEN), 3), u([HIDDEN], 1 / Math.sqrt(HIDDEN), 4),
+      u([HIDDEN, HIDDEN], 1 / Math.sqrt(HIDDEN), 5), u([HIDDEN], 1 / Math.sqrt(HIDDEN), 6),
+      u([HIDDEN, 2], 1 / Math.sqrt(HIDDEN), 7), u([2], 1 / Math.sqrt(HIDDEN), 8),
+      u([numClasses + 1, CLASS_DIM], Math.sqrt(3), 9),
+    ];
+    const ema = params.map((p) => tf.variable(p.clone(), false));
+    const [W0, b0, W1, b1, W2, b2, W3, b3, E] = params;
+    const opt = tf.train.adam(lr, 0.9, 0.999, 1e-8);
+    let k = 0;
+    const step = () => {
+      k += 1;
+      const loss = opt.minimize(() => {
+        const idx = tf.randomUniform([batch], 0, n, "int32", 100 + k);
+        const x0 = tf.gather(data, idx);
+        const drop = tf.randomUniform([batch], 0, 1, "float32", 200 + k).less(DROPOUT);
+        const c = tf.where(drop, tf.fill([batch], numClasses, "int32"), tf.gather(lab, idx));
+        const t = tf.randomUniform([batch, 1], 0, 1, "float32", 300 + k).square().mul(1 - T_MIN).add(T_MIN);
+        const logAb = t.mul(BETA_MIN).add(t.square().mul(0.5 * (BETA_MAX - BETA_MIN))).neg();
+        const a = logAb.mul(0.5).exp(), s = tf.scalar(1).sub(logAb.exp()).sqrt();
+        const eps = tf.randomNormal([batch, 2], 0, 1, "float32", 400 + k);
+        const xt = x0.mul(a).add(eps.mul(s));
+        const arg = t.matMul(freqs);
+        const input = tf.concat([xt, arg.sin(), arg.cos(), tf.gather(E, c)], 1);
+        const h0 = silu(input.matMul(W0).add(b0));
+        const h1 = silu(h0.matMul(W1).add(b1));
+        const h2 = silu(h1.matMul(W2).add(b2));
+        return tf.losses.meanSquaredError(eps, h2.matMul(W3).add(b3));
+      }, true, params);
+      tf.tidy(() => {
+        const d = Math.min(0.999, (1 + k) / (10 + k));
+        ema.forEach((e, i) => e.assign(e.mul(d).add(params[i].mul(1 - d))));
+      });
+      return loss;
+    };
+    for (let i = 0; i < 3; i++) { const l = step(); await l.data(); l.dispose(); }
+    const start = performance.now();
+    let last = null;
+    for (let i = 0; i < steps; i++) { last?.dispose(); last = step(); }
+    const loss = (await last.data())[0];
+    const seconds = (performance.now() - start) / 1000;
+    last.dispose();
+    tf.dispose([data, lab, freqs, ...params, ...ema]);
+    opt.dispose();
+    if (!Number.isFinite(loss)) throw new Error("the TF.js trainer's loss is not finite");
+    return { backend: `tfjs-${backend}`, batch, steps, seconds, loss };
+  }
+
+  return { run, train };
 })();
