@@ -1702,6 +1702,15 @@ test("training on the CPU: the default recipe brings a drawn moons set within 2Ã
   await other.page.waitForFunction(() => { const s = window.playground.status(); return !s.loading && !s.error && s.step === s.totalSteps; });
   assert.deepEqual(other.errors, []);
   await other.page.close();
+  // The other targets train and sample through every reading, and the file says which.
+  for (const target of ["x0", "v", "flow"]) {
+    const r = await page.evaluate((target) => window.playground.train({ train_steps: 30, batch: 64, target }), target);
+    assert.equal(r.phase, "done", target);
+    const s = await page.evaluate(() => { window.playground.setConfig({ sampler: "heun", steps: 10, n: 200 }); return window.playground.run(); });
+    assert.deepEqual([s.error, s.nonFinite], [null, 0], target);
+    const meta = await page.evaluate(async () => window.playground.importModel(await window.playground.exportModel()));
+    assert.equal(meta.target, target);
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -221,7 +221,9 @@ window.tfjsBaseline = (() => {
         const eps = tf.randomNormal([batch, 2], 0, 1, "float32", 400 + k);
         const xt = x0.mul(a).add(eps.mul(s));
         const arg = t.matMul(freqs);
-        const input = tf.concat([xt, arg.sin(), arg.cos(), tf.gather(E, c)], 1);
+        // The class rows as a one-hot product (TF.js's wasm backend has no
+        // gradient for gather: UnsortedSegmentSum is not registered there).
+        const input = tf.concat([xt, arg.sin(), arg.cos(), tf.oneHot(c, numClasses + 1).matMul(E)], 1);
         const h0 = silu(input.matMul(W0).add(b0));
         const h1 = silu(h0.matMul(W1).add(b1));
         const h2 = silu(h1.matMul(W2).add(b2));

@@ -20,8 +20,11 @@ const V_B3: u32 = V_W3 + 2u * G;
 const V_CLASS_BIAS: u32 = V_B3 + 1u;
 
 @group(0) @binding(2) var<storage, read> weights: array<vec4<f32>>;
-// T[level], G vec4 per level.
+// T[level]: ROW vec4 per level, G of W0t·temb(t′), then the target's
+// reading (A, B, C, 0): ε̂ = A x + B net(C x, t′) (science::targets; an
+// ε-network reads (0, 1, 1), exactly itself).
 @group(0) @binding(4) var<storage, read> time_bias: array<vec4<f32>>;
+const ROW: u32 = G + 1u;
 
 fn silu(v: vec4<f32>) -> vec4<f32> {
     return v / (1.0 + exp(-v));

@@ -75,14 +75,15 @@ fn dense_tile(w: u32, bias: u32, rg: u32, pg: u32) {
 // stops looping after 65 535 iterations per invocation, shared by all
 // loops; one evaluation takes MLP_LOOP_ITERATIONS (gpu.rs) of them.
 fn eps_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_classes: u32) -> vec2<f32> {
+    let reading = time_bias[level * ROW + G];
     if (lid < TILE) {
-        sh_x[lid] = x;
+        sh_x[lid] = reading.z * x;
     }
     workgroupBarrier();
     let rg = lid % G;
     let pg = lid / G;
     let row = select(n_classes, class_id, class_id < n_classes);
-    let base = weights[V_CLASS_BIAS + row * G + rg] + time_bias[level * G + rg];
+    let base = weights[V_CLASS_BIAS + row * G + rg] + time_bias[level * ROW + rg];
     let wx = weights[rg];
     let wy = weights[V_W0X_Y + rg];
     for (var q = 0u; q < 4u; q++) {
@@ -101,6 +102,7 @@ fn eps_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id
             let a = sh_h[lid * G + r];
             e += vec2<f32>(dot4(weights[V_W3 + r], a), dot4(weights[V_W3 + G + r], a));
         }
+        e = reading.x * x + reading.y * e;
     }
     return e;
 }

@@ -72,13 +72,14 @@ fn dense_jacobian_tile(w: u32, bias: u32, rg: u32, pg: u32) {
 // The hidden layers of the null class at time-table row `level`, with their
 // tangents, into sh_h; `n_classes` rows of B precede the null row.
 fn hidden_jacobian_tile(lid: u32, x: vec2<f32>, level: u32, n_classes: u32) {
+    // The network's input is C·x (the target's reading); the tangents are along it.
     if (lid < TILE) {
-        sh_x[lid] = x;
+        sh_x[lid] = time_bias[level * ROW + G].z * x;
     }
     workgroupBarrier();
     let rg = lid % G;
     let pg = lid / G;
-    let base = weights[V_CLASS_BIAS + n_classes * G + rg] + time_bias[level * G + rg];
+    let base = weights[V_CLASS_BIAS + n_classes * G + rg] + time_bias[level * ROW + rg];
     let wx = weights[rg];
     let wy = weights[V_W0X_Y + rg];
     for (var q = 0u; q < 2u; q++) {
@@ -115,7 +116,9 @@ fn eps_trace_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, n_
             j11 += dot4(w1, sh_h[c + G + r]);
             j22 += dot4(w2, sh_h[c + 2u * G + r]);
         }
-        out = vec3<f32>(e, j11 + j22);
+        // ε̂ = A x + B net(C x): tr J = 2A + B C tr J_net.
+        let reading = time_bias[level * ROW + G];
+        out = vec3<f32>(reading.x * x + reading.y * e, 2.0 * reading.x + reading.y * (reading.z * (j11 + j22)));
     }
     return out;
 }
@@ -145,7 +148,10 @@ fn eps_jacobian_tile(lid: u32, x: vec2<f32>, level: u32, n_classes: u32) -> EpsJ
             c1 += vec2<f32>(dot4(w1, tx), dot4(w2, tx));
             c2 += vec2<f32>(dot4(w1, ty), dot4(w2, ty));
         }
-        out = EpsJacobian(vec4<f32>(e, c1), vec4<f32>(c2, 0.0, 0.0));
+        // ε̂ = A x + B net(C x): J = A I + B C J_net.
+        let reading = time_bias[level * ROW + G];
+        let bc = reading.y * reading.z;
+        out = EpsJacobian(vec4<f32>(reading.x * x + reading.y * e, bc * c1 + vec2<f32>(reading.x, 0.0)), vec4<f32>(bc * c2 + vec2<f32>(0.0, reading.x), 0.0, 0.0));
     }
     return out;
 }

@@ -59,7 +59,10 @@ fn rows4(w: u32, bias: u32, r: u32, ha: ptr<function, array<vec4<f32>, 32>>, hb:
 fn eps_hat4(x: array<vec2<f32>, 4>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_classes: u32) -> array<vec2<f32>, 4> {
     let row = select(n_classes, class_id, class_id < n_classes);
     let cb = V_CLASS_BIAS + row * G;
-    let tb = level * G;
+    let tb = level * ROW;
+    // The target's reading: the network sees C·x (science::targets).
+    let reading = time_bias[tb + G];
+    let xin = array<vec2<f32>, 4>(reading.z * x[0], reading.z * x[1], reading.z * x[2], reading.z * x[3]);
     var h0a: array<vec4<f32>, 32>;
     var h0b: array<vec4<f32>, 32>;
     var h0c: array<vec4<f32>, 32>;
@@ -72,10 +75,10 @@ fn eps_hat4(x: array<vec2<f32>, 4>, level: u32, alpha: f32, sigma: f32, class_id
         let base = weights[cb + r] + time_bias[tb + r];
         let wx = weights[r];
         let wy = weights[V_W0X_Y + r];
-        h0a[r] = silu(base + wx * x[0].x + wy * x[0].y);
-        h0b[r] = silu(base + wx * x[1].x + wy * x[1].y);
-        h0c[r] = silu(base + wx * x[2].x + wy * x[2].y);
-        h0d[r] = silu(base + wx * x[3].x + wy * x[3].y);
+        h0a[r] = silu(base + wx * xin[0].x + wy * xin[0].y);
+        h0b[r] = silu(base + wx * xin[1].x + wy * xin[1].y);
+        h0c[r] = silu(base + wx * xin[2].x + wy * xin[2].y);
+        h0d[r] = silu(base + wx * xin[3].x + wy * xin[3].y);
     }
     for (var r = 0u; r < G; r++) {
         let o = rows4(V_W1, V_B1, r, &h0a, &h0b, &h0c, &h0d);
@@ -100,6 +103,9 @@ fn eps_hat4(x: array<vec2<f32>, 4>, level: u32, alpha: f32, sigma: f32, class_id
         e[2] += vec2<f32>(dot4(wx, c), dot4(wy, c));
         let d = silu(o.d);
         e[3] += vec2<f32>(dot4(wx, d), dot4(wy, d));
+    }
+    for (var i = 0u; i < 4u; i++) {
+        e[i] = reading.x * x[i] + reading.y * e[i];
     }
     return e;
 }

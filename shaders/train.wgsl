@@ -10,7 +10,7 @@
 //                memory; epilogues: + bias and SiLU (forward), × SiLU'(z)
 //                (backward), or plain — every layer's forward, both
 //                backward products, and the bias sums (ones·Δ);
-//   loss_grad    the loss terms and ∂L/∂ε̂;
+//   loss_grad    the loss terms and ∂L/∂(the output), each weighted (science::targets);
 //   class_grad   the class table's gradient from ∂L/∂u;
 //   adamw        candle's AdamW on every parameter at the step's learning
 //                rate (warm-up, cosine), and the weights' moving average;
@@ -48,11 +48,12 @@ struct TrainParams {
     seed: u32,
     t_power: u32,
     // Arena offsets: the points (x, y, label), the frequencies, the batch's input rows u
-    // (2 + 32 + 16), its ε and labels, the class table, the step counter.
+    // (2 + 32 + 16), its targets (what the network should output) and labels,
+    // the class table, the step counter.
     points_off: u32,
     freqs_off: u32,
     u_off: u32,
-    eps_off: u32,
+    target_off: u32,
     label_off: u32,
     emb_off: u32,
     step_off: u32,
@@ -82,9 +83,11 @@ struct TrainParams {
     beta2: f32,
     adam_eps: f32,
     weight_decay: f32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
+    // What the network learns (science::targets): 0 ε, 1 x0, 2 v, 3 flow;
+    // and where each row's loss weight lies.
+    target_kind: u32,
+    weight_off: u32,
+    pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> gp: GemmParams;
@@ -126,18 +129,34 @@ fn draw_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
         up *= u;
     }
     let t = tp.t_min + (1.0 - tp.t_min) * up;
-    let ab = exp(-(tp.beta_min * t + 0.5 * (tp.beta_max - tp.beta_min) * t * t));
-    let a = sqrt(ab);
-    let s = sqrt(1.0 - ab);
     let e = gaussian2(tp.seed, i, step, 4u);
     let p = vec2<f32>(arena[tp.points_off + 3u * k], arena[tp.points_off + 3u * k + 1u]);
+    // The input, target and loss weight of science::targets::Target::training_pair.
+    var xt = (1.0 - t) * p + t * e;
+    var y = e - p;
+    var w = (1.0 - t) * (1.0 - t);
+    if (tp.target_kind != 3u) {
+        let ab = exp(-(tp.beta_min * t + 0.5 * (tp.beta_max - tp.beta_min) * t * t));
+        let a = sqrt(ab);
+        let s = sqrt(1.0 - ab);
+        xt = a * p + s * e;
+        y = e;
+        w = 1.0;
+        if (tp.target_kind == 1u) {
+            y = p;
+            w = (a / s) * (a / s);
+        } else if (tp.target_kind == 2u) {
+            y = a * e - s * p;
+            w = a * a;
+        }
+    }
     var label = u32(arena[tp.points_off + 3u * k + 2u]);
     if (unit(h.y) < tp.dropout) {
         label = tp.num_classes;
     }
     let row = tp.u_off + i * INPUT;
-    arena[row] = a * p.x + s * e.x;
-    arena[row + 1u] = a * p.y + s * e.y;
+    arena[row] = xt.x;
+    arena[row + 1u] = xt.y;
     for (var j = 0u; j < TIME_FREQS; j++) {
         let sc = sin_cos(1000.0 * t * arena[tp.freqs_off + j]);
         arena[row + 2u + j] = sc.x;
@@ -146,8 +165,9 @@ fn draw_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var j = 0u; j < 16u; j++) {
         arena[row + 34u + j] = arena[tp.emb_off + label * 16u + j];
     }
-    arena[tp.eps_off + 2u * i] = e.x;
-    arena[tp.eps_off + 2u * i + 1u] = e.y;
+    arena[tp.target_off + 2u * i] = y.x;
+    arena[tp.target_off + 2u * i + 1u] = y.y;
+    arena[tp.weight_off + i] = w;
     arena[tp.label_off + i] = f32(label);
 }
 
@@ -229,10 +249,11 @@ fn loss_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let scale = 2.0 / f32(2u * tp.batch);
-    let r = vec2<f32>(arena[tp.out_off + 2u * i] - arena[tp.eps_off + 2u * i], arena[tp.out_off + 2u * i + 1u] - arena[tp.eps_off + 2u * i + 1u]);
-    arena[tp.loss_off + i] = dot(r, r);
-    arena[tp.dout_off + 2u * i] = scale * r.x;
-    arena[tp.dout_off + 2u * i + 1u] = scale * r.y;
+    let w = arena[tp.weight_off + i];
+    let r = vec2<f32>(arena[tp.out_off + 2u * i] - arena[tp.target_off + 2u * i], arena[tp.out_off + 2u * i + 1u] - arena[tp.target_off + 2u * i + 1u]);
+    arena[tp.loss_off + i] = w * dot(r, r);
+    arena[tp.dout_off + 2u * i] = scale * w * r.x;
+    arena[tp.dout_off + 2u * i + 1u] = scale * w * r.y;
 }
 
 @compute @workgroup_size(64)

@@ -252,6 +252,7 @@
     $("guidance-help").textContent = opts.guidanceHelp[c.guidance] || "";
     $("sampler-help").textContent = opts.samplerHelp[c.sampler] || "";
     $("model-help").textContent = opts.modelHelp[c.model] || "";
+    $("target-help").textContent = opts.targetHelp[c.target] || "";
     // The class choices follow the dataset: all, or one of its classes.
     const k = c.dataset === "custom" ? app.dataStatus().classes : (opts.numClasses[c.dataset] || 0);
     const cls = $("class");
@@ -418,7 +419,7 @@
         return;
       }
       opts = bindings.App.options();
-      for (const key of ["dataset", "sampler", "variance", "schedule", "spacing", "model", "guidance", "backend", "theme", "t_sampling"]) fillSelect($(key), opts[key]);
+      for (const key of ["dataset", "sampler", "variance", "schedule", "spacing", "model", "guidance", "backend", "theme", "t_sampling", "target"]) fillSelect($(key), opts[key]);
       $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];
       $("n").min = opts.n[0]; $("n").max = opts.n[1];
       app = await bindings.App.create($("canvas"), $("canvas-gpu"), location.hash);

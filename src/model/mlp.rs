@@ -23,6 +23,8 @@
 //! **Classifier** (noisy-input, for classifier guidance):
 //! `logits = V2 SiLU(V1 SiLU(V0 [x, temb(t)] + c0) + c1) + c2`, 64 units.
 
+use crate::science::targets::Target;
+
 /// Frequencies of the sinusoidal time embedding.
 pub const TIME_FREQS: usize = 16;
 /// Width of the time embedding.
@@ -35,6 +37,9 @@ pub const HIDDEN: usize = 128;
 pub const CLF_HIDDEN: usize = 64;
 /// Particles per CPU forward block (weights stay in cache across a block).
 pub const BLOCK: usize = 32;
+/// A level's row of the time table: `W0t · temb(t′)` (HIDDEN), then the
+/// reading `(A, B, C, 0)` of science::targets — `ε̂ = A x + B net(C x, t′)`.
+pub const TABLE_ROW: usize = HIDDEN + 4;
 
 /// `temb(t)`: sinusoidal features of the continuous VP time `t ∈ [0, 1]`.
 pub fn time_embedding(t: f32) -> [f32; TIME_DIM] {
@@ -103,6 +108,8 @@ pub struct ScoreMlp {
     /// `W3`: 2 × HIDDEN.
     pub w3: Vec<f32>,
     pub b3: Vec<f32>,
+    /// What the network outputs (ε for the shipped models), read as ε̂ level by level.
+    pub target: Target,
 }
 
 /// `out[o][b] = SiLU(bias[o] + Σ_k (w[o][4k]·h[4k][b] + … + w[o][4k+3]·h[4k+3][b]))`
@@ -158,7 +165,12 @@ impl ScoreMlp {
             }
         }
         let [w1, b1, w2, b2, w3, b3] = rest;
-        Self { num_classes, w0x, w0t, class_bias, w1, b1, w2, b2, w3, b3 }
+        Self { num_classes, w0x, w0t, class_bias, w1, b1, w2, b2, w3, b3, target: Target::Eps }
+    }
+
+    /// The same network read as predicting `target`.
+    pub fn with_target(self, target: Target) -> Self {
+        Self { target, ..self }
     }
 
     /// Row of `class_bias` for a class choice (`None` → the null class).
@@ -169,11 +181,14 @@ impl ScoreMlp {
         }
     }
 
-    /// `W0t · temb(t)`, shared by every particle at one level; the sum over
-    /// the embedding is taken in increasing index (as in the GPU table).
+    /// The level's row of the time table ([`TABLE_ROW`] floats), shared by
+    /// every particle at VP network time `t`: `W0t · temb(t′)` at the time
+    /// `t′` the target reads (the sum over the embedding in increasing index,
+    /// as in the GPU table), then the reading `(A, B, C, 0)`.
     pub fn time_bias(&self, t: f32) -> Vec<f32> {
-        let e = time_embedding(t);
-        (0..HIDDEN)
+        let r = self.target.reading(t);
+        let e = time_embedding(r.t);
+        let mut row: Vec<f32> = (0..HIDDEN)
             .map(|o| {
                 let row = &self.w0t[o * TIME_DIM..(o + 1) * TIME_DIM];
                 let mut acc = 0.0f32;
@@ -182,7 +197,9 @@ impl ScoreMlp {
                 }
                 acc
             })
-            .collect()
+            .collect();
+        row.extend([r.a, r.b, r.c, 0.0]);
+        row
     }
 
     /// `ε̂` for up to [`BLOCK`] particles sharing one level and class.
@@ -190,12 +207,13 @@ impl ScoreMlp {
         let n = xs.len();
         assert!(n <= BLOCK && out.len() >= n);
         let cb = &self.class_bias[self.class_row(class) * HIDDEN..][..HIDDEN];
+        let [ra, rb, rc] = [time_bias[HIDDEN], time_bias[HIDDEN + 1], time_bias[HIDDEN + 2]];
         let mut h0 = vec![[0.0f32; BLOCK]; HIDDEN];
         for (o, row) in h0.iter_mut().enumerate() {
             let base = cb[o] + time_bias[o];
             let (wx, wy) = (self.w0x[2 * o], self.w0x[2 * o + 1]);
             for b in 0..n {
-                row[b] = silu(base + wx * xs[b][0] + wy * xs[b][1]);
+                row[b] = silu(base + wx * (rc * xs[b][0]) + wy * (rc * xs[b][1]));
             }
         }
         let mut h1 = vec![[0.0f32; BLOCK]; HIDDEN];
@@ -210,7 +228,8 @@ impl ScoreMlp {
                     *ec += w[0] * h[0] + w[1] * h[1] + w[2] * h[2] + w[3] * h[3];
                 }
             }
-            *o = e;
+            // The target's reading (an ε-network: 0·x + 1·e, exactly e).
+            *o = [ra * xs[b][0] + rb * e[0], ra * xs[b][1] + rb * e[1]];
         }
     }
 
@@ -250,11 +269,12 @@ impl ScoreMlp {
             w.chunks_exact(4).zip(v.chunks_exact(4)).fold(acc, |a, (w, v)| a + (w[0] * v[0] + w[1] * v[1] + w[2] * v[2] + w[3] * v[3]))
         };
         let cb = &self.class_bias[self.class_row(class) * HIDDEN..][..HIDDEN];
-        // The activations and their tangents along x₁ and x₂.
+        let [ra, rb, rc] = [time_bias[HIDDEN], time_bias[HIDDEN + 1], time_bias[HIDDEN + 2]];
+        // The activations and their tangents along x₁ and x₂ (of the network's input C·x).
         let (mut h, mut dx, mut dy) = ([0.0f32; HIDDEN], [0.0f32; HIDDEN], [0.0f32; HIDDEN]);
         for o in 0..HIDDEN {
             let (wx, wy) = (self.w0x[2 * o], self.w0x[2 * o + 1]);
-            let z = cb[o] + time_bias[o] + wx * x[0] + wy * x[1];
+            let z = cb[o] + time_bias[o] + wx * (rc * x[0]) + wy * (rc * x[1]);
             let g = silu_grad(z);
             h[o] = silu(z);
             dx[o] = g * wx;
@@ -275,8 +295,10 @@ impl ScoreMlp {
         let (mut eps, mut jac) = ([0.0f32; 2], [[0.0f32; 2]; 2]);
         for c in 0..2 {
             let row = &self.w3[c * HIDDEN..(c + 1) * HIDDEN];
-            eps[c] = dot(self.b3[c], row, &h);
-            jac[c] = [dot(0.0, row, &dx), dot(0.0, row, &dy)];
+            // ε̂ = A x + B net(C x): J = A I + B C J_net.
+            eps[c] = ra * x[c] + rb * dot(self.b3[c], row, &h);
+            jac[c] = [rb * (rc * dot(0.0, row, &dx)), rb * (rc * dot(0.0, row, &dy))];
+            jac[c][c] += ra;
         }
         (eps, jac)
     }
@@ -454,12 +476,14 @@ mod tests {
             b2: w(HIDDEN, 0.1),
             w3: w(2 * HIDDEN, 0.2),
             b3: w(2, 0.1),
+            target: Target::Eps,
         }
     }
 
     #[test]
     fn forward_mode_jacobian_matches_finite_differences() {
-        let mlp = toy_mlp(3);
+        for target in Target::ALL {
+        let mlp = toy_mlp(3).with_target(target);
         for (t, class) in [(0.05f32, None), (0.5, Some(1)), (0.95, None)] {
             let tb = mlp.time_bias(t);
             for x in [[0.0f32, 0.0], [1.3, -0.7], [-2.2, 2.9]] {
@@ -475,8 +499,42 @@ mod tests {
                     let (ep, em) = (mlp.eps_hat(xp, t, class), mlp.eps_hat(xm, t, class));
                     for i in 0..2 {
                         let fd = (ep[i] as f64 - em[i] as f64) / (2.0 * h as f64);
-                        assert!((jac[i][j] as f64 - fd).abs() < 2e-3 * (1.0 + fd.abs()), "t={t} x={x:?} J[{i}][{j}] {} vs {fd}", jac[i][j]);
+                        assert!((jac[i][j] as f64 - fd).abs() < 2e-3 * (1.0 + fd.abs()), "{target:?} t={t} x={x:?} J[{i}][{j}] {} vs {fd}", jac[i][j]);
                     }
+                }
+            }
+        }
+        }
+    }
+
+    /// A network read as another target is `A x + B net(C x, t′)` of the
+    /// ε-reading's network at `t′`, level by level (science::targets); an
+    /// ε-network's row reads (0, 1, 1) and its ε̂ is the network's output
+    /// bit for bit.
+    #[test]
+    fn every_target_reads_the_same_network() {
+        let net = toy_mlp(2);
+        let xs = [[0.3f32, -1.2], [2.0, 0.5], [-3.1, 3.3]];
+        for target in Target::ALL {
+            let m = net.clone().with_target(target);
+            for t in [0.01f32, 0.3, 0.9] {
+                let r = target.reading(t);
+                let tb = m.time_bias(t);
+                assert_eq!(tb.len(), TABLE_ROW);
+                assert_eq!(&tb[HIDDEN..], &[r.a, r.b, r.c, 0.0]);
+                let mut got = [[0.0f32; 2]; 3];
+                m.eps_hat_block(&xs, &tb, Some(1), &mut got);
+                let scaled: Vec<[f32; 2]> = xs.iter().map(|x| [r.c * x[0], r.c * x[1]]).collect();
+                let mut raw = [[0.0f32; 2]; 3];
+                net.eps_hat_block(&scaled, &net.time_bias(r.t), Some(1), &mut raw);
+                for ((g, x), o) in got.iter().zip(&xs).zip(&raw) {
+                    for c in 0..2 {
+                        let want = r.a * x[c] + r.b * o[c];
+                        assert!((g[c] - want).abs() <= 1e-5 * (1.0 + want.abs()), "{target:?} t={t}: {g:?} against {want}");
+                    }
+                }
+                if target == Target::Eps {
+                    assert_eq!(got, raw, "an ε-network is itself, bit for bit");
                 }
             }
         }

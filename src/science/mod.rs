@@ -14,3 +14,4 @@ pub mod mixture;
 pub mod plan;
 pub mod rng;
 pub mod schedule;
+pub mod targets;

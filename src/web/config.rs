@@ -113,6 +113,8 @@ pub struct Config {
     pub wd: f64,
     pub t_sampling: String,
     pub train_seed: u32,
+    /// What the trained network predicts: `eps`, `x0`, `v` or `flow` (science::targets).
+    pub target: String,
     pub sampler: String,
     pub steps: usize,
     pub n: usize,
@@ -181,6 +183,7 @@ impl Default for Config {
             wd: 0.0,
             t_sampling: "u2".into(),
             train_seed: 1,
+            target: "eps".into(),
             sampler: "ddpm".into(),
             steps: 200,
             n: 4096,
@@ -266,6 +269,9 @@ pub struct Options {
     pub lr: [f64; 2],
     pub wd: [f64; 2],
     pub t_sampling: Vec<&'static str>,
+    pub target: Vec<&'static str>,
+    #[serde(rename = "targetHelp")]
+    pub target_help: BTreeMap<&'static str, &'static str>,
     /// Most points and classes of a user's set.
     #[serde(rename = "customPointsMax")]
     pub custom_points_max: usize,
@@ -305,6 +311,8 @@ pub fn options() -> Options {
         lr: LR_RANGE,
         wd: [0.0, WD_MAX],
         t_sampling: T_SAMPLINGS.to_vec(),
+        target: TARGETS.iter().map(|t| t.0).collect(),
+        target_help: TARGETS.into_iter().collect(),
         custom_points_max: crate::science::datasets::CUSTOM_POINTS_MAX,
         custom_classes_max: crate::science::datasets::CUSTOM_CLASSES_MAX,
     }
@@ -368,6 +376,7 @@ impl Config {
             "wd" => self.wd = parse_float(value, 0.0, WD_MAX)?,
             "t_sampling" => self.t_sampling = one_of(value, &T_SAMPLINGS)?,
             "train_seed" => self.train_seed = parse_int(value, 0, u32::MAX as u64)? as u32,
+            "target" => self.target = one_of(value, &TARGETS.map(|t| t.0))?,
             "sampler" => self.sampler = one_of(value, &options().sampler)?,
             "eta" => self.eta = parse_float(value, 0.0, 1.0)?,
             "model" => self.model = one_of(value, &options().model)?,
@@ -458,6 +467,7 @@ impl Config {
             weight_decay: self.wd,
             t_power: if self.t_sampling == "uniform" { 1 } else { 2 },
             seed: self.train_seed,
+            target: crate::science::targets::Target::from_id(&self.target).unwrap_or_default(),
         }
     }
 
@@ -574,6 +584,7 @@ impl Config {
                 ("wd", self.wd.to_string()),
                 ("t_sampling", self.t_sampling.clone()),
                 ("train_seed", self.train_seed.to_string()),
+                ("target", self.target.clone()),
             ]);
         }
         if let Data::Custom(set) = &self.dataset {
@@ -594,6 +605,13 @@ pub const LR_RANGE: [f64; 2] = [1e-5, 0.1];
 pub const LR_DEFAULT: f64 = 1e-2;
 pub const WD_MAX: f64 = 1.0;
 pub const T_SAMPLINGS: [&str; 2] = ["uniform", "u2"];
+/// The trained network's targets (science::targets), with the line the page shows for each.
+pub const TARGETS: [(&str, &str); 4] = [
+    ("eps", "ε: the noise (the shipped models' target)."),
+    ("x0", "x0: the clean point, its loss weighted by (a/σ)² so that it is the ε-loss; read as ε̂ = (x − a x̂0)/σ."),
+    ("v", "v = a ε − σ x0, its loss weighted by a²; read as ε̂ = σ x + a v̂."),
+    ("flow", "flow matching: the velocity ε − x0 on the straight path (1−s) x0 + s ε, weighted by (1−s)²; read at the VP level's s = σ/(a+σ)."),
+];
 
 /// The largest noise temperature (`noise` key).
 pub const NOISE_MAX: f64 = 2.0;
@@ -762,15 +780,16 @@ mod tests {
     #[test]
     fn the_trainer_keys_round_trip_and_default_to_the_engine_recipe() {
         assert_eq!(Config::default().recipe(), crate::engine::train::Recipe::default());
-        let frag = "model=trained&train_steps=300&batch=1024&lr=0.003&wd=0.01&t_sampling=uniform&train_seed=5";
+        let frag = "model=trained&train_steps=300&batch=1024&lr=0.003&wd=0.01&t_sampling=uniform&train_seed=5&target=v";
         let (c, ignored) = Config::from_fragment(frag);
         assert!(ignored.is_empty(), "{ignored:?}");
         let r = c.recipe();
         assert_eq!((r.steps, r.batch, r.lr, r.weight_decay, r.t_power, r.seed, r.warmup), (300, 1024, 0.003, 0.01, 1, 5, 25));
+        assert_eq!(r.target, crate::science::targets::Target::V);
         assert_eq!(Config::from_fragment(&c.to_fragment()).0, c);
         assert!(!Config::default().to_fragment().contains("train_steps"), "the recipe travels only with model=trained");
-        let (_, ignored) = Config::from_fragment("batch=8&lr=2&t_sampling=cubic&train_steps=0");
-        assert_eq!(ignored.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["batch", "lr", "t_sampling", "train_steps"]);
+        let (_, ignored) = Config::from_fragment("batch=8&lr=2&t_sampling=cubic&train_steps=0&target=score");
+        assert_eq!(ignored.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["batch", "lr", "t_sampling", "train_steps", "target"]);
     }
 
     #[test]

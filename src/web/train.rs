@@ -23,6 +23,7 @@ use crate::science::datasets::PointSet;
 use crate::science::metrics::energy_distance;
 use crate::science::plan::{SamplerKind, Spacing, StepPlan};
 use crate::science::schedule::ScheduleKind;
+use crate::science::targets::Target;
 
 /// Samples drawn from the current weights at each preview, the DDIM steps
 /// they take, and their seed (fixed: previews differ only by the weights).
@@ -58,13 +59,15 @@ enum Runner {
 #[derive(Clone, Debug)]
 pub struct Trained {
     pub params: ScoreParams,
+    /// What the network outputs (read as ε̂ by every sampler).
+    pub target: Target,
     /// The file metadata: recipe, seed, data hash, losses, backend ("source": trained or imported).
     pub metadata: BTreeMap<String, String>,
 }
 
 impl Trained {
     pub fn model(&self) -> ScoreModel {
-        ScoreModel::Mlp { score: self.params.score_mlp(), classifier: None }
+        ScoreModel::Mlp { score: self.params.score_mlp().with_target(self.target), classifier: None }
     }
 }
 
@@ -293,19 +296,24 @@ impl Trainer {
         metadata.insert("backend".into(), j.backend.into());
         metadata.insert("recipe".into(), format!("steps={} batch={} lr={} warmup={} wd={} t_power={}", r.steps, r.batch, r.lr, r.warmup, r.weight_decay, r.t_power));
         metadata.insert("seed".into(), r.seed.to_string());
-        metadata.insert("target".into(), "eps".into());
+        metadata.insert("target".into(), r.target.id().into());
         metadata.insert("steps_done".into(), j.step().to_string());
         metadata.insert("data_hash".into(), data_hash(&j.set.points, &j.set.labels));
         metadata.insert("data_points".into(), j.set.points.len().to_string());
         metadata.insert("losses".into(), j.losses.iter().map(|l| format!("{}:{:.5}", l[0], l[1])).collect::<Vec<_>>().join(","));
-        self.trained = Some(Trained { params: j.ema().clone(), metadata });
+        self.trained = Some(Trained { params: j.ema().clone(), target: r.target, metadata });
     }
 
     /// Reads a model file (engine::train::import_model's checks); it becomes the model.
     pub fn import(&mut self, bytes: &[u8]) -> Result<&Trained, String> {
         let (params, mut metadata) = import_model(bytes).map_err(|e| format!("the model file is unusable: {e}"))?;
+        // The shipped models predict ε and say nothing; a trained model's file names its target.
+        let target = match metadata.get("target") {
+            None => Target::Eps,
+            Some(id) => Target::from_id(id).ok_or_else(|| format!("the model file is unusable: its target {id:?} is not one of eps, x0, v, flow"))?,
+        };
         metadata.insert("source".into(), "imported".into());
-        self.trained = Some(Trained { params, metadata });
+        self.trained = Some(Trained { params, target, metadata });
         Ok(self.trained.as_ref().expect("just set"))
     }
 
@@ -369,7 +377,7 @@ impl Job {
         let every = (self.recipe.steps as u32 / 12).max(1);
         let end = step as usize >= self.recipe.steps;
         if self.preview_run.is_none() && (step >= self.next_preview || end) && !(end && self.distances.last().is_some_and(|d| d[0] as u32 == step)) {
-            let model = ScoreModel::Mlp { score: self.ema().score_mlp(), classifier: None };
+            let model = ScoreModel::Mlp { score: self.ema().score_mlp().with_target(self.recipe.target), classifier: None };
             self.preview_run = Some((step, CpuSampler::new(preview_plan(), model, Conditioning::class(None), PREVIEW_SEED, PREVIEW_SAMPLES)));
             self.next_preview = step + every;
         }

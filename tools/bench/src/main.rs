@@ -448,7 +448,7 @@ fn lab_table(ctx: &GpuContext, args: &Args) -> String {
     let cpu = median((0..args.runs).map(|_| {
         let (mut p, mut opt) = (start.clone(), TwinAdamW::new(2, 2e-3, 0.0));
         let t0 = Instant::now();
-        let b = TrainBatch::draw(&pts, &labs, 2, 1024, 0, 1, 1);
+        let b = TrainBatch::draw(&pts, &labs, 2, 1024, 0, 1, 1, Default::default());
         let (_, g) = loss_and_grads(&p, &b);
         opt.update(&mut p, &g);
         1.0 / t0.elapsed().as_secs_f64()

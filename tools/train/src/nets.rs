@@ -427,7 +427,9 @@ mod tests {
     /// the AdamW step every parameter within 1e-6 + lr·1e-3 (measured
     /// 9.5e-7), except that a gradient within float error of 0 may take
     /// Adam's first step (±lr) the other way: at most 1 in 10 000 parameters
-    /// (measured: 1 of 39 906).
+    /// (measured: 1 of 39 906). The loss is the weighted one of the x0, v
+    /// and flow targets (science::targets): `mean(w · (out − y)²)`, with
+    /// per-row weights spread over 0.05–4 (the ε-loss is w = 1).
     #[test]
     fn the_cpu_training_twin_matches_candle() {
         use diffusion_playground::engine::train::{loss_and_grads, AdamW as TwinAdamW, ScoreParams, TrainBatch};
@@ -436,7 +438,10 @@ mod tests {
         let cfg = TrainConfig { batch: 96, seed: 5, ..Default::default() };
         let net = ScoreNet::new(dataset.num_classes(), cfg.seed, &dev).unwrap();
         let b = batch(dataset, &cfg, 3, true, &dev).unwrap();
-        let loss = candle_nn::loss::mse(&net.forward(&b.x_t, &b.temb, &b.labels).unwrap(), &b.eps).unwrap();
+        let weights: Vec<f32> = (0..cfg.batch).map(|i| 0.05 + 3.95 * ((i * 37 % 96) as f32 / 95.0)).collect();
+        let w = Tensor::from_vec(weights.clone(), (cfg.batch, 1), &dev).unwrap();
+        let out = net.forward(&b.x_t, &b.temb, &b.labels).unwrap();
+        let loss = (out - &b.eps).unwrap().sqr().unwrap().broadcast_mul(&w).unwrap().mean_all().unwrap();
         let grads = loss.backward().unwrap();
         let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let vars = net.vars();
@@ -449,7 +454,8 @@ mod tests {
             x_t: rows(&b.x_t, 2).into_iter().map(|r| [r[0], r[1]]).collect(),
             temb: rows(&b.temb, TIME_DIM).into_iter().map(|r| r.try_into().unwrap()).collect(),
             labels: b.labels.to_vec1::<u32>().unwrap(),
-            eps: rows(&b.eps, 2).into_iter().map(|r| [r[0], r[1]]).collect(),
+            target: rows(&b.eps, 2).into_iter().map(|r| [r[0], r[1]]).collect(),
+            weight: weights,
         };
         let (twin_loss, twin_grads) = loss_and_grads(&params, &twin_batch);
         let want_loss = loss.to_scalar::<f32>().unwrap();
