@@ -312,7 +312,10 @@ fn per_thread_mlp_kernel_matches_the_cpu() {
 /// kernels, with and without classifier-free guidance, plain and Heun, and
 /// in the likelihood and Jacobian kernels: against the CPU at the same bars.
 /// The shipped moons network stands in for a trained one (parity needs the
-/// same arithmetic, not a good model).
+/// same arithmetic, not a good model). The x0 reading multiplies the
+/// network's rounding by a/σ (up to 64 at the last level), so its 99.9 %
+/// bar is 1e-3 (measured 1.7e-4 with guidance and Heun; the others stay
+/// within the common bars, e.g. v and flow 7e-5).
 #[test]
 fn every_target_reads_alike_on_the_gpu() {
     use diffusion_playground::engine::jacobian::jacobians_gpu;
@@ -327,8 +330,9 @@ fn every_target_reads_alike_on_the_gpu() {
         let model = ScoreModel::Mlp { score: score.clone(), classifier: None };
         for cond in [Conditioning::class(None), Conditioning { class: Some(0), guidance: Guidance::ClassifierFree { w: 2.0 } }] {
             for sampler in [SamplerKind::Ddim { eta: 0.0 }, SamplerKind::Heun] {
-                assert_within(parity_model(&model, cond, sampler, 20, &[7, 50], 515, 3), BARS, format!("{target:?} cooperative {sampler:?} {cond:?}"));
-                assert_within(parity_kernel(Kernel::MlpPerThread, &model, cond, sampler, 20, &[7, 50], 515, 3), BARS, format!("{target:?} per-thread {sampler:?} {cond:?}"));
+                let bars = if target == Target::X0 { Bars { p999: 1e-3, ..BARS } } else { BARS };
+                assert_within(parity_model(&model, cond, sampler, 20, &[7, 50], 515, 3), bars, format!("{target:?} cooperative {sampler:?} {cond:?}"));
+                assert_within(parity_kernel(Kernel::MlpPerThread, &model, cond, sampler, 20, &[7, 50], 515, 3), bars, format!("{target:?} per-thread {sampler:?} {cond:?}"));
             }
         }
         let plan = LikelihoodPlan::new(12);

@@ -194,7 +194,7 @@ pub(crate) struct State {
     ignored: Vec<Ignored>,
     pub(crate) gpu: Option<Rc<GpuContext>>,
     /// Why WebGPU is not available, when it is not.
-    pub(crate) gpu_failure: Option<String>,
+    gpu_failure: Option<String>,
     backend: Backend,
     backend_reason: String,
     engine: Engine,

@@ -230,14 +230,9 @@ impl App {
                 let result = read.await;
                 let mut guard = state.borrow_mut();
                 let st = &mut *guard;
-                let failed = result.is_err();
-                st.trainer.gpu_landed(generation, count, result, now_ms() - sent);
-                if failed {
-                    // The sampler's WebGPU may be gone too: the page goes on on the CPU, and says so.
-                    st.gpu = None;
-                    st.gpu_failure = Some("WebGPU failed while training".into());
-                }
-                if st.trainer.gpu_between() {
+                // A failed submit ends the run with the reason (trainStatus().error, the
+                // panel); the sampler finds out about a lost device on its own readback.
+                if st.trainer.gpu_landed(generation, count, result, now_ms() - sent) || st.trainer.gpu_between() {
                     st.on_trained();
                 }
             }
