@@ -61,7 +61,7 @@ for (const [backend, tfBackend] of [["webgpu", "webgpu"], ["cpu", "wasm"]]) {
     console.log(`${backend}: ours ${(mine.at(-1).steps / mine.at(-1).wall).toFixed(2)} steps/s (busy ${(mine.at(-1).steps / mine.at(-1).busy).toFixed(2)}), long tasks ${mine.at(-1).long}, longest ${mine.at(-1).longest.toFixed(0)} ms; tfjs-${tfBackend} ${(theirs.at(-1).steps / theirs.at(-1).seconds).toFixed(2)} steps/s`);
   }
   const ratio = median(mine.map((m, i) => (m.steps / m.wall) / (theirs[i].steps / theirs[i].seconds)));
-  rows.push(`| ${backend === "webgpu" ? "WebGPU" : "CPU (wasm)"} | ${STEPS[backend]} | ${rate(mine, (m) => m.steps / m.wall)} | ${rate(mine, (m) => m.steps / m.busy)} | tfjs-${tfBackend}: ${rate(theirs, (t) => t.steps / t.seconds)} | ${ratio.toFixed(2)}× | ${backend === "cpu" ? `${median(mine.map((m) => m.long))} (longest ${median(mine.map((m) => m.longest)).toFixed(0)} ms)` : "–"} |`);
+  rows.push(`| ${backend === "webgpu" ? "WebGPU" : "CPU (wasm)"} | ${STEPS[backend]} | ${rate(mine, (m) => m.steps / m.wall)} | ${rate(mine, (m) => m.steps / m.busy)} | tfjs-${tfBackend}: ${rate(theirs, (t) => t.steps / t.seconds)} | ${ratio.toFixed(2)}× | ${mine.reduce((n, m) => n + m.long, 0)} in ${RUNS} runs (longest ${Math.max(...mine.map((m) => m.longest)).toFixed(0)} ms) |`);
 }
 const adapter = await page.evaluate(async () => { const x = await navigator.gpu?.requestAdapter(); const i = x?.info || {}; return `${i.vendor || ""} ${i.architecture || ""} ${i.description || ""}`.trim() || "unnamed"; });
 await browser.close();
@@ -80,8 +80,9 @@ same page (e2e/tfjs_baseline.js), on its backend of the same kind. Ours is
 timed from \`train()\` to its end as a user sees it (frames, previews and
 readbacks included: *steps/s*) and by the trainer's own time (*busy*); TF.js
 runs its steps back to back. Median (min–max) of ${RUNS} runs. *Long tasks*:
-the page's main-thread tasks over 50 ms during our CPU run (the CPU twin
-trains in slices of the batch between frames). ${/swiftshader/i.test(adapter) ? "**The WebGPU adapter is SwiftShader, which runs WGSL on the CPU**: these WebGPU figures say how the kernels port, not how fast a GPU trains; the targets (WebGPU ≥ 5× TF.js-webgpu) are for a real GPU, which no session has been lent yet." : ""}
+the page's main-thread tasks over 50 ms during our runs, all runs together,
+and the longest (the CPU twin trains in ~10 ms slices of the batch, one task
+each, between frames; WebGPU awaits its readbacks). ${/swiftshader/i.test(adapter) ? "**The WebGPU adapter is SwiftShader, which runs WGSL on the CPU**: these WebGPU figures say how the kernels port, not how fast a GPU trains; the targets (WebGPU ≥ 5× TF.js-webgpu) are for a real GPU, which no session has been lent yet." : ""}
 
 | backend | steps | ours, steps/s | ours busy, steps/s | peer, steps/s | ours ÷ peer | long tasks |
 |---|---:|---:|---:|---:|---:|---:|

@@ -296,15 +296,39 @@
     }
   }
 
+  // The training pump: one task per slice, posted through a MessageChannel
+  // (not a timer: no 4 ms clamp), so the CPU twin's ~10 ms slices fill the
+  // time frames leave and the page still draws and answers input between
+  // them; a WebGPU run awaits each submit's readback. It stops when the run
+  // is paused or ends; the animation loop starts it again.
+  let pumping = false, trainShown = null, sampling = false;
+  const pump = new MessageChannel();
+  pump.port1.onmessage = async () => {
+    let ts = null;
+    try {
+      ts = await app.trainTick(sampling ? 6 : 12);
+    } catch (e) {
+      notice(`Internal error while training: ${e.message || e}`, "error");
+    }
+    trainShown = ts;
+    if (ts && ts.phase === "running") pump.port2.postMessage(0);
+    else pumping = false;
+  };
+  function pumpTraining(running) {
+    sampling = running;
+    if (!pumping) { pumping = true; pump.port2.postMessage(0); }
+  }
+
   async function loop() {
     try {
       const before = lastStatus && lastStatus.error;
       const st = await app.tick(12);
       showStatus(st, st.error !== before);
-      // Training shares the frame with sampling (web::train cuts it into slices).
-      if (st.training) {
-        const ts = await app.trainTick(st.running ? 8 : 14);
-        dispatchEvent(new CustomEvent("playground:train", { detail: ts }));
+      // Training runs in its own tasks between frames (pumpTraining); the panel follows once a frame.
+      if (st.training) pumpTraining(st.running);
+      if (trainShown) {
+        dispatchEvent(new CustomEvent("playground:train", { detail: trainShown }));
+        trainShown = null;
       }
       if (trainWaiters.length && !st.training) {
         const ts = app.trainStatus();

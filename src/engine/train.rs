@@ -114,14 +114,6 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// `y = W u + b` for `W [out, in]`.
-fn dense(w: &[f32], b: &[f32], u: &[f32], y: &mut [f32]) {
-    let n = u.len();
-    for (o, y) in y.iter_mut().enumerate() {
-        *y = b[o] + w[o * n..(o + 1) * n].iter().zip(u).map(|(a, v)| a * v).sum::<f32>();
-    }
-}
-
 /// The batch's loss and every parameter's gradient.
 pub fn loss_and_grads(p: &ScoreParams, batch: &TrainBatch) -> (f32, ScoreParams) {
     let mut g = ScoreParams::zeros(p.num_classes);
@@ -129,76 +121,177 @@ pub fn loss_and_grads(p: &ScoreParams, batch: &TrainBatch) -> (f32, ScoreParams)
     ((loss / (2 * batch.x_t.len()) as f64) as f32, g)
 }
 
+/// Rows the CPU twin carries through the network together: every layer
+/// loops over a block's rows innermost, so the wasm build's 128-bit SIMD
+/// does four rows at once. Each row's arithmetic is exactly the one-row
+/// pass's, and every gradient entry gathers its rows in order, so the sums
+/// are the same bits whatever the blocks (the tests compare slicings).
+const RB: usize = 8;
+
+/// `out[o][l] = bias[o] + Σ_k w[o][k] · input[k][l]` over a block (the sum
+/// from 0 in increasing k, then the bias: the one-row pass's order).
+fn dense_block<const K: usize>(w: &[f32], bias: &[f32], input: &[[f32; RB]; K], out: &mut [[f32; RB]]) {
+    for (o, row_out) in out.iter_mut().enumerate() {
+        let row = &w[o * K..(o + 1) * K];
+        let mut acc = [0.0f32; RB];
+        for (wk, x) in row.iter().zip(input) {
+            for l in 0..RB {
+                acc[l] += wk * x[l];
+            }
+        }
+        for l in 0..RB {
+            row_out[l] = bias[o] + acc[l];
+        }
+    }
+}
+
+/// `SiLU'(z) = σ(z)(1 + z(1 − σ(z)))`, as the one-row pass wrote it.
+fn silu_grad_times(back: f32, z: f32) -> f32 {
+    let s = sigmoid(z);
+    back * s * (1.0 + z * (1.0 - s))
+}
+
+/// `g[o][k] += Σ_l δ[o][l] · input[l][k]`, the rows in order (input by row).
+fn outer_add(g: &mut [f32], delta: &[[f32; RB]], input_rows: &[[f32; HIDDEN]; RB], width: usize, n: usize) {
+    for (o, d) in delta.iter().enumerate() {
+        let gr = &mut g[o * width..(o + 1) * width];
+        for l in 0..n {
+            let dl = d[l];
+            for (gw, v) in gr.iter_mut().zip(&input_rows[l][..width]) {
+                *gw += dl * v;
+            }
+        }
+    }
+}
+
+/// One hidden layer's backward over a block: `W`'s gradient (at
+/// `grads[at]`, its bias at `at + 1`) from `delta` and the layer's input,
+/// and the previous layer's δ through SiLU' at its pre-activation `z_prev`
+/// (`Σ_o W[o][k] δ[o]` from 0 in increasing o, as the one-row pass).
+#[allow(clippy::too_many_arguments)]
+fn back_block(w: &[f32], delta: &[[f32; RB]; HIDDEN], input_rows: &[[f32; HIDDEN]; RB], z_prev: &[[f32; RB]; HIDDEN], grads: &mut [Vec<f32>; 9], at: usize, prev: &mut [[f32; RB]; HIDDEN], n: usize) {
+    for (o, d) in delta.iter().enumerate() {
+        for dl in &d[..n] {
+            grads[at + 1][o] += dl;
+        }
+    }
+    outer_add(&mut grads[at], delta, input_rows, HIDDEN, n);
+    let mut acc = [[0.0f32; RB]; HIDDEN];
+    for (o, d) in delta.iter().enumerate() {
+        let row = &w[o * HIDDEN..(o + 1) * HIDDEN];
+        for (a, wk) in acc.iter_mut().zip(row) {
+            for l in 0..RB {
+                a[l] += wk * d[l];
+            }
+        }
+    }
+    for k in 0..HIDDEN {
+        for l in 0..RB {
+            prev[k][l] = silu_grad_times(acc[k][l], z_prev[k][l]);
+        }
+    }
+}
+
+/// A block's activations by row (for the weight gradients' contiguous loops).
+fn rows_of<const K: usize>(cols: &[[f32; RB]; K]) -> [[f32; HIDDEN]; RB] {
+    let mut out = [[0.0f32; HIDDEN]; RB];
+    for (k, c) in cols.iter().enumerate() {
+        for l in 0..RB {
+            out[l][k] = c[l];
+        }
+    }
+    out
+}
+
 /// Adds rows `rows` of the batch's gradient into `g` (in row order, so
 /// slices of a batch add up to exactly [`loss_and_grads`]' sums) and
-/// returns their summed squared error.
+/// returns their summed weighted squared error.
 pub fn accumulate_rows(p: &ScoreParams, batch: &TrainBatch, rows: std::ops::Range<usize>, g: &mut ScoreParams) -> f64 {
     let t = &p.tensors;
     let scale = 2.0 / (2 * batch.x_t.len()) as f32;
     let mut loss = 0.0f64;
-    let (mut u, mut z0, mut z1, mut z2) = ([0.0f32; INPUT], [0.0f32; HIDDEN], [0.0f32; HIDDEN], [0.0f32; HIDDEN]);
-    let (mut h0, mut h1, mut h2) = ([0.0f32; HIDDEN], [0.0f32; HIDDEN], [0.0f32; HIDDEN]);
-    let (mut d0, mut d1, mut d2) = ([0.0f32; HIDDEN], [0.0f32; HIDDEN], [0.0f32; HIDDEN]);
-    for i in rows {
-        let c = batch.labels[i] as usize;
-        u[..2].copy_from_slice(&batch.x_t[i]);
-        u[2..2 + TIME_DIM].copy_from_slice(&batch.temb[i]);
-        u[2 + TIME_DIM..].copy_from_slice(&t[8][c * CLASS_DIM..(c + 1) * CLASS_DIM]);
-        dense(&t[0], &t[1], &u, &mut z0);
-        h0.iter_mut().zip(&z0).for_each(|(h, z)| *h = z * sigmoid(*z));
-        dense(&t[2], &t[3], &h0, &mut z1);
-        h1.iter_mut().zip(&z1).for_each(|(h, z)| *h = z * sigmoid(*z));
-        dense(&t[4], &t[5], &h1, &mut z2);
-        h2.iter_mut().zip(&z2).for_each(|(h, z)| *h = z * sigmoid(*z));
-        let mut out = [0.0f32; 2];
-        dense(&t[6], &t[7], &h2, &mut out);
-        let (y, w) = (batch.target[i], batch.weight[i]);
-        let r = [out[0] - y[0], out[1] - y[1]];
-        loss += (w * (r[0] * r[0] + r[1] * r[1])) as f64;
-        let dout = [scale * w * r[0], scale * w * r[1]];
+    let mut first = rows.start;
+    while first < rows.end {
+        let n = (rows.end - first).min(RB);
+        // The inputs u = [x_t, temb(t), E[c]] of the block's rows, by feature (lanes past n stay 0).
+        let mut u = [[0.0f32; RB]; INPUT];
+        for l in 0..n {
+            let i = first + l;
+            let c = batch.labels[i] as usize;
+            let row = batch.x_t[i].iter().chain(&batch.temb[i]).chain(&t[8][c * CLASS_DIM..(c + 1) * CLASS_DIM]);
+            for (k, v) in row.enumerate() {
+                u[k][l] = *v;
+            }
+        }
+        let (mut z0, mut z1, mut z2) = ([[0.0f32; RB]; HIDDEN], [[0.0f32; RB]; HIDDEN], [[0.0f32; RB]; HIDDEN]);
+        let (mut h0, mut h1, mut h2) = ([[0.0f32; RB]; HIDDEN], [[0.0f32; RB]; HIDDEN], [[0.0f32; RB]; HIDDEN]);
+        let silu_all = |z: &[[f32; RB]; HIDDEN], h: &mut [[f32; RB]; HIDDEN]| {
+            for (hk, zk) in h.iter_mut().zip(z) {
+                for l in 0..RB {
+                    hk[l] = zk[l] * sigmoid(zk[l]);
+                }
+            }
+        };
+        dense_block(&t[0], &t[1], &u, &mut z0);
+        silu_all(&z0, &mut h0);
+        dense_block(&t[2], &t[3], &h0, &mut z1);
+        silu_all(&z1, &mut h1);
+        dense_block(&t[4], &t[5], &h1, &mut z2);
+        silu_all(&z2, &mut h2);
+        let mut out = [[0.0f32; RB]; 2];
+        dense_block(&t[6], &t[7], &h2, &mut out);
+        // The weighted loss and ∂L/∂out (0 in the lanes past n).
+        let mut dout = [[0.0f32; RB]; 2];
+        for l in 0..n {
+            let i = first + l;
+            let (y, w) = (batch.target[i], batch.weight[i]);
+            let r = [out[0][l] - y[0], out[1][l] - y[1]];
+            loss += (w * (r[0] * r[0] + r[1] * r[1])) as f64;
+            dout[0][l] = scale * w * r[0];
+            dout[1][l] = scale * w * r[1];
+        }
         // Back through the layers: dW += δ ⊗ input, db += δ, δ_in = Wᵀδ · SiLU'(z).
-        for o in 0..2 {
-            g.tensors[7][o] += dout[o];
-            for (gw, h) in g.tensors[6][o * HIDDEN..(o + 1) * HIDDEN].iter_mut().zip(&h2) {
-                *gw += dout[o] * h;
+        let h2_rows = rows_of(&h2);
+        for (o, d) in dout.iter().enumerate() {
+            for dl in &d[..n] {
+                g.tensors[7][o] += dl;
             }
         }
+        outer_add(&mut g.tensors[6], &dout, &h2_rows, HIDDEN, n);
+        let mut d2 = [[0.0f32; RB]; HIDDEN];
         for k in 0..HIDDEN {
-            let s = sigmoid(z2[k]);
-            d2[k] = (dout[0] * t[6][k] + dout[1] * t[6][HIDDEN + k]) * s * (1.0 + z2[k] * (1.0 - s));
-        }
-        back(&t[4], &d2, &h1, &z1, &mut g.tensors, 4, &mut d1);
-        back(&t[2], &d1, &h0, &z0, &mut g.tensors, 2, &mut d0);
-        for o in 0..HIDDEN {
-            g.tensors[1][o] += d0[o];
-            for (gw, v) in g.tensors[0][o * INPUT..(o + 1) * INPUT].iter_mut().zip(&u) {
-                *gw += d0[o] * v;
+            for l in 0..RB {
+                d2[k][l] = silu_grad_times(dout[0][l] * t[6][k] + dout[1][l] * t[6][HIDDEN + k], z2[k][l]);
             }
         }
-        // The class embedding's gradient: W0's class columns transposed times δ0.
-        for j in 0..CLASS_DIM {
-            let col = 2 + TIME_DIM + j;
-            g.tensors[8][c * CLASS_DIM + j] += (0..HIDDEN).map(|o| t[0][o * INPUT + col] * d0[o]).sum::<f32>();
+        let (mut d1, mut d0) = ([[0.0f32; RB]; HIDDEN], [[0.0f32; RB]; HIDDEN]);
+        back_block(&t[4], &d2, &rows_of(&h1), &z1, &mut g.tensors, 4, &mut d1, n);
+        back_block(&t[2], &d1, &rows_of(&h0), &z0, &mut g.tensors, 2, &mut d0, n);
+        for (o, d) in d0.iter().enumerate() {
+            for dl in &d[..n] {
+                g.tensors[1][o] += dl;
+            }
         }
+        outer_add(&mut g.tensors[0], &d0, &rows_of(&u), INPUT, n);
+        // The class embedding's gradient: W0's class columns transposed times δ0 (from 0, increasing o).
+        let mut emb = [[0.0f32; RB]; CLASS_DIM];
+        for (o, d) in d0.iter().enumerate() {
+            let w_class = &t[0][o * INPUT + 2 + TIME_DIM..(o + 1) * INPUT];
+            for (e, wj) in emb.iter_mut().zip(w_class) {
+                for l in 0..RB {
+                    e[l] += wj * d[l];
+                }
+            }
+        }
+        for l in 0..n {
+            let c = batch.labels[first + l] as usize;
+            for (j, e) in emb.iter().enumerate() {
+                g.tensors[8][c * CLASS_DIM + j] += e[l];
+            }
+        }
+        first += n;
     }
     loss
-}
-
-/// One hidden layer's backward: `W`'s gradient (at `grads[at]`, its bias at
-/// `at + 1`) from `delta` and the layer's input `input`, and the previous
-/// layer's δ through SiLU' at its pre-activation `z_prev`.
-fn back(w: &[f32], delta: &[f32; HIDDEN], input: &[f32; HIDDEN], z_prev: &[f32; HIDDEN], grads: &mut [Vec<f32>; 9], at: usize, prev: &mut [f32; HIDDEN]) {
-    for o in 0..HIDDEN {
-        grads[at + 1][o] += delta[o];
-        for (gw, h) in grads[at][o * HIDDEN..(o + 1) * HIDDEN].iter_mut().zip(input) {
-            *gw += delta[o] * h;
-        }
-    }
-    for k in 0..HIDDEN {
-        let s = sigmoid(z_prev[k]);
-        let back = (0..HIDDEN).map(|o| w[o * HIDDEN + k] * delta[o]).sum::<f32>();
-        prev[k] = back * s * (1.0 + z_prev[k] * (1.0 - s));
-    }
 }
 
 /// AdamW as candle_nn computes it (decoupled weight decay `θ(1 − lr λ)`,
