@@ -507,6 +507,14 @@ impl Config {
             layers: String::new(),
             origins: String::new(),
             points: if c.dataset.builtin().is_some() { Rc::default() } else { c.points.clone() },
+            // The recipe makes the next trained model, not this run's.
+            train_steps: 0,
+            batch: 0,
+            lr: 0.0,
+            wd: 0.0,
+            t_sampling: String::new(),
+            train_seed: 0,
+            target: String::new(),
             ..c.clone()
         };
         strip(self) == strip(other)

@@ -32,6 +32,8 @@ pub const PREVIEW_STEPS: usize = 20;
 pub const PREVIEW_SEED: u32 = 0x9e37;
 /// Data points the previews are measured against (a draw of the set, when larger).
 pub const REFERENCE_POINTS: usize = 1000;
+/// Data draws whose distance to the reference is the previews' floor.
+const NULL_DRAWS: usize = 4;
 /// GPU steps per submit: the first chunk, and the cap.
 const GPU_CHUNK_START: usize = 8;
 const GPU_CHUNK_MAX: usize = 400;
@@ -87,8 +89,10 @@ pub struct Job {
     preview_run: Option<(u32, CpuSampler)>,
     next_preview: u32,
     reference: Vec<[f32; 2]>,
-    /// The mean energy distance of PREVIEW_SAMPLES data draws to the reference: the preview's floor.
-    pub null_distance: f64,
+    /// Energy distances of PREVIEW_SAMPLES data draws to the reference: the
+    /// previews' floor is their mean. One is drawn as each of the first
+    /// NULL_DRAWS previews ends, so no task of the page computes them all.
+    null_draws: Vec<f64>,
     /// Milliseconds spent running (pauses excluded).
     pub ms: f64,
     pub error: Option<String>,
@@ -142,7 +146,6 @@ impl Trainer {
             None => Runner::Cpu(CpuTrainer::new(init, set.points.clone(), set.labels.clone(), recipe.clone())),
         };
         let reference = if set.points.len() <= REFERENCE_POINTS { set.points.clone() } else { set.sample_range(0, REFERENCE_POINTS, PREVIEW_SEED).0 };
-        let null_distance = (0..4).map(|r| energy_distance(&set.sample_range(0, PREVIEW_SAMPLES, PREVIEW_SEED + 1 + r).0, &reference)).sum::<f64>() / 4.0;
         self.generation += 1;
         self.job = Some(Job {
             backend: if gpu.is_some() { "webgpu" } else { "cpu" },
@@ -156,7 +159,7 @@ impl Trainer {
             preview_run: None,
             next_preview: 0,
             reference,
-            null_distance,
+            null_draws: Vec::new(),
             ms: 0.0,
             error: None,
             generation: self.generation,
@@ -342,7 +345,7 @@ impl Trainer {
             batch: j.map_or(0, |j| j.recipe.batch),
             losses: j.map_or(&[], |j| &j.losses),
             distances: j.map_or(&[], |j| &j.distances),
-            null_distance: j.map(|j| j.null_distance),
+            null_distance: j.and_then(|j| j.null_distance()),
             error: j.and_then(|j| j.error.as_deref()),
             trained: self.trained.as_ref().map(|t| &t.metadata),
         }
@@ -362,6 +365,11 @@ impl Job {
             Runner::Cpu(t) => &t.ema,
             Runner::Gpu { ema, .. } => ema,
         }
+    }
+
+    /// The mean energy distance of data draws to the reference, once one is measured.
+    pub fn null_distance(&self) -> Option<f64> {
+        (!self.null_draws.is_empty()).then(|| self.null_draws.iter().sum::<f64>() / self.null_draws.len() as f64)
     }
 
     /// Whether the last step's preview is drawn (a run ends with it).
@@ -389,6 +397,10 @@ impl Job {
                 self.distances.push([*at as f64, d]);
                 self.preview = healthy;
                 self.preview_run = None;
+                if self.null_draws.len() < NULL_DRAWS {
+                    let draw = self.set.sample_range(0, PREVIEW_SAMPLES, PREVIEW_SEED + 1 + self.null_draws.len() as u32).0;
+                    self.null_draws.push(energy_distance(&draw, &self.reference));
+                }
             }
         }
     }
