@@ -2,6 +2,7 @@
 // loopback for dist/, and Debian's Chromium driven by playwright-core.
 import { createServer } from "node:http";
 import { readFile, mkdtemp } from "node:fs/promises";
+import { readFileSync, writeFileSync } from "node:fs";
 import { extname, join, normalize } from "node:path";
 import { tmpdir } from "node:os";
 import { chromium } from "playwright-core";
@@ -83,4 +84,22 @@ export async function open(context, url) {
   await page.waitForFunction(() => window.playground && window.playground.ready, null, { timeout: 60_000 });
   await page.evaluate(() => window.playground.ready);
   return { page, errors };
+}
+
+/**
+ * Replaces the block between `<!-- NAME:begin -->` and `<!-- NAME:end -->` of
+ * BENCHMARKS.md under `root` with `block` (appended when the file has none),
+ * unless the command line says --no-write; then prints the block.
+ */
+export function writeBenchBlock(root, name, block) {
+  const BEGIN = `<!-- ${name}:begin -->`, END = `<!-- ${name}:end -->`;
+  if (!process.argv.includes("--no-write")) {
+    const path = root + "BENCHMARKS.md";
+    const old = readFileSync(path, "utf8");
+    const marked = `${BEGIN}\n${block.trim()}\n${END}`;
+    const b = old.indexOf(BEGIN), e = old.indexOf(END);
+    writeFileSync(path, b >= 0 && e > b ? old.slice(0, b) + marked + old.slice(e + END.length) : `${old.trimEnd()}\n\n${marked}\n`);
+    console.log(`wrote the ${name} part of BENCHMARKS.md`);
+  }
+  console.log("\n" + block);
 }

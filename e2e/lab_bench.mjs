@@ -7,11 +7,10 @@
 // median of --runs fresh pages.
 // Writes the lab-bench block of BENCHMARKS.md (between its marker comments).
 //   node e2e/lab_bench.mjs [--runs 3] [--no-write]
-import { readFileSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { serve, launch, open } from "./harness.mjs";
+import { serve, launch, open, writeBenchBlock } from "./harness.mjs";
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
 const RUNS = Number(arg("runs", 3));
@@ -97,13 +96,4 @@ ${rows.join("\n")}
 
 Machine: commit ${rev}, ${new Date().toISOString().slice(0, 10)}; ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores.
 `;
-const BEGIN = "<!-- lab-bench:begin -->", END = "<!-- lab-bench:end -->";
-if (!process.argv.includes("--no-write")) {
-  const path = root + "BENCHMARKS.md";
-  const old = readFileSync(path, "utf8");
-  const marked = `${BEGIN}\n${block.trim()}\n${END}`;
-  const b = old.indexOf(BEGIN), e = old.indexOf(END);
-  writeFileSync(path, b >= 0 && e > b ? old.slice(0, b) + marked + old.slice(e + END.length) : `${old.trimEnd()}\n\n${marked}\n`);
-  console.log("wrote the lab-bench part of BENCHMARKS.md");
-}
-console.log("\n" + block);
+writeBenchBlock(root, "lab-bench", block);

@@ -8,11 +8,10 @@
 // the CPU run also records the page's long tasks (over 50 ms).
 // Writes the train-bench block of BENCHMARKS.md (between its marker comments).
 //   node e2e/train_bench.mjs [--runs 2] [--gpu-steps 20] [--cpu-steps 40] [--no-write]
-import { readFileSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { serve, launch, open, CHROMIUM } from "./harness.mjs";
+import { serve, launch, open, CHROMIUM, writeBenchBlock } from "./harness.mjs";
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
 const RUNS = Number(arg("runs", 2));
@@ -97,13 +96,4 @@ ${rows.join("\n")}
 
 Machine: commit ${rev}, ${new Date().toISOString().slice(0, 10)}; ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores; ${chromium}, headless; WebGPU adapter: ${adapter}.
 `;
-const BEGIN = "<!-- train-bench:begin -->", END = "<!-- train-bench:end -->";
-if (!process.argv.includes("--no-write")) {
-  const path = root + "BENCHMARKS.md";
-  const old = readFileSync(path, "utf8");
-  const marked = `${BEGIN}\n${block.trim()}\n${END}`;
-  const b = old.indexOf(BEGIN), e = old.indexOf(END);
-  writeFileSync(path, b >= 0 && e > b ? old.slice(0, b) + marked + old.slice(e + END.length) : `${old.trimEnd()}\n\n${marked}\n`);
-  console.log("wrote the train-bench part of BENCHMARKS.md");
-}
-console.log("\n" + block);
+writeBenchBlock(root, "train-bench", block);

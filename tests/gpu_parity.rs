@@ -516,6 +516,16 @@ fn ais_kernel_matches_the_cpu() {
 /// moves a parameter by up to lr = 2e-3; measured on lavapipe: inputs
 /// 2.7e-6, gradients 8.4e-7, no parameter apart after the first step; after
 /// 21 the loss 8.5e-6 apart relative, the averages 3.5e-6; see the printout).
+/// The largest difference of two parameter sets, each tensor's relative to its largest entry.
+fn worst_relative(a: &diffusion_playground::engine::train::ScoreParams, b: &diffusion_playground::engine::train::ScoreParams) -> f32 {
+    let mut worst = 0.0f32;
+    for (a, b) in a.tensors.iter().zip(&b.tensors) {
+        let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        worst = worst.max(a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max) / scale);
+    }
+    worst
+}
+
 #[test]
 fn training_kernels_match_the_cpu_twin() {
     use diffusion_playground::engine::train::{loss_and_grads, AdamW, CpuTrainer, GpuTrainer, Recipe, ScoreParams, TrainBatch, INPUT};
@@ -542,11 +552,7 @@ fn training_kernels_match_the_cpu_twin() {
     }
     let (cpu_loss, cpu_grads) = loss_and_grads(&start, &cpu_batch);
     let gpu_grads = gpu.tensors(&arena, l.g);
-    let mut worst_grad = 0.0f32;
-    for (a, b) in gpu_grads.tensors.iter().zip(&cpu_grads.tensors) {
-        let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        worst_grad = worst_grad.max(a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max) / scale);
-    }
+    let worst_grad = worst_relative(&gpu_grads, &cpu_grads);
     let mut cpu = start.clone();
     let mut opt = AdamW::new(2, lr, wd);
     opt.update(&mut cpu, &cpu_grads);
@@ -587,11 +593,7 @@ fn training_kernels_match_the_cpu_twin() {
         }
         let (cpu_loss, cpu_grads) = loss_and_grads(&start, &cpu_batch);
         let gpu_grads = gpu.tensors(&arena, l.g);
-        let mut worst_grad = 0.0f32;
-        for (a, b) in gpu_grads.tensors.iter().zip(&cpu_grads.tensors) {
-            let scale = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            worst_grad = worst_grad.max(a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max) / scale);
-        }
+        let worst_grad = worst_relative(&gpu_grads, &cpu_grads);
         eprintln!("{target:?}: inputs, targets and weights within {worst_input:e}, gradients within {worst_grad:e}; loss GPU {} CPU {cpu_loss}", gpu.loss(&arena));
         assert!(worst_input < 1e-4 && worst_grad < 1e-3 && (gpu.loss(&arena) - cpu_loss).abs() < 1e-4 * cpu_loss, "{target:?}");
     }
