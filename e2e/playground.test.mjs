@@ -398,7 +398,8 @@ test("a malformed link keeps the page working and says which keys it ignored", a
 test("options() lists the ids and the controls change the config and the URL", async () => {
   const { page } = await open(cpuBrowser, server.url + "#steps=30&n=300");
   const opts = await page.evaluate(() => window.playground.options());
-  assert.deepEqual(opts.dataset, ["moons", "swissroll", "gaussians8", "grid25", "rings", "checkerboard", "pinwheel", "spirals", "smiley", "olympic"]);
+  assert.deepEqual(opts.dataset, ["moons", "swissroll", "gaussians8", "grid25", "rings", "checkerboard", "pinwheel", "spirals", "smiley", "olympic", "custom"]);
+  assert.deepEqual([opts.model, opts.target], [["learned", "trained", "exact"], ["eps", "x0", "v", "flow"]]);
   assert.deepEqual(opts.model, ["learned", "exact"]);
   // The class control follows the dataset: all, or one of its classes.
   await page.selectOption("#dataset", "moons");
