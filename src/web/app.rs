@@ -387,7 +387,7 @@ const FORWARD_SEED: u32 = 0xF0_3A4D;
 const METRIC_POINTS: usize = 1024;
 const METRIC_DATA_SEED: u32 = 0x5EED;
 
-fn now_ms() -> f64 {
+pub(crate) fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 

@@ -9,14 +9,10 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::science::datasets::{Dataset, PointSet, CUSTOM_CLASSES_MAX};
-use crate::web::app::{App, State};
+use crate::web::app::{now_ms, App, State};
 use crate::web::data::{self, Added, Data};
 use crate::web::labs::js::{context_2d, put_rgba, to_js};
 use crate::web::render::PALETTE;
-
-fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
-}
 
 /// What an edit left: the set's size and classes, and what was left out.
 #[derive(Serialize)]
@@ -32,22 +28,24 @@ struct EditReport {
 }
 
 impl State {
-    /// Replaces the user's points (remembering the old ones for undo) and
-    /// shows them (`dataset=custom`); `restart` starts a run on them.
-    fn put_points(&mut self, set: PointSet, added: &Added, restart: bool) -> JsValue {
+    /// Replaces the user's points (remembering the old ones for undo),
+    /// shows them (`dataset=custom`) and starts a run on them.
+    fn put_points(&mut self, set: PointSet, added: &Added) -> JsValue {
         let before = self.config.points.clone();
         self.editor.remember(&before);
+        self.show_points(set, added);
+        self.restart();
+        self.edit_report(added)
+    }
+
+    /// The user's points become `set`, shown (`dataset=custom`), with the
+    /// notice of what `added` left out; the run is left as it is.
+    fn show_points(&mut self, set: PointSet, added: &Added) {
         self.config.set_points(set);
         if self.config.dataset.builtin().is_some() {
             self.config.set("dataset", "custom").expect("custom is a dataset");
         }
         self.data_notice = added.notice();
-        if restart {
-            self.restart();
-        } else {
-            self.draw_data_layer();
-        }
-        self.edit_report(added)
     }
 
     fn edit_report(&self, added: &Added) -> JsValue {
@@ -86,7 +84,7 @@ impl App {
         };
         let points: Vec<[f32; 2]> = x.chunks_exact(2).map(|p| [p[0] as f32, p[1] as f32]).collect();
         let (set, added) = data::canonical(&points, &labels);
-        Ok(self.state.borrow_mut().put_points(set, &added, true))
+        Ok(self.state.borrow_mut().put_points(set, &added))
     }
 
     /// One dab of the brush at canvas pixel `(u, v)` (the canvas' own
@@ -102,11 +100,7 @@ impl App {
             st.editor.remember(&current);
         }
         let (set, added) = st.editor.dab(&current, at);
-        st.config.set_points(set);
-        if st.config.dataset.builtin().is_some() {
-            st.config.set("dataset", "custom").expect("custom is a dataset");
-        }
-        st.data_notice = added.notice();
+        st.show_points(set, &added);
         st.draw_data_layer();
         st.edit_report(&added)
     }
@@ -141,7 +135,7 @@ impl App {
 
     #[wasm_bindgen(js_name = clearData)]
     pub fn clear_data(&self) -> JsValue {
-        self.state.borrow_mut().put_points(PointSet::default(), &Added::default(), true)
+        self.state.borrow_mut().put_points(PointSet::default(), &Added::default())
     }
 
     /// Starts the user's set from a built-in dataset's points.
@@ -150,7 +144,7 @@ impl App {
         let d = Dataset::from_id(&id).ok_or_else(|| JsError::new(&format!("unknown dataset {id}")))?;
         let set = crate::web::editor::preset(d);
         let added = Added { kept: set.points.len(), ..Default::default() };
-        Ok(self.state.borrow_mut().put_points(set, &added, true))
+        Ok(self.state.borrow_mut().put_points(set, &added))
     }
 
     /// A CSV (`x,y[,label]` lines) replaces the user's points; a bad line
@@ -158,7 +152,7 @@ impl App {
     #[wasm_bindgen(js_name = importCsv)]
     pub fn import_csv(&self, text: String) -> Result<JsValue, JsError> {
         let (set, added) = data::parse_csv(&text).map_err(|e| JsError::new(&format!("the CSV was not read, your points are kept: {e}")))?;
-        Ok(self.state.borrow_mut().put_points(set, &added, true))
+        Ok(self.state.borrow_mut().put_points(set, &added))
     }
 
     /// The user's points as CSV (`x,y,label`).
