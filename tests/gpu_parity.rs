@@ -598,3 +598,49 @@ fn training_kernels_match_the_cpu_twin() {
         assert!(worst_input < 1e-4 && worst_grad < 1e-3 && (gpu.loss(&arena) - cpu_loss).abs() < 1e-4 * cpu_loss, "{target:?}");
     }
 }
+
+/// Issue 12's quality bar on the GPU path: the drawn-set recipe
+/// (engine::train's `Recipe::default()`, 1 200 steps of batch 256 — a tenth
+/// of a shipped model's steps) run by the WGSL training kernels on a
+/// 1 000-point two-moons set, then sampled (DDIM, 50 steps, all classes) on
+/// the CPU from the moving-average weights the GPU kept. Bar: the energy
+/// distance of 1 000 samples to the points within 2× the data-vs-data
+/// distance at the same sizes (its mean over 20 fresh pairs). The CPU twin
+/// on the same set and recipe measures 1.19× (engine::train's
+/// `a_short_recipe_learns_a_drawn_set`); shorter recipes measured there do
+/// not reach 2× (1 000 steps 1.8×, 800 2.6×), so this is the shortest run
+/// that shows the bar. Control: the starting weights, far outside. About
+/// 6 minutes on lavapipe (3.5 steps/s at batch 256 on 2 cores). Measured
+/// there: 1.19× (0.0050 against 0.0042), the twin's figure; untrained 25 794×.
+#[test]
+fn the_gpu_trainer_learns_a_drawn_set() {
+    use diffusion_playground::engine::train::{GpuTrainer, Recipe, ScoreParams};
+    use diffusion_playground::science::metrics::energy_distance;
+    let ctx = common::gpu();
+    let (xs, labels) = Dataset::Moons.sample(1000, 11);
+    let labels: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
+    let recipe = Recipe::default();
+    let start = ScoreParams::init(2, 1);
+    let gpu = GpuTrainer::new(&ctx, &start, &xs, &labels, &recipe);
+    let mut arena = Vec::new();
+    let (mut done, mut first_loss) = (0, None);
+    while done < recipe.steps {
+        let n = 100.min(recipe.steps - done);
+        arena = pollster::block_on(gpu.run(&ctx, n)).unwrap();
+        first_loss.get_or_insert(gpu.loss(&arena));
+        done += n;
+    }
+    let trained = gpu.tensors(&arena, gpu.layout.ema);
+    let sample = |p: &ScoreParams| {
+        let model = ScoreModel::Mlp { score: p.score_mlp(), classifier: None };
+        let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddim { eta: 0.0 }, 50, Spacing::Uniform);
+        let mut s = CpuSampler::new(plan.clone(), model, Conditioning::class(None), 5, 1000);
+        s.run_steps(plan.len());
+        energy_distance(&s.particles, &xs)
+    };
+    let null = (0..20).map(|r| energy_distance(&Dataset::Moons.sample(1000, 100 + 2 * r).0, &Dataset::Moons.sample(1000, 101 + 2 * r).0)).sum::<f64>() / 20.0;
+    let (ed, control) = (sample(&trained), sample(&start));
+    eprintln!("GPU training, {} steps: loss {:.3} after 100 → {:.3}; energy distance {ed:.4} = {:.2}× the data-vs-data {null:.4}; untrained {:.0}×", recipe.steps, first_loss.unwrap(), gpu.loss(&arena), ed / null, control / null);
+    assert!(ed < 2.0 * null, "{ed} against {null}");
+    assert!(control > 10.0 * null, "the control: {control}");
+}

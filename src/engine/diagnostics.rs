@@ -47,7 +47,7 @@ pub fn score_diagnostics(model: &ScoreModel, truth: &Mixture, data: &[[f32; 2]],
     let level = model.level(t as f32, a as f32, sigma as f32);
     let exact_model = match model {
         ScoreModel::Exact(m) => Some(m.to_mixture()),
-        ScoreModel::Mlp { .. } => None,
+        ScoreModel::Mlp { .. } | ScoreModel::Energy(_) => None,
     };
     let (mut pairs, mut curl_abs, mut div_sq, mut exact_div_sq) = (Vec::with_capacity(data.len()), 0.0, 0.0, 0.0);
     for (i, x0) in data.iter().enumerate() {
@@ -56,8 +56,12 @@ pub fn score_diagnostics(model: &ScoreModel, truth: &Mixture, data: &[[f32; 2]],
         // The model's score and Jacobian: s = −ε̂/σ, J_s = −J_ε̂/σ.
         let (s_model, j_model) = match (&exact_model, model) {
             (Some(m), _) => m.score_jacobian(x, a, sigma),
-            (None, ScoreModel::Mlp { score, .. }) => {
-                let (e, j) = score.eps_hat_jacobian([x[0] as f32, x[1] as f32], &level.time_bias, None);
+            (None, ScoreModel::Mlp { .. } | ScoreModel::Energy(_)) => {
+                let (e, j) = match model {
+                    ScoreModel::Energy(net) => net.eps_hat_jacobian([x[0] as f32, x[1] as f32], &level.time_bias, None),
+                    ScoreModel::Mlp { score, .. } => score.eps_hat_jacobian([x[0] as f32, x[1] as f32], &level.time_bias, None),
+                    ScoreModel::Exact(_) => unreachable!("the exact model was converted above"),
+                };
                 let f = |v: f32| -(v as f64) / sigma;
                 ([f(e[0]), f(e[1])], [[f(j[0][0]), f(j[0][1])], [f(j[1][0]), f(j[1][1])]])
             }

@@ -184,6 +184,10 @@ struct Params {
     init_scale: f32,
 }
 
+/// The energy model (model::energy) has no WGSL kernel yet (issue 13):
+/// callers run it on the CPU engine; the GPU entry points refuse it.
+pub const ENERGY_ON_CPU: &str = "the energy model runs on the CPU engine (no WGSL kernel for it yet)";
+
 /// One compiled variant of the kernel: the WGSL override constants
 /// (`GUIDANCE`, `HEUN`, `MULTISTEP`) and the kernel they are built into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -203,6 +207,7 @@ impl Variant {
             kernel: match model {
                 ScoreModel::Mlp { .. } => mlp_kernel,
                 ScoreModel::Exact(_) => Kernel::Mixture,
+                ScoreModel::Energy(_) => panic!("{ENERGY_ON_CPU}"),
             },
             guidance: match cond.active() {
                 Guidance::None => 0,
@@ -582,6 +587,7 @@ impl GpuSampler {
         // Binding 2 is the model; 4 the MLP's time table (a row per plan
         // level); 6 and 7 the classifier and its time table; stubs where unused.
         let (model_buf, table_buf, clf_buf, clf_table_buf, n_model) = match model {
+            ScoreModel::Energy(_) => panic!("{ENERGY_ON_CPU}"),
             ScoreModel::Exact(m) => (storage("components", bytemuck::cast_slice(&m.components)), stub(), stub(), stub(), m.components.len()),
             ScoreModel::Mlp { score, classifier } => {
                 assert!(score.num_classes <= MAX_CLASSES, "the classifier kernel holds at most {MAX_CLASSES} classes");
@@ -683,6 +689,7 @@ impl GpuSampler {
                     ScoreModel::Exact(m) => m.components.len().max(1),
                     ScoreModel::Mlp { .. } if per_thread => PER_THREAD_MLP_LOOP_ITERATIONS,
                     ScoreModel::Mlp { .. } => MLP_LOOP_ITERATIONS,
+                    ScoreModel::Energy(_) => unreachable!("refused above"),
                 };
                 let per_eps = match (cond.active(), model) {
                     (Guidance::None, _) => score,

@@ -7,6 +7,7 @@
 //! into `log p` in f64 ([`LikelihoodPlan::log_density`]). The model is read
 //! unconditionally (the null class; the whole mixture).
 
+use crate::engine::gpu::ENERGY_ON_CPU;
 use wgpu::util::DeviceExt;
 
 use crate::engine::gpu::{grid, map_and_read, GpuContext, GpuError, LOOP_BUDGET, MLP_LOOP_ITERATIONS};
@@ -40,6 +41,7 @@ pub const LIKELIHOOD_MLP_LOOP_ITERATIONS: usize = MLP_LOOP_ITERATIONS - 2;
 fn time_biases(model: &ScoreModel, plan: &LikelihoodPlan) -> Vec<Vec<f32>> {
     match model {
         ScoreModel::Mlp { score, .. } => plan.levels.iter().map(|l| score.time_bias(l.t as f32)).collect(),
+        ScoreModel::Energy(net) => plan.levels.iter().map(|l| net.time_bias(l.t as f32)).collect(),
         ScoreModel::Exact(_) => Vec::new(),
     }
 }
@@ -50,6 +52,10 @@ pub fn log_likelihood_cpu(model: &ScoreModel, plan: &LikelihoodPlan, points: &[[
     let eval = |x: [f32; 2], i: usize| match model {
         ScoreModel::Mlp { score, .. } => {
             let (e, j) = score.eps_hat_jacobian(x, &biases[i], None);
+            (e, j[0][0] + j[1][1])
+        }
+        ScoreModel::Energy(net) => {
+            let (e, j) = net.eps_hat_jacobian(x, &biases[i], None);
             (e, j[0][0] + j[1][1])
         }
         ScoreModel::Exact(m) => m.eps_hat_trace(x, plan.levels[i].alpha as f32, plan.levels[i].sigma as f32),
@@ -113,6 +119,7 @@ pub fn log_likelihood_gpu(
     let n = points.len().max(1);
     let d = &ctx.device;
     let (source, tile, per_eval, n_model) = match model {
+        ScoreModel::Energy(_) => panic!("{ENERGY_ON_CPU}"),
         ScoreModel::Mlp { score, .. } => (LIKELIHOOD_MLP_WGSL, LIKELIHOOD_MLP_TILE, LIKELIHOOD_MLP_LOOP_ITERATIONS, score.num_classes),
         ScoreModel::Exact(m) => (LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MIXTURE_TILE, m.components.len().max(1), m.components.len()),
     };
@@ -126,6 +133,7 @@ pub fn log_likelihood_gpu(
     let state = storage("likelihood state", bytemuck::cast_slice(&init), wgpu::BufferUsages::COPY_SRC);
     let steps = storage("likelihood steps", bytemuck::cast_slice(&ode_steps(plan)), wgpu::BufferUsages::empty());
     let model_buf = match model {
+        ScoreModel::Energy(_) => unreachable!("refused above"),
         ScoreModel::Mlp { score, .. } => storage("mlp weights", bytemuck::cast_slice(&score.gpu_weights()), wgpu::BufferUsages::empty()),
         ScoreModel::Exact(m) => storage("components", bytemuck::cast_slice(&m.components), wgpu::BufferUsages::empty()),
     };

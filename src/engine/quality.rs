@@ -19,7 +19,7 @@
 //!   ([`classes_separable`]).
 
 use super::cpu::CpuSampler;
-use crate::model::weights::ModelFile;
+use crate::model::weights::{EnergyFile, ModelFile};
 use crate::model::{Conditioning, ScoreModel};
 use crate::science::datasets::Dataset;
 use crate::science::metrics::energy_distance;
@@ -53,8 +53,8 @@ pub struct QualityReport {
     pub heun_distance: f64,
     /// Mean data-vs-data energy distance at the same N.
     pub baseline: f64,
-    /// Classifier accuracy on clean data.
-    pub classifier_accuracy: f64,
+    /// Classifier accuracy on clean data (none for the energy model, which has no classifier).
+    pub classifier_accuracy: Option<f64>,
 }
 
 impl QualityReport {
@@ -81,8 +81,13 @@ pub const GATE_DDPM: SamplerKind = SamplerKind::Ddpm { variance: DdpmVariance::B
 
 /// The gate's samples from a model file with `sampler`.
 pub fn gate_samples(file: &ModelFile, sampler: SamplerKind) -> Vec<[f32; 2]> {
+    gate_samples_of(ScoreModel::learned(file), sampler)
+}
+
+/// The gate's samples from any model with `sampler`.
+pub fn gate_samples_of(model: ScoreModel, sampler: SamplerKind) -> Vec<[f32; 2]> {
     let plan = StepPlan::build(ScheduleKind::VpLinear, sampler, GATE_STEPS, Spacing::Uniform);
-    let mut sampler = CpuSampler::new(plan, ScoreModel::learned(file), Conditioning::class(None), GATE_SAMPLE_SEED, GATE_N);
+    let mut sampler = CpuSampler::new(plan, model, Conditioning::class(None), GATE_SAMPLE_SEED, GATE_N);
     sampler.run_steps(GATE_STEPS);
     sampler.particles
 }
@@ -93,12 +98,25 @@ pub fn classifier_accuracy(file: &ModelFile, xs: &[[f32; 2]], labels: &[i32]) ->
     right as f64 / xs.len() as f64
 }
 
+/// The gate's figures for the samples of `model`, a model of `dataset`.
+fn sampling_report(model: ScoreModel, dataset: Dataset) -> QualityReport {
+    let data = dataset.sample(GATE_N, GATE_DATA_SEED).0;
+    QualityReport {
+        ddpm_distance: energy_distance(&gate_samples_of(model.clone(), GATE_DDPM), &data),
+        heun_distance: energy_distance(&gate_samples_of(model, SamplerKind::Heun), &data),
+        baseline: baseline(dataset),
+        classifier_accuracy: None,
+    }
+}
+
+/// The gate of a score-model file: its samples and its classifier.
 pub fn evaluate(file: &ModelFile) -> QualityReport {
     let (data, labels) = file.dataset.sample(GATE_N, GATE_DATA_SEED);
-    QualityReport {
-        ddpm_distance: energy_distance(&gate_samples(file, GATE_DDPM), &data),
-        heun_distance: energy_distance(&gate_samples(file, SamplerKind::Heun), &data),
-        baseline: baseline(file.dataset),
-        classifier_accuracy: classifier_accuracy(file, &data, &labels),
-    }
+    QualityReport { classifier_accuracy: Some(classifier_accuracy(file, &data, &labels)), ..sampling_report(ScoreModel::learned(file), file.dataset) }
+}
+
+/// The gate of an energy-model file (model::energy): the same samples and
+/// bar as the score models'; it has no classifier.
+pub fn evaluate_energy(file: &EnergyFile) -> QualityReport {
+    sampling_report(ScoreModel::Energy(file.net.clone()), file.dataset)
 }

@@ -450,7 +450,7 @@ impl Classifier {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A small network with reproducible non-trivial weights.

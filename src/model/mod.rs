@@ -10,10 +10,12 @@
 //! (`shaders/score_mixture.wgsl`, `shaders/score_mlp.wgsl`), so the CPU
 //! backend and the GPU kernel agree.
 
+pub mod energy;
 pub mod exact;
 pub mod mlp;
 pub mod weights;
 
+pub use energy::EnergyMlp;
 pub use exact::{ExactMixture, GpuComponent};
 pub use mlp::{Classifier, ScoreMlp};
 
@@ -73,6 +75,9 @@ pub enum ScoreModel {
     /// the pretrained models have one; a model trained in the page has none
     /// (the page refuses classifier guidance for it).
     Mlp { score: ScoreMlp, classifier: Option<Classifier> },
+    /// The conservative model: `ε̂ = ∇_x φ` of a scalar network
+    /// ([`energy`]). No classifier of its own.
+    Energy(EnergyMlp),
 }
 
 impl ScoreModel {
@@ -86,6 +91,7 @@ impl ScoreModel {
         let (time_bias, clf_bias) = match self {
             ScoreModel::Exact(_) => (Vec::new(), Vec::new()),
             ScoreModel::Mlp { score, classifier } => (score.time_bias(t), classifier.as_ref().map_or_else(Vec::new, |c| c.time_bias(t))),
+            ScoreModel::Energy(e) => (e.time_bias(t), Vec::new()),
         };
         Level { alpha, sigma, time_bias, clf_bias }
     }
@@ -130,13 +136,13 @@ impl ScoreModel {
                 }
             }
             // No classifier: no guidance gradient (the page refuses the combination first).
-            ScoreModel::Mlp { classifier: None, .. } => out.iter_mut().take(xs.len()).for_each(|o| *o = [0.0; 2]),
+            ScoreModel::Mlp { classifier: None, .. } | ScoreModel::Energy(_) => out.iter_mut().take(xs.len()).for_each(|o| *o = [0.0; 2]),
         }
     }
 
     /// Whether classifier guidance can run: the exact model and a network with its classifier.
     pub fn has_classifier(&self) -> bool {
-        !matches!(self, ScoreModel::Mlp { classifier: None, .. })
+        !matches!(self, ScoreModel::Mlp { classifier: None, .. } | ScoreModel::Energy(_))
     }
 
     /// `ε̂` for a block of particles (at most [`mlp::BLOCK`] of them).
@@ -148,6 +154,7 @@ impl ScoreModel {
                 }
             }
             ScoreModel::Mlp { score, .. } => score.eps_hat_block(xs, &level.time_bias, class, out),
+            ScoreModel::Energy(e) => e.eps_hat_block(xs, &level.time_bias, class, out),
         }
     }
 }

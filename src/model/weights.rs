@@ -12,6 +12,7 @@
 //! `schedule`, `parameterization`, `architecture`, `seed`, `steps`,
 //! `final_loss`, and the quality figures the trainer measured.
 
+use super::energy::EnergyMlp;
 use super::mlp::{Classifier, ScoreMlp, CLASS_DIM, CLF_HIDDEN, HIDDEN, TIME_DIM};
 use crate::science::datasets::Dataset;
 use safetensors::{Dtype, SafeTensors};
@@ -62,42 +63,48 @@ pub(crate) fn tensor(st: &SafeTensors, name: &str, shape: &[usize]) -> Result<Ve
     Ok(values)
 }
 
+/// The checked metadata of a file for `expected` (format, dataset, class count).
+fn checked_metadata(bytes: &[u8], expected: Dataset) -> Result<BTreeMap<String, String>, WeightsError> {
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| WeightsError::Parse(e.to_string()))?;
+    let metadata: BTreeMap<String, String> = header.metadata().as_ref().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+    let get = |key: &'static str| metadata.get(key).ok_or(WeightsError::MissingMetadata(key));
+    let format = get("format")?;
+    if format != FORMAT {
+        return Err(WeightsError::BadMetadata { key: "format", value: format.clone(), expected: FORMAT.to_string() });
+    }
+    let id = get("dataset")?;
+    if id != expected.id() {
+        return Err(WeightsError::BadMetadata { key: "dataset", value: id.clone(), expected: expected.id().to_string() });
+    }
+    let c = expected.num_classes();
+    let nc = get("num_classes")?;
+    if nc.parse::<usize>().ok() != Some(c) {
+        return Err(WeightsError::BadMetadata { key: "num_classes", value: nc.clone(), expected: c.to_string() });
+    }
+    Ok(metadata)
+}
+
+/// The class-conditional MLP under `prefix` (`score` or `energy`) with
+/// `outputs` outputs, folded ([`ScoreMlp::from_unfolded`]).
+fn class_mlp(st: &SafeTensors, prefix: &str, c: usize, outputs: usize) -> Result<ScoreMlp, WeightsError> {
+    let input = 2 + TIME_DIM + CLASS_DIM;
+    let t = |name: &str, shape: &[usize]| tensor(st, &format!("{prefix}.{name}"), shape);
+    Ok(ScoreMlp::from_unfolded(
+        c,
+        &t("w0", &[HIDDEN, input])?,
+        &t("b0", &[HIDDEN])?,
+        &t("class_emb", &[c + 1, CLASS_DIM])?,
+        [t("w1", &[HIDDEN, HIDDEN])?, t("b1", &[HIDDEN])?, t("w2", &[HIDDEN, HIDDEN])?, t("b2", &[HIDDEN])?, t("w3", &[outputs, HIDDEN])?, t("b3", &[outputs])?],
+    ))
+}
+
 impl ModelFile {
     /// Parse and check a weights file; `expected` is the dataset it must be for.
     pub fn from_bytes(bytes: &[u8], expected: Dataset) -> Result<Self, WeightsError> {
-        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| WeightsError::Parse(e.to_string()))?;
-        let metadata: BTreeMap<String, String> =
-            header.metadata().as_ref().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
-        let get = |key: &'static str| metadata.get(key).ok_or(WeightsError::MissingMetadata(key));
-        let format = get("format")?;
-        if format != FORMAT {
-            return Err(WeightsError::BadMetadata { key: "format", value: format.clone(), expected: FORMAT.to_string() });
-        }
-        let id = get("dataset")?;
-        if id != expected.id() {
-            return Err(WeightsError::BadMetadata { key: "dataset", value: id.clone(), expected: expected.id().to_string() });
-        }
+        let metadata = checked_metadata(bytes, expected)?;
         let c = expected.num_classes();
-        let nc = get("num_classes")?;
-        if nc.parse::<usize>().ok() != Some(c) {
-            return Err(WeightsError::BadMetadata { key: "num_classes", value: nc.clone(), expected: c.to_string() });
-        }
         let st = SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Parse(e.to_string()))?;
-        let input = 2 + TIME_DIM + CLASS_DIM;
-        let score = ScoreMlp::from_unfolded(
-            c,
-            &tensor(&st, "score.w0", &[HIDDEN, input])?,
-            &tensor(&st, "score.b0", &[HIDDEN])?,
-            &tensor(&st, "score.class_emb", &[c + 1, CLASS_DIM])?,
-            [
-                tensor(&st, "score.w1", &[HIDDEN, HIDDEN])?,
-                tensor(&st, "score.b1", &[HIDDEN])?,
-                tensor(&st, "score.w2", &[HIDDEN, HIDDEN])?,
-                tensor(&st, "score.b2", &[HIDDEN])?,
-                tensor(&st, "score.w3", &[2, HIDDEN])?,
-                tensor(&st, "score.b3", &[2])?,
-            ],
-        );
+        let score = class_mlp(&st, "score", c, 2)?;
         let classifier = Classifier {
             num_classes: c,
             v0: tensor(&st, "classifier.w0", &[CLF_HIDDEN, 2 + TIME_DIM])?,
@@ -108,6 +115,26 @@ impl ModelFile {
             c2: tensor(&st, "classifier.b2", &[c])?,
         };
         Ok(ModelFile { dataset: expected, score, classifier, metadata })
+    }
+}
+
+/// A loaded energy-model file, `models/<id>.energy.safetensors`
+/// (model::energy): the tensors `energy.w0 … energy.b3, energy.class_emb`,
+/// the score net's shapes with a one-row last layer, and the same metadata keys.
+#[derive(Clone, Debug)]
+pub struct EnergyFile {
+    pub dataset: Dataset,
+    pub net: EnergyMlp,
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl EnergyFile {
+    /// Parse and check an energy file; `expected` is the dataset it must be for.
+    pub fn from_bytes(bytes: &[u8], expected: Dataset) -> Result<Self, WeightsError> {
+        let metadata = checked_metadata(bytes, expected)?;
+        let st = SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Parse(e.to_string()))?;
+        let net = EnergyMlp { net: class_mlp(&st, "energy", expected.num_classes(), 1)? };
+        Ok(EnergyFile { dataset: expected, net, metadata })
     }
 }
 
@@ -290,6 +317,46 @@ mod tests {
         assert!(matches!(ModelFile::from_bytes(&bytes, d), Err(WeightsError::BadTensor { .. })));
         // The message names what is wrong.
         assert!(ModelFile::from_bytes(&bytes, d).unwrap_err().to_string().contains("score.b3"));
+    }
+
+    /// An energy file: the score tensors renamed `energy.*` with a one-row
+    /// last layer. Its φ equals the unfolded definition in f64; a score-model
+    /// file is not an energy file (the message names the missing tensor), nor
+    /// is an energy file with a two-row last layer.
+    #[test]
+    fn energy_files_load_and_check() {
+        let d = Dataset::Moons;
+        let energy: Vec<NamedTensor> = toy_tensors(d)
+            .into_iter()
+            .filter_map(|(name, mut shape, mut v)| {
+                let rest = name.strip_prefix("score.")?;
+                if rest == "w3" || rest == "b3" {
+                    shape[0] = 1;
+                    v.truncate(v.len() / 2);
+                }
+                Some((format!("energy.{rest}"), shape, v))
+            })
+            .collect();
+        let file = EnergyFile::from_bytes(&serialize(&energy, &meta(d)).unwrap(), d).unwrap();
+        let get = |name: &str| energy.iter().find(|t| t.0 == name).unwrap().2.clone();
+        let s = |v: f64| v / (1.0 + (-v).exp());
+        let dense = |w: &[f32], b: &[f32], h: &[f64]| -> Vec<f64> { (0..b.len()).map(|o| b[o] as f64 + (0..h.len()).map(|i| w[o * h.len() + i] as f64 * h[i]).sum::<f64>()).collect() };
+        let (x, t) = ([0.7f32, -0.4f32], 0.3f32);
+        let mut input: Vec<f64> = vec![x[0] as f64, x[1] as f64];
+        input.extend(time_embedding(t).iter().map(|&v| v as f64));
+        input.extend(get("energy.class_emb")[CLASS_DIM..2 * CLASS_DIM].iter().map(|&v| v as f64));
+        let mut h = input;
+        for k in 0..3 {
+            h = dense(&get(&format!("energy.w{k}")), &get(&format!("energy.b{k}")), &h).into_iter().map(s).collect();
+        }
+        let want = dense(&get("energy.w3"), &get("energy.b3"), &h)[0];
+        let (phi, _) = file.net.phi_and_eps(x, t, Some(1));
+        assert!((phi as f64 - want).abs() < 1e-5, "{phi} vs {want}");
+        let score_file = serialize(&toy_tensors(d), &meta(d)).unwrap();
+        assert_eq!(EnergyFile::from_bytes(&score_file, d).unwrap_err(), WeightsError::MissingTensor("energy.w0".into()));
+        let mut two_rows = energy.clone();
+        two_rows[7] = ("energy.w3".into(), vec![2, HIDDEN], vec![0.0; 2 * HIDDEN]);
+        assert!(matches!(EnergyFile::from_bytes(&serialize(&two_rows, &meta(d)).unwrap(), d), Err(WeightsError::BadTensor { .. })));
     }
 
     /// The header's keys are sorted, so the same model always makes the same

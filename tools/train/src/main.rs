@@ -11,7 +11,8 @@
 //! Without `--steps`, each dataset trains with its recipe ([`nets::recipe`]).
 //!
 //! `--energy` trains the conservative model instead (issue 13, in progress:
-//! the page does not load it yet): a scalar `φ(x, t, c)` with `ε̂ = ∇_x φ`
+//! the page does not load it yet; with `--evaluate-only` it re-measures the
+//! energy files): a scalar `φ(x, t, c)` with `ε̂ = ∇_x φ`
 //! ([`nets::EnergyNet`]), written to `<out>/<id>.energy.safetensors` with its
 //! loss plot. It costs about 2.4× the score net per step (0.047 s against
 //! 0.020 s at batch 1 024 on this 2-core machine: ≈ 2.2 h for all ten recipes).
@@ -29,7 +30,7 @@ mod nets;
 mod plot;
 
 use diffusion_playground::engine::quality::{self, GATE_RATIO};
-use diffusion_playground::model::weights::{self, ModelFile};
+use diffusion_playground::model::weights::{self, EnergyFile, ModelFile};
 use diffusion_playground::science::datasets::Dataset;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -104,17 +105,21 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(args.out.join("plots"))?;
     if args.evaluate_only {
         for &dataset in &args.datasets {
-            let path = args.out.join(format!("{}.safetensors", dataset.id()));
+            let path = args.out.join(file_name(dataset, args.energy));
             let bytes = std::fs::read(&path)?;
-            let file = ModelFile::from_bytes(&bytes, dataset)?;
-            let report = quality::evaluate(&file);
-            let mut meta = file.metadata.clone();
+            let (report, mut meta) = if args.energy {
+                let file = EnergyFile::from_bytes(&bytes, dataset)?;
+                (quality::evaluate_energy(&file), file.metadata)
+            } else {
+                let file = ModelFile::from_bytes(&bytes, dataset)?;
+                (quality::evaluate(&file), file.metadata)
+            };
             meta.remove("format");
             // Files from before the key existed were trained with uniform t.
             meta.entry("t_sampling".into()).or_insert_with(|| "t = 0.001 + 0.999 u^1".into());
             record(&mut meta, &report);
             std::fs::write(&path, weights::serialize(&weights::read_tensors(&bytes)?, &meta)?)?;
-            println!("{:<13} re-evaluated: ratio {:.2}, classifier {:.1} %", dataset.id(), report.ratio(), 100.0 * report.classifier_accuracy);
+            println!("{:<13} re-evaluated: {}", dataset.id(), summary(&report));
         }
         return write_table(&args.out);
     }
@@ -129,26 +134,32 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             let seconds = started.elapsed().as_secs_f64();
             let tail = &losses[losses.len().saturating_sub(500)..];
             let final_loss = tail.iter().map(|&v| v as f64).sum::<f64>() / tail.len().max(1) as f64;
-            let meta: BTreeMap<String, String> = [
+            let mut meta: BTreeMap<String, String> = [
                 ("dataset", dataset.id().to_string()),
                 ("num_classes", dataset.num_classes().to_string()),
+                ("schedule", "VP SDE beta(t) = 0.1 + 19.9 t, t ~ U[0.001, 1]".to_string()),
                 ("parameterization", "energy: eps = grad_x phi(x, t, c), E = phi / sigma_t".to_string()),
                 ("architecture", "energy: [x(2), sinusoidal temb(32), class_emb(16, C+1 rows, last = null)] -> 128 -> 128 -> 128 -> 1, SiLU".to_string()),
                 ("seed", cfg.seed.to_string()),
                 ("steps", cfg.score_steps.to_string()),
                 ("batch", cfg.batch.to_string()),
                 ("t_sampling", format!("t = 0.001 + 0.999 u^{}", cfg.t_power)),
+                ("label_dropout", nets::LABEL_DROPOUT.to_string()),
+                ("ema_decay", nets::EMA_DECAY.to_string()),
                 ("final_loss", format!("{final_loss:.5}")),
                 ("train_seconds", format!("{seconds:.0}")),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-            std::fs::write(args.out.join(format!("{}.energy.safetensors", dataset.id())), weights::serialize(&tensors, &meta)?)?;
+            // Measure the gate on exactly the bytes that ship.
+            let report = quality::evaluate_energy(&EnergyFile::from_bytes(&weights::serialize(&tensors, &meta)?, dataset)?);
+            record(&mut meta, &report);
+            std::fs::write(args.out.join(file_name(dataset, true)), weights::serialize(&tensors, &meta)?)?;
             std::fs::write(args.out.join("plots").join(format!("{}.energy.svg", dataset.id())), plot::loss_svg(dataset.id(), &losses, &[]))?;
-            println!("{:<13} energy loss {final_loss:.4}  {seconds:.0} s", dataset.id());
+            println!("{:<13} energy loss {final_loss:.4}  {}  {seconds:.0} s", dataset.id(), summary(&report));
         }
-        return Ok(());
+        return write_table(&args.out);
     }
     for &dataset in &args.datasets {
         let started = Instant::now();
@@ -165,17 +176,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         record(&mut meta, &report);
         std::fs::write(args.out.join(format!("{}.safetensors", dataset.id())), weights::serialize(&trained.tensors, &meta)?)?;
         std::fs::write(args.out.join("plots").join(format!("{}.svg", dataset.id())), plot::loss_svg(dataset.id(), &trained.score_losses, &trained.classifier_losses))?;
-        println!(
-            "{:<13} loss {:.4}  ED DDPM {:.2e}, Heun {:.2e} / baseline {:.2e}: ratio {:.2} (gate ≤ {GATE_RATIO})  classifier {:.1} %  {:.0} s",
-            dataset.id(),
-            trained.final_loss(),
-            report.ddpm_distance,
-            report.heun_distance,
-            report.baseline,
-            report.ratio(),
-            100.0 * report.classifier_accuracy,
-            started.elapsed().as_secs_f64()
-        );
+        println!("{:<13} loss {:.4}  {}  {:.0} s", dataset.id(), trained.final_loss(), summary(&report), started.elapsed().as_secs_f64());
     }
     write_table(&args.out)?;
     Ok(())
@@ -188,7 +189,26 @@ fn record(meta: &mut BTreeMap<String, String>, report: &quality::QualityReport) 
     meta.insert("quality_heun_distance".into(), format!("{:.6e}", report.heun_distance));
     meta.insert("quality_baseline".into(), format!("{:.6e}", report.baseline));
     meta.insert("quality_ratio".into(), format!("{:.3}", report.ratio()));
-    meta.insert("classifier_accuracy".into(), format!("{:.4}", report.classifier_accuracy));
+    if let Some(accuracy) = report.classifier_accuracy {
+        meta.insert("classifier_accuracy".into(), format!("{accuracy:.4}"));
+    }
+}
+
+/// A file's name in the output folder: `<id>.safetensors`, or `<id>.energy.safetensors`.
+fn file_name(dataset: Dataset, energy: bool) -> String {
+    format!("{}{}.safetensors", dataset.id(), if energy { ".energy" } else { "" })
+}
+
+/// One line of a report.
+fn summary(report: &quality::QualityReport) -> String {
+    let classifier = report.classifier_accuracy.map_or(String::new(), |a| format!("  classifier {:.1} %", 100.0 * a));
+    format!(
+        "ED DDPM {:.2e}, Heun {:.2e} / baseline {:.2e}: ratio {:.2} (gate ≤ {GATE_RATIO}){classifier}",
+        report.ddpm_distance,
+        report.heun_distance,
+        report.baseline,
+        report.ratio()
+    )
 }
 
 fn metadata(dataset: Dataset, cfg: &nets::TrainConfig, t: &nets::Trained, seconds: f64) -> BTreeMap<String, String> {
@@ -249,6 +269,36 @@ fn write_table(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> 
             m("train_seconds"),
             d.id()
         ));
+    }
+    let mut energy = String::new();
+    for d in Dataset::ALL {
+        let Ok(bytes) = std::fs::read(dir.join(file_name(d, true))) else { continue };
+        let file = EnergyFile::from_bytes(&bytes, d)?;
+        let m = |k: &str| file.metadata.get(k).cloned().unwrap_or_default();
+        energy.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | [svg](plots/{}.energy.svg) |\n",
+            d.id(),
+            d.num_classes(),
+            m("steps"),
+            m("t_sampling"),
+            m("final_loss"),
+            m("quality_ddpm_distance"),
+            m("quality_heun_distance"),
+            m("quality_baseline"),
+            m("quality_ratio"),
+            m("train_seconds"),
+            d.id()
+        ));
+    }
+    if !energy.is_empty() {
+        md.push_str(
+            "\n## Energy models (`model=energy`)\n\n\
+             `<id>.energy.safetensors`: a scalar φ(x, t, c) with ε̂ = ∇ₓφ (a conservative field; `tools/train.sh --energy`),\n\
+             the score net's recipe and the same gate (no classifier: classifier guidance reads the ε-model's).\n\n\
+             | dataset | classes | steps | t sampling | final loss | ED DDPM | ED Heun | baseline | ratio | train s | loss plot |\n\
+             |---|---|---|---|---|---|---|---|---|---|---|\n",
+        );
+        md.push_str(&energy);
     }
     std::fs::write(dir.join("QUALITY.md"), md)?;
     Ok(())
