@@ -622,15 +622,20 @@ fn the_gpu_trainer_learns_a_drawn_set() {
     let recipe = Recipe::default();
     let start = ScoreParams::init(2, 1);
     let gpu = GpuTrainer::new(&ctx, &start, &xs, &labels, &recipe);
-    let mut arena = Vec::new();
-    let (mut done, mut first_loss) = (0, None);
+    // As the page runs it: submits of 100 steps, each reading back only the
+    // moving average and the loss (run_and_watch), which must be the arena's.
+    let (mut done, mut first_loss, mut watched) = (0, None, None);
     while done < recipe.steps {
         let n = 100.min(recipe.steps - done);
-        arena = pollster::block_on(gpu.run(&ctx, n)).unwrap();
-        first_loss.get_or_insert(gpu.loss(&arena));
+        let w = pollster::block_on(gpu.run_and_watch(&ctx, n)).unwrap();
+        first_loss.get_or_insert(w.loss);
+        watched = Some(w);
         done += n;
     }
+    let watched = watched.unwrap();
+    let arena = pollster::block_on(gpu.run(&ctx, 0)).unwrap();
     let trained = gpu.tensors(&arena, gpu.layout.ema);
+    assert!(trained == watched.ema && gpu.loss(&arena) == watched.loss, "the watched readback is the arena's");
     let sample = |p: &ScoreParams| {
         let model = ScoreModel::Mlp { score: p.score_mlp(), classifier: None };
         let plan = StepPlan::build(ScheduleKind::VpLinear, SamplerKind::Ddim { eta: 0.0 }, 50, Spacing::Uniform);

@@ -2,7 +2,7 @@
 
 mod common;
 
-use diffusion_playground::engine::gpu::{Kernel, HEALTH_WGSL, MIXTURE_TILE, MLP_TILE, SAMPLE_MIXTURE_WGSL, SAMPLE_MLP_WGSL};
+use diffusion_playground::engine::gpu::{Kernel, ENERGY_TILE, HEALTH_WGSL, MIXTURE_TILE, MLP_TILE, SAMPLE_ENERGY_WGSL, SAMPLE_MIXTURE_WGSL, SAMPLE_MLP_WGSL};
 use diffusion_playground::engine::likelihood::{LIKELIHOOD_MIXTURE_TILE, LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MLP_TILE, LIKELIHOOD_MLP_WGSL};
 use diffusion_playground::web::gpu_render::RENDER_WGSL;
 
@@ -35,7 +35,7 @@ fn workgroup_bytes(module: &naga::Module) -> u32 {
 /// limit (16 KiB) so no adapter has to grant more.
 #[test]
 fn tiles_and_workgroup_memory_match_the_engine() {
-    for (name, src, tile) in [("mlp", SAMPLE_MLP_WGSL, MLP_TILE), ("mixture", SAMPLE_MIXTURE_WGSL, MIXTURE_TILE)] {
+    for (name, src, tile) in [("mlp", SAMPLE_MLP_WGSL, MLP_TILE), ("mixture", SAMPLE_MIXTURE_WGSL, MIXTURE_TILE), ("energy", SAMPLE_ENERGY_WGSL, ENERGY_TILE)] {
         assert_eq!(Kernel::ALL.iter().find(|k| k.source() == src).map(|k| k.tile()), Some(tile));
         let module = validate(name, src);
         assert_eq!(const_u32(&module, "TILE"), tile, "{name}: TILE");
@@ -128,6 +128,7 @@ fn every_shader_file_is_covered() {
         "score_mlp.wgsl",
         "score_mlp_per_thread.wgsl",
         "score_mlp_jacobian.wgsl",
+        "score_energy.wgsl",
         "likelihood.wgsl",
         "jacobian.wgsl",
         "langevin.wgsl",

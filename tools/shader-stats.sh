@@ -26,7 +26,7 @@ out=$(mktemp -d)
 cargo run -q --locked --profile test -p gpu-bench -- wgsl "$out" >&2
 log=$out/stats.txt
 for family in "${families[@]}"; do
-  for kernel in ${KERNELS:-mlp_cooperative mixture}; do
+  for kernel in ${KERNELS:-mlp_cooperative energy mixture}; do
     for guidance in 0 1 2; do
       # Heun and the multistep memory never meet in one plan.
       for hm in "0 0" "1 0" "0 1"; do

@@ -42,6 +42,19 @@ pub const SAMPLE_MLP_WGSL: &str = concat!(
     include_str!("../../shaders/sample.wgsl"),
 );
 
+/// The fused kernel with the energy model's ε̂ = ∇ₓφ (model::energy), cooperative.
+pub const SAMPLE_ENERGY_WGSL: &str = concat!(
+    include_str!("../../shaders/rng.wgsl"),
+    "\n",
+    include_str!("../../shaders/mlp_common.wgsl"),
+    "\n",
+    include_str!("../../shaders/score_energy.wgsl"),
+    "\n",
+    include_str!("../../shaders/sample_common.wgsl"),
+    "\n",
+    include_str!("../../shaders/sample.wgsl"),
+);
+
 /// The fused kernel with the MLP, 4 particles an invocation (CPU-emulated
 /// adapters: SwiftShader, llvmpipe).
 pub const SAMPLE_MLP_PER_THREAD_WGSL: &str = concat!(
@@ -66,10 +79,13 @@ pub enum Kernel {
     /// The MLP, 4 particles an invocation with per-thread hidden arrays:
     /// for CPU emulations of a GPU, where it is several times faster.
     MlpPerThread,
+    /// The energy model's gradient (backward pass through its MLP), a
+    /// workgroup of 64 threads per 8 particles.
+    Energy,
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 3] = [Kernel::Mixture, Kernel::MlpCooperative, Kernel::MlpPerThread];
+    pub const ALL: [Kernel; 4] = [Kernel::Mixture, Kernel::MlpCooperative, Kernel::MlpPerThread, Kernel::Energy];
 
     /// The composed WGSL the app compiles.
     pub fn source(self) -> &'static str {
@@ -77,6 +93,7 @@ impl Kernel {
             Kernel::Mixture => SAMPLE_MIXTURE_WGSL,
             Kernel::MlpCooperative => SAMPLE_MLP_WGSL,
             Kernel::MlpPerThread => SAMPLE_MLP_PER_THREAD_WGSL,
+            Kernel::Energy => SAMPLE_ENERGY_WGSL,
         }
     }
 
@@ -85,6 +102,7 @@ impl Kernel {
             Kernel::Mixture => "mixture",
             Kernel::MlpCooperative => "mlp_cooperative",
             Kernel::MlpPerThread => "mlp_per_thread",
+            Kernel::Energy => "energy",
         }
     }
 
@@ -95,6 +113,7 @@ impl Kernel {
             Kernel::Mixture => MIXTURE_TILE,
             Kernel::MlpCooperative => MLP_TILE,
             Kernel::MlpPerThread => 256,
+            Kernel::Energy => ENERGY_TILE,
         }
     }
 }
@@ -113,6 +132,9 @@ pub const LOOP_BUDGET: usize = 50_000;
 /// Loop iterations of one MLP evaluation by one thread
 /// (shaders/score_mlp.wgsl, `eps_tile`): 4 + 2 × 32 + 32.
 pub const MLP_LOOP_ITERATIONS: usize = 100;
+/// Loop iterations of one energy-model evaluation by one thread
+/// (shaders/score_energy.wgsl, `eps_tile`): 4 + 4 × 32 + 32.
+pub const ENERGY_LOOP_ITERATIONS: usize = 164;
 /// Loop iterations of one classifier gradient with C classes by one thread
 /// (shaders/score_mlp.wgsl, `log_class_grad_tile`): 2 + 2 × 17 for the
 /// forward layers, 17 per round of logits, 3C for the softmax, 2(C + 1) +
@@ -141,6 +163,8 @@ const HEALTH_WORKGROUP: u32 = 64;
 /// score_mlp.wgsl and score_mixture.wgsl; tests/shaders.rs checks both).
 pub const MLP_TILE: u32 = 16;
 pub const MIXTURE_TILE: u32 = 64;
+/// Particles one `run_steps` workgroup of the energy kernel advances (shaders/score_energy.wgsl).
+pub const ENERGY_TILE: u32 = 8;
 /// Largest particle count a sampler takes (the page allows 1 048 576; the
 /// native bench goes to 4 194 304).
 pub const MAX_PARTICLES: usize = 1 << 22;
@@ -184,9 +208,10 @@ struct Params {
     init_scale: f32,
 }
 
-/// The energy model (model::energy) has no WGSL kernel yet (issue 13):
-/// callers run it on the CPU engine; the GPU entry points refuse it.
-pub const ENERGY_ON_CPU: &str = "the energy model runs on the CPU engine (no WGSL kernel for it yet)";
+/// The energy model (model::energy) has a sampling kernel
+/// (shaders/score_energy.wgsl) but no likelihood kernel yet (issue 13):
+/// its likelihood runs on the CPU engine, and the GPU entry point refuses it.
+pub const ENERGY_ON_CPU: &str = "the energy model's likelihood runs on the CPU engine (no WGSL kernel for it yet)";
 
 /// One compiled variant of the kernel: the WGSL override constants
 /// (`GUIDANCE`, `HEUN`, `MULTISTEP`) and the kernel they are built into.
@@ -207,7 +232,7 @@ impl Variant {
             kernel: match model {
                 ScoreModel::Mlp { .. } => mlp_kernel,
                 ScoreModel::Exact(_) => Kernel::Mixture,
-                ScoreModel::Energy(_) => panic!("{ENERGY_ON_CPU}"),
+                ScoreModel::Energy(_) => Kernel::Energy,
             },
             guidance: match cond.active() {
                 Guidance::None => 0,
@@ -587,7 +612,12 @@ impl GpuSampler {
         // Binding 2 is the model; 4 the MLP's time table (a row per plan
         // level); 6 and 7 the classifier and its time table; stubs where unused.
         let (model_buf, table_buf, clf_buf, clf_table_buf, n_model) = match model {
-            ScoreModel::Energy(_) => panic!("{ENERGY_ON_CPU}"),
+            ScoreModel::Energy(energy) => {
+                assert!(energy.num_classes() <= MAX_CLASSES, "at most {MAX_CLASSES} classes");
+                assert!(!matches!(cond.active(), Guidance::Classifier { .. }), "the energy model has no classifier");
+                let table: Vec<f32> = plan.levels.iter().flat_map(|&t| energy.time_bias(t)).collect();
+                (storage("energy weights", bytemuck::cast_slice(&energy.gpu_weights())), storage("time table", bytemuck::cast_slice(&table)), stub(), stub(), energy.num_classes())
+            }
             ScoreModel::Exact(m) => (storage("components", bytemuck::cast_slice(&m.components)), stub(), stub(), stub(), m.components.len()),
             ScoreModel::Mlp { score, classifier } => {
                 assert!(score.num_classes <= MAX_CLASSES, "the classifier kernel holds at most {MAX_CLASSES} classes");
@@ -689,7 +719,7 @@ impl GpuSampler {
                     ScoreModel::Exact(m) => m.components.len().max(1),
                     ScoreModel::Mlp { .. } if per_thread => PER_THREAD_MLP_LOOP_ITERATIONS,
                     ScoreModel::Mlp { .. } => MLP_LOOP_ITERATIONS,
-                    ScoreModel::Energy(_) => unreachable!("refused above"),
+                    ScoreModel::Energy(_) => ENERGY_LOOP_ITERATIONS,
                 };
                 let per_eps = match (cond.active(), model) {
                     (Guidance::None, _) => score,

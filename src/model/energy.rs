@@ -21,7 +21,7 @@
 //! The first layer is folded as the ε-network's is ([`ScoreMlp`]'s time
 //! table and class biases are reused as they are).
 
-use super::mlp::{silu, ScoreMlp, BLOCK, HIDDEN};
+use super::mlp::{gpu_matrix, silu, ScoreMlp, BLOCK, HIDDEN};
 
 /// `SiLU(z)` and `SiLU'(z) = σ(z)(1 + z(1 − σ(z)))`, with the exponential
 /// [`silu`] uses on this target.
@@ -129,16 +129,41 @@ impl EnergyMlp {
         }
         let mut g0 = vec![[0.0f32; BLOCK]; HIDDEN];
         transposed(&p.w1, &g1, &mut g0, n);
+        // ε̂ = W0xᵀ (SiLU'(z0) ⊙ g0), in groups of four (the kernel's order).
         for b in 0..n {
             let mut e = [0.0f32; 2];
-            for o in 0..HIDDEN {
-                let g = g0[o][b] * d0[o][b];
-                e[0] += p.w0x[2 * o] * g;
-                e[1] += p.w0x[2 * o + 1] * g;
+            for r in 0..HIDDEN / 4 {
+                let g: [f32; 4] = std::array::from_fn(|i| g0[4 * r + i][b] * d0[4 * r + i][b]);
+                for (c, ec) in e.iter_mut().enumerate() {
+                    let w: [f32; 4] = std::array::from_fn(|i| p.w0x[2 * (4 * r + i) + c]);
+                    *ec += w[0] * g[0] + w[1] * g[1] + w[2] * g[2] + w[3] * g[3];
+                }
             }
             eps[b] = e;
             phi[b] = total[b];
         }
+    }
+
+    /// The weights as `shaders/score_energy.wgsl` lays them out, in vec4
+    /// units: the x and y columns of `W0x`, `W1, b1, W2, b2, w3`, then `W1ᵀ`
+    /// and `W2ᵀ` (the backward pass's matrices, in the same coalesced layout
+    /// as W1 and W2, [`gpu_matrix`]), then `B`.
+    pub fn gpu_weights(&self) -> Vec<f32> {
+        let p = &self.net;
+        let transpose = |w: &[f32]| -> Vec<f32> { (0..HIDDEN * HIDDEN).map(|i| w[(i % HIDDEN) * HIDDEN + i / HIDDEN]).collect() };
+        let (w1t, w2t) = (transpose(&p.w1), transpose(&p.w2));
+        (0..HIDDEN)
+            .map(|o| p.w0x[2 * o])
+            .chain((0..HIDDEN).map(|o| p.w0x[2 * o + 1]))
+            .chain(gpu_matrix(&p.w1))
+            .chain(p.b1.iter().copied())
+            .chain(gpu_matrix(&p.w2))
+            .chain(p.b2.iter().copied())
+            .chain(p.w3.iter().copied())
+            .chain(gpu_matrix(&w1t))
+            .chain(gpu_matrix(&w2t))
+            .chain(p.class_bias.iter().copied())
+            .collect()
     }
 
     /// `ε̂ = ∇_x φ` for a block (the samplers' contract).

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::engine::cpu::CpuSampler;
 use crate::engine::gpu::{GpuContext, GpuError};
-use crate::engine::train::{data_hash, export_model, import_model, CpuTrainer, GpuTrainer, Recipe, ScoreParams};
+use crate::engine::train::{data_hash, export_model, import_model, CpuTrainer, GpuTrainer, Recipe, ScoreParams, Watched};
 use crate::model::{Conditioning, ScoreModel};
 use crate::science::datasets::PointSet;
 use crate::science::metrics::energy_distance;
@@ -230,9 +230,10 @@ impl Trainer {
     }
 
     /// The GPU's next submit, if a GPU run is running and none is in flight:
-    /// the steps it runs and the readback's future (the arena), with the run's generation.
+    /// the steps it runs and the readback's future (the weights' moving
+    /// average and the loss), with the run's generation.
     #[allow(clippy::type_complexity)]
-    pub fn gpu_submit(&mut self, ctx: &GpuContext) -> Option<(u64, usize, std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<f32>, GpuError>>>>)> {
+    pub fn gpu_submit(&mut self, ctx: &GpuContext) -> Option<(u64, usize, std::pin::Pin<Box<dyn std::future::Future<Output = Result<Watched, GpuError>>>>)> {
         let j = self.job.as_mut()?;
         if j.phase != Phase::Running {
             return None;
@@ -244,20 +245,20 @@ impl Trainer {
         }
         let count = (*chunk).min(total - *step as usize);
         *in_flight = true;
-        Some((j.generation, count, Box::pin(trainer.run(ctx, count))))
+        Some((j.generation, count, Box::pin(trainer.run_and_watch(ctx, count))))
     }
 
     /// A GPU submit's readback landed after `round_trip_ms`: the new weights,
     /// loss and step; a failure ends the run with the reason. Returns true when the run ended.
-    pub fn gpu_landed(&mut self, generation: u64, count: usize, result: Result<Vec<f32>, GpuError>, round_trip_ms: f64) -> bool {
+    pub fn gpu_landed(&mut self, generation: u64, count: usize, result: Result<Watched, GpuError>, round_trip_ms: f64) -> bool {
         let Some(j) = self.job.as_mut().filter(|j| j.generation == generation) else { return false };
-        let Runner::Gpu { trainer, step, ema, chunk, in_flight } = &mut j.runner else { return false };
+        let Runner::Gpu { step, ema, chunk, in_flight, .. } = &mut j.runner else { return false };
         *in_flight = false;
         match result {
-            Ok(arena) => {
+            Ok(watched) => {
                 *step += count as u32;
-                *ema = trainer.tensors(&arena, trainer.layout.ema);
-                j.losses.push([*step as f64, trainer.loss(&arena) as f64]);
+                *ema = watched.ema;
+                j.losses.push([*step as f64, watched.loss as f64]);
                 if round_trip_ms < GPU_CHUNK_GROW_MS {
                     *chunk = (*chunk * 2).min(GPU_CHUNK_MAX);
                 }
