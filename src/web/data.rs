@@ -238,7 +238,23 @@ pub fn encode(set: &PointSet) -> String {
 /// A `points=` value for a link: the whole set when it fits in
 /// [`LINK_CHARS_MAX`], else every k-th point for the smallest k that fits,
 /// with the notice saying so.
+///
+/// The page asks on every change of the config (the address bar, the data
+/// panel's status), mostly for the same set: the last answer is kept and
+/// reused while the set is equal (comparing is far cheaper than deflating).
 pub fn encode_for_link(set: &PointSet) -> (String, Option<String>) {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(PointSet, (String, Option<String>))>> = const { std::cell::RefCell::new(None) };
+    }
+    if let Some(hit) = LAST.with_borrow(|last| last.as_ref().filter(|(s, _)| s == set).map(|(_, v)| v.clone())) {
+        return hit;
+    }
+    let value = encode_for_link_uncached(set);
+    LAST.with_borrow_mut(|last| *last = Some((set.clone(), value.clone())));
+    value
+}
+
+fn encode_for_link_uncached(set: &PointSet) -> (String, Option<String>) {
     let whole = encode(set);
     if whole.len() <= LINK_CHARS_MAX {
         return (whole, None);
