@@ -399,7 +399,7 @@ test("options() lists the ids and the controls change the config and the URL", a
   const { page } = await open(cpuBrowser, server.url + "#steps=30&n=300");
   const opts = await page.evaluate(() => window.playground.options());
   assert.deepEqual(opts.dataset, ["moons", "swissroll", "gaussians8", "grid25", "rings", "checkerboard", "pinwheel", "spirals", "smiley", "olympic", "custom"]);
-  assert.deepEqual([opts.model, opts.target], [["learned", "trained", "exact"], ["eps", "x0", "v", "flow"]]);
+  assert.deepEqual([opts.model, opts.target], [["learned", "energy", "trained", "exact"], ["eps", "x0", "v", "flow"]]);
   // The class control follows the dataset: all, or one of its classes.
   await page.selectOption("#dataset", "moons");
   assert.deepEqual(await page.$$eval("#class option", (os) => os.map((o) => o.value)), ["all", "0", "1"]);
@@ -1264,6 +1264,51 @@ test("score check: the learned score against the exact one at every level, its c
   assert.ok((await page.evaluate(() => window.playground.logDensityRays([0, 0], 0.3, 6))).rmse < 1e-3, "the exact score's rays give back log p");
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test("the energy model (model=energy): it samples the data on both backends alike, its score has no curl beside the learned network's, its line integrals do not depend on the path; no classifier; a dataset without one says which ship", async () => {
+  const frag = "#v=1&dataset=moons&model=energy&sampler=ddpm&steps=60&n=1024&seed=11";
+  const gpu = await open(gpuBrowser, server.url + frag + "&backend=webgpu");
+  const cpu = await open(gpuBrowser, server.url + frag + "&backend=cpu");
+  const a = await runAndSample(gpu.page);
+  const b = await runAndSample(cpu.page);
+  assert.equal(a.st.error, null);
+  assert.equal(a.st.backend, "webgpu");
+  assert.equal(a.st.kernel, "energy");
+  assert.equal(b.st.backend, "cpu");
+  await assertCloseToData(gpu.page, a.x);
+  await assertCloseToData(cpu.page, b.x);
+  assertBackendsAgree(a.x, b.x);
+  // ε̂ = ∇ₓφ: the curl is float error (the Hessian is symmetric; 1.5e-8 of its
+  // scale natively), the ε-network's is not; both measured over the same noised data.
+  const page = cpu.page;
+  const energy = await page.evaluate(() => window.playground.scoreDiagnostics(0.05, 512));
+  await page.evaluate(() => window.playground.setConfig({ model: "learned" }));
+  await page.evaluate(() => window.playground.run());
+  const learned = await page.evaluate(() => window.playground.scoreDiagnostics(0.05, 512));
+  assert.ok(learned.curlMeanAbs > 1e3 * energy.curlMeanAbs, `curl: energy ${energy.curlMeanAbs}, learned ${learned.curlMeanAbs}`);
+  // Both networks learn the same score: the energy model's direction error is the ε-network's order.
+  assert.ok(energy.meanAngleDeg < 1.5 * learned.meanAngleDeg, `mean angle: energy ${energy.meanAngleDeg}°, learned ${learned.meanAngleDeg}°`);
+  await page.evaluate(() => window.playground.setConfig({ model: "energy" }));
+  await page.evaluate(() => window.playground.run());
+  // The straight and L-shaped paths agree to float and quadrature error for the
+  // energy model, a gradient field (natively 3e-7 apart, engine::diagnostics).
+  const li = await page.evaluate(() => window.playground.lineIntegrals([-2, 0.5], [1.5, 2.2], 0.3));
+  assert.ok(Math.abs(li.straight - li.lPath) < 1e-3 && Math.abs(li.straight - li.exactLogRatio) < 0.2, JSON.stringify(li));
+  // No classifier of its own: classifier guidance is refused with the reason, settings kept.
+  await page.evaluate(() => window.playground.setConfig({ class: 1, guidance: "classifier", g: 2 }));
+  assert.match((await page.evaluate(() => window.playground.status())).error, /energy model has no noisy-input classifier/);
+  assert.equal((await page.evaluate(() => window.playground.config())).g, 2);
+  // A dataset whose energy model is not trained: a clear message naming the ones that ship.
+  await page.evaluate(() => window.playground.setConfig({ dataset: "spirals", guidance: "none", class: "all" }));
+  await page.waitForFunction(() => !window.playground.status().loading);
+  assert.match((await page.evaluate(() => window.playground.status())).error, /energy model for spirals is not trained yet \(energy models ship for moons\)/);
+  await page.evaluate(() => window.playground.setConfig({ dataset: "moons" }));
+  assert.equal((await runAndSample(page)).st.error, null);
+  assert.deepEqual(gpu.errors, []);
+  assert.deepEqual(cpu.errors, []);
+  await gpu.page.close();
+  await cpu.page.close();
 });
 
 test("likelihood through the probability-flow ODE: the API on both backends, the report against the exact density, the panel, the exact model and bad points", async () => {

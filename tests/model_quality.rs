@@ -106,6 +106,47 @@ fn gate_olympic() {
     gate(Dataset::Olympic);
 }
 
+/// The energy models (issue 13 item 5, model::energy): the same gate on the
+/// samples of ε̂ = ∇ₓφ (no classifier), and the recorded figures are this
+/// measurement. Issue 13 is in progress: the datasets below are those whose
+/// energy file ships so far (`tools/train.sh --energy`); each added file adds its line.
+fn energy_gate(dataset: Dataset) {
+    let file = common::shipped_energy(dataset);
+    let report = quality::evaluate_energy(&file);
+    eprintln!("{} energy: {report:?}, ratio {:.2}", dataset.id(), report.ratio());
+    assert!(report.ratio() <= GATE_RATIO, "{} energy: {report:?} is {:.2}× the baseline", dataset.id(), report.ratio());
+    let recorded = |key: &str| -> f64 { file.metadata[key].parse().unwrap() };
+    assert!((recorded("quality_ddpm_distance") / report.ddpm_distance - 1.0).abs() < 1e-3, "metadata DDPM distance is stale");
+    assert!((recorded("quality_heun_distance") / report.heun_distance - 1.0).abs() < 1e-3, "metadata Heun distance is stale");
+}
+
+#[test]
+fn energy_gate_moons() {
+    energy_gate(Dataset::Moons);
+}
+
+/// The page's list of shipped energy models is the files in models/, both ways.
+#[test]
+fn the_shipped_energy_list_is_the_files() {
+    use diffusion_playground::model::weights::ENERGY_SHIPPED;
+    for d in Dataset::ALL {
+        let path = format!("{}/models/{}.energy.safetensors", env!("CARGO_MANIFEST_DIR"), d.id());
+        assert_eq!(std::path::Path::new(&path).exists(), ENERGY_SHIPPED.contains(&d), "{path} against ENERGY_SHIPPED");
+    }
+}
+
+/// The energy gate's control: φ's head zeroed (ε̂ = ∇ₓφ ≡ 0, so the
+/// samplers only rescale the noise) fails it by far.
+#[test]
+fn the_energy_gate_can_fail() {
+    let mut file = common::shipped_energy(Dataset::Moons);
+    file.net.net.w3.iter_mut().for_each(|w| *w = 0.0);
+    let samples = quality::gate_samples_of(diffusion_playground::model::ScoreModel::Energy(file.net), quality::GATE_DDPM);
+    let data = Dataset::Moons.sample(quality::GATE_N, quality::GATE_DATA_SEED).0;
+    let ratio = diffusion_playground::science::metrics::energy_distance(&samples, &data) / quality::baseline(Dataset::Moons);
+    assert!(ratio > 10.0 * GATE_RATIO, "ratio {ratio}");
+}
+
 #[test]
 fn the_gate_can_fail() {
     // An untrained network (the moons file with its last layer's weights

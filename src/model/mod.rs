@@ -140,6 +140,15 @@ impl ScoreModel {
         }
     }
 
+    /// The classes a network knows (none for the exact model, which knows its dataset's).
+    pub fn num_classes(&self) -> Option<usize> {
+        match self {
+            ScoreModel::Exact(_) => None,
+            ScoreModel::Mlp { score, .. } => Some(score.num_classes),
+            ScoreModel::Energy(e) => Some(e.num_classes()),
+        }
+    }
+
     /// Whether classifier guidance can run: the exact model and a network with its classifier.
     pub fn has_classifier(&self) -> bool {
         !matches!(self, ScoreModel::Mlp { classifier: None, .. } | ScoreModel::Energy(_))

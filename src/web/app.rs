@@ -26,7 +26,7 @@ use crate::engine::cpu::CpuSampler;
 use crate::engine::gpu::{GpuContext, GpuError, GpuSampler, Probe, PROBE_PARTICLES};
 use crate::web::calibrate::{calibrate, Calibration};
 use crate::engine::health::Health;
-use crate::model::weights::ModelFile;
+use crate::model::weights::{EnergyFile, ModelFile, ENERGY_SHIPPED};
 use crate::model::{Conditioning, ExactMixture, ScoreModel};
 use crate::science::datasets::{Dataset, BOX_HALF_WIDTH};
 use crate::science::plan::StepPlan;
@@ -101,15 +101,20 @@ impl Engine {
 }
 
 /// A dataset's pretrained weights, fetched on first use.
-enum ModelSlot {
+enum ModelSlot<F> {
     Loading,
-    Ready(Rc<ModelFile>),
+    Ready(Rc<F>),
     Failed(String),
 }
 
 /// Where the page finds a dataset's weights (relative to the page).
 pub(crate) fn model_url(d: Dataset) -> String {
     format!("models/{}.safetensors", d.id())
+}
+
+/// Where the page finds a dataset's energy model (model::energy).
+pub(crate) fn energy_url(d: Dataset) -> String {
+    format!("models/{}.energy.safetensors", d.id())
 }
 
 pub(crate) async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
@@ -181,13 +186,15 @@ pub(crate) struct State {
     /// What the last edit, import or link of the user's points left out, for the page.
     pub(crate) data_notice: Option<String>,
     /// backend=auto on a CPU emulation of a GPU: what each model kind's
-    /// calibration found (keyed by "learned model"), for the page view; and
-    /// whether one is running.
-    calibrations: HashMap<bool, Result<Calibration, String>>,
+    /// calibration found (keyed by the kernel: `State::kernel_kind`), for
+    /// the page view; and whether one is running.
+    calibrations: HashMap<&'static str, Result<Calibration, String>>,
     calibrating: bool,
     /// Frames that drew particles since the page started (status().framesDrawn).
     frames_drawn: u64,
-    models: HashMap<Dataset, ModelSlot>,
+    models: HashMap<Dataset, ModelSlot<ModelFile>>,
+    /// The energy models (`model=energy`), fetched on first use likewise.
+    energy_models: HashMap<Dataset, ModelSlot<EnergyFile>>,
     /// Waiting for the current dataset's weights.
     pub(crate) loading: bool,
     pub(crate) config: Config,
@@ -450,7 +457,17 @@ impl State {
 
     /// The calibration of the current model kind, if one has finished.
     fn calibration(&self) -> Option<&Result<Calibration, String>> {
-        self.calibrations.get(&(self.config.model != "exact"))
+        self.calibrations.get(self.kernel_kind())
+    }
+
+    /// Which sampling kernel the model kind runs, the key of its calibration:
+    /// the mixture's, the MLP's (learned and trained) or the energy model's.
+    fn kernel_kind(&self) -> &'static str {
+        match self.config.model.as_str() {
+            "exact" => "exact",
+            "energy" => "energy",
+            _ => "mlp",
+        }
     }
 
     /// Starts the calibration `backend=auto` needs on a CPU emulation of a
@@ -464,7 +481,7 @@ impl State {
         }
         if !self.calibrating {
             self.calibrating = true;
-            let (me, key) = (self.me.clone(), self.config.model != "exact");
+            let (me, key) = (self.me.clone(), self.kernel_kind());
             let (plan, model, cond, seed, n) = (plan.clone(), model.clone(), self.config.conditioning(), self.config.seed, self.config.n);
             wasm_bindgen_futures::spawn_local(async move {
                 let result = calibrate(&gpu, &plan, &model, cond, seed, n).await.map_err(|e| e.to_string());
@@ -497,6 +514,9 @@ impl State {
         let Some(d) = self.config.dataset.builtin() else {
             return Err("dataset=custom has no pretrained model: train one on your points (model=trained, the Train button)".into());
         };
+        if self.config.model == "energy" {
+            return self.energy_model(d);
+        }
         match self.models.get(&d) {
             Some(ModelSlot::Ready(file)) => Ok(Some(ScoreModel::learned(file))),
             Some(ModelSlot::Failed(e)) => Err(e.clone()),
@@ -516,10 +536,47 @@ impl State {
                     let Some(state) = me.upgrade() else { return };
                     let mut st = state.borrow_mut();
                     st.models.insert(d, slot);
-                    // Start the run it was waiting for, if the page still wants it.
-                    if st.loading && st.config.dataset == Data::Builtin(d) && st.config.model == "learned" {
-                        st.restart();
-                    }
+                    st.model_landed(d, "learned");
+                });
+                Ok(None)
+            }
+        }
+    }
+
+    /// A fetched model file landed: start the run it was waiting for, if
+    /// the page still wants it.
+    fn model_landed(&mut self, d: Dataset, model: &str) {
+        if self.loading && self.config.dataset == Data::Builtin(d) && self.config.model == model {
+            self.restart();
+        }
+    }
+
+    /// `model=energy`: the dataset's energy model, fetched on first use.
+    fn energy_model(&mut self, d: Dataset) -> Result<Option<ScoreModel>, String> {
+        if !ENERGY_SHIPPED.contains(&d) {
+            let ship = ENERGY_SHIPPED.iter().map(|d| d.id()).collect::<Vec<_>>().join(", ");
+            return Err(format!("the energy model for {} is not trained yet (energy models ship for {ship})", d.id()));
+        }
+        match self.energy_models.get(&d) {
+            Some(ModelSlot::Ready(file)) => Ok(Some(ScoreModel::Energy(file.net.clone()))),
+            Some(ModelSlot::Failed(e)) => Err(e.clone()),
+            Some(ModelSlot::Loading) => Ok(None),
+            None => {
+                self.energy_models.insert(d, ModelSlot::Loading);
+                let me = self.me.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let url = energy_url(d);
+                    let slot = match fetch_bytes(&url).await {
+                        Ok(bytes) => match EnergyFile::from_bytes(&bytes, d) {
+                            Ok(file) => ModelSlot::Ready(Rc::new(file)),
+                            Err(e) => ModelSlot::Failed(format!("the energy model for {} ({url}) is unusable: {e}", d.id())),
+                        },
+                        Err(e) => ModelSlot::Failed(format!("the energy model for {} ({url}) could not be loaded: {e}", d.id())),
+                    };
+                    let Some(state) = me.upgrade() else { return };
+                    let mut st = state.borrow_mut();
+                    st.energy_models.insert(d, slot);
+                    st.model_landed(d, "energy");
                 });
                 Ok(None)
             }
@@ -594,11 +651,12 @@ impl State {
                 return;
             }
             Ok(Some(m)) if !m.has_classifier() && matches!(self.config.conditioning().active(), crate::science::guidance::Guidance::Classifier { .. }) => {
-                self.refuse(plan, seed, "the trained model has no noisy-input classifier, so classifier guidance cannot run: pick guidance=cfg (its null class is trained) or none".into());
+                let which = if matches!(m, ScoreModel::Energy(_)) { "energy" } else { "trained" };
+                self.refuse(plan, seed, format!("the {which} model has no noisy-input classifier, so classifier guidance cannot run: pick guidance=cfg (its null class is trained) or none"));
                 return;
             }
-            Ok(Some(ScoreModel::Mlp { score, .. })) if self.config.class.is_some_and(|c| c as usize >= score.num_classes) => {
-                let why = format!("the model knows {} classes, so class={} is not one of them: pick class=all or a smaller class", score.num_classes, self.config.class.unwrap_or(0));
+            Ok(Some(m)) if self.config.class.is_some_and(|c| m.num_classes().is_some_and(|n| c as usize >= n)) => {
+                let why = format!("the model knows {} classes, so class={} is not one of them: pick class=all or a smaller class", m.num_classes().unwrap_or(0), self.config.class.unwrap_or(0));
                 self.refuse(plan, seed, why);
                 return;
             }
@@ -658,9 +716,10 @@ impl State {
     fn likelihood_job(&mut self, steps: u32) -> Result<(ScoreModel, LikelihoodPlan, Option<Rc<GpuContext>>, &'static str), JsValue> {
         let model = self.diagnostics_model().map_err(JsValue::from)?;
         let steps = if steps == 0 { self.config.steps } else { steps as usize }.clamp(1, config::STEPS_MAX);
-        let gpu = match self.engine {
-            Engine::Gpu(_) => self.gpu.clone(),
-            Engine::Cpu(_) => None,
+        // The energy model has no likelihood kernel (engine::gpu::ENERGY_ON_CPU): the CPU integrates it.
+        let gpu = match (&self.engine, &model) {
+            (Engine::Gpu(_), ScoreModel::Mlp { .. } | ScoreModel::Exact(_)) => self.gpu.clone(),
+            _ => None,
         };
         let backend = if gpu.is_some() { "webgpu" } else { "cpu" };
         Ok((model, LikelihoodPlan::new(steps), gpu, backend))
@@ -1093,6 +1152,7 @@ impl App {
             calibrating: false,
             frames_drawn: 0,
             models: HashMap::new(),
+            energy_models: HashMap::new(),
             loading: false,
             config,
             ignored,

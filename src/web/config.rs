@@ -89,8 +89,9 @@ pub const THEMES: [&str; 3] = ["auto", "light", "dark"];
 pub const VARIANCES: [&str; 2] = ["beta_tilde", "beta"];
 
 /// Score models, with the line the page shows for each.
-pub const MODELS: [(&str, &str); 3] = [
+pub const MODELS: [(&str, &str); 4] = [
     ("learned", "learned: the pretrained ε-prediction MLP for this dataset (models/<dataset>.safetensors)."),
+    ("energy", "energy: the conservative model — a network φ(x, t, c) whose gradient is ε̂, so its score is a gradient field (zero curl, path-independent line integrals); models/<dataset>.energy.safetensors."),
     ("trained", "trained: the MLP trained in this page (Train), or a model file you loaded; a link with it retrains from its recipe."),
     ("exact", "exact: the true score — analytic for the Gaussian mixtures, the memorising empirical score of 1 024 fixed draws otherwise."),
 ];

@@ -144,6 +144,10 @@ pub fn score_grids(model: &ScoreModel, truth: &Mixture, plan: &StepPlan, step: u
             let level = model.level(req.t, req.alpha, req.sigma);
             req.points.iter().map(|p| score.eps_hat_jacobian([req.c_in * p[0], req.c_in * p[1]], &level.time_bias, None)).collect()
         }
+        (ScoreModel::Energy(energy), Some(req)) => {
+            let level = model.level(req.t, req.alpha, req.sigma);
+            req.points.iter().map(|p| energy.eps_hat_jacobian([req.c_in * p[0], req.c_in * p[1]], &level.time_bias, None)).collect()
+        }
         _ => Vec::new(),
     };
     score_grids_from(&jacobians, truth, plan, step, raster, g, want)

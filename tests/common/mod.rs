@@ -27,3 +27,10 @@ pub fn shipped(dataset: diffusion_playground::science::datasets::Dataset) -> dif
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (retrain with tools/train.sh)"));
     diffusion_playground::model::weights::ModelFile::from_bytes(&bytes, dataset).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+/// A shipped energy-model file, `models/<id>.energy.safetensors` (model::energy).
+pub fn shipped_energy(dataset: diffusion_playground::science::datasets::Dataset) -> diffusion_playground::model::weights::EnergyFile {
+    let path = format!("{}/models/{}.energy.safetensors", env!("CARGO_MANIFEST_DIR"), dataset.id());
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (train with tools/train.sh --energy)"));
+    diffusion_playground::model::weights::EnergyFile::from_bytes(&bytes, dataset).unwrap_or_else(|e| panic!("{path}: {e}"))
+}

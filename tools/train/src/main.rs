@@ -294,7 +294,7 @@ fn write_table(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> 
         md.push_str(
             "\n## Energy models (`model=energy`)\n\n\
              `<id>.energy.safetensors`: a scalar φ(x, t, c) with ε̂ = ∇ₓφ (a conservative field; `tools/train.sh --energy`),\n\
-             the score net's recipe and the same gate (no classifier: classifier guidance reads the ε-model's).\n\n\
+             the score net's recipe and the same gate (no classifier: the page refuses classifier guidance with it; `cfg` works).\n\n\
              | dataset | classes | steps | t sampling | final loss | ED DDPM | ED Heun | baseline | ratio | train s | loss plot |\n\
              |---|---|---|---|---|---|---|---|---|---|---|\n",
         );

@@ -331,7 +331,7 @@ pub fn train(dataset: Dataset, cfg: &TrainConfig) -> Result<Trained> {
 /// Train the energy net for `dataset` (the score net's recipe: batches,
 /// label dropout, AdamW with warm-up and cosine decay, EMA weights). Its
 /// tensors are `energy.w0 … energy.b3, energy.class_emb`; no classifier
-/// (classifier guidance reads the ε-model file's).
+/// (the page refuses classifier guidance with the energy model).
 pub fn train_energy(dataset: Dataset, cfg: &TrainConfig) -> Result<(Vec<NamedTensor>, Vec<f32>)> {
     let dev = Device::Cpu;
     let net = EnergyNet::new(dataset.num_classes(), cfg.seed, &dev)?;
