@@ -21,7 +21,7 @@
 //! The first layer is folded as the ε-network's is ([`ScoreMlp`]'s time
 //! table and class biases are reused as they are).
 
-use super::mlp::{gpu_matrix, silu, ScoreMlp, BLOCK, HIDDEN};
+use super::mlp::{dense, gpu_matrix, silu, ScoreMlp, BLOCK, HIDDEN};
 
 /// `SiLU(z)` and `SiLU'(z) = σ(z)(1 + z(1 − σ(z)))`, with the exponential
 /// [`silu`] uses on this target.
@@ -58,22 +58,6 @@ fn transposed(w: &[f32], g: &[[f32; BLOCK]], acc: &mut [[f32; BLOCK]], n: usize)
                 a[b] += wa * ga[b] + wb * gb[b] + wc * gc[b] + wd * gd[b];
             }
         }
-    }
-}
-
-/// `z[o][b] = bias[o] + Σ_k w[o][k] h[k][b]` in groups of four (as the ε-network's layers).
-fn dense(w: &[f32], bias: &[f32], h: &[[f32; BLOCK]], z: &mut [[f32; BLOCK]], n: usize) {
-    let width = h.len();
-    for (o, zo) in z.iter_mut().enumerate() {
-        let row = &w[o * width..(o + 1) * width];
-        let mut acc = [bias[o]; BLOCK];
-        for (k, wk) in row.chunks_exact(4).enumerate() {
-            let (ha, hb, hc, hd) = (&h[4 * k], &h[4 * k + 1], &h[4 * k + 2], &h[4 * k + 3]);
-            for b in 0..n {
-                acc[b] += wk[0] * ha[b] + wk[1] * hb[b] + wk[2] * hc[b] + wk[3] * hd[b];
-            }
-        }
-        *zo = acc;
     }
 }
 

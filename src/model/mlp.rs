@@ -112,22 +112,31 @@ pub struct ScoreMlp {
     pub target: Target,
 }
 
-/// `out[o][b] = SiLU(bias[o] + Σ_k (w[o][4k]·h[4k][b] + … + w[o][4k+3]·h[4k+3][b]))`
+/// `z[o][b] = bias[o] + Σ_k (w[o][4k]·h[4k][b] + … + w[o][4k+3]·h[4k+3][b])`
 /// over a block: inputs in groups of four summed left to right, groups added
-/// in increasing `k` — the order of the WGSL kernel's `dense_tile`.
-fn dense_silu(w: &[f32], bias: &[f32], h: &[[f32; BLOCK]], out: &mut [[f32; BLOCK]], n: usize) {
+/// in increasing `k` — the order of the WGSL kernels' layer loops
+/// (`dense_tile`; score_energy.wgsl's `product`).
+pub(crate) fn dense(w: &[f32], bias: &[f32], h: &[[f32; BLOCK]], z: &mut [[f32; BLOCK]], n: usize) {
     let width_in = h.len();
-    for (o, row_out) in out.iter_mut().enumerate() {
+    for (o, zo) in z.iter_mut().enumerate() {
         let row = &w[o * width_in..(o + 1) * width_in];
         let mut acc = [bias[o]; BLOCK];
         for (k, wk) in row.chunks_exact(4).enumerate() {
             let (ha, hb, hc, hd) = (&h[4 * k], &h[4 * k + 1], &h[4 * k + 2], &h[4 * k + 3]);
-            for b in 0..BLOCK {
+            for b in 0..n {
                 acc[b] += wk[0] * ha[b] + wk[1] * hb[b] + wk[2] * hc[b] + wk[3] * hd[b];
             }
         }
-        for b in 0..n {
-            row_out[b] = silu(acc[b]);
+        *zo = acc;
+    }
+}
+
+/// `out = SiLU(W h + b)` over a block ([`dense`], then the activation).
+fn dense_silu(w: &[f32], bias: &[f32], h: &[[f32; BLOCK]], out: &mut [[f32; BLOCK]], n: usize) {
+    dense(w, bias, h, out, n);
+    for row in out.iter_mut() {
+        for v in row.iter_mut().take(n) {
+            *v = silu(*v);
         }
     }
 }

@@ -517,38 +517,8 @@ impl State {
         if self.config.model == "energy" {
             return self.energy_model(d);
         }
-        match self.models.get(&d) {
-            Some(ModelSlot::Ready(file)) => Ok(Some(ScoreModel::learned(file))),
-            Some(ModelSlot::Failed(e)) => Err(e.clone()),
-            Some(ModelSlot::Loading) => Ok(None),
-            None => {
-                self.models.insert(d, ModelSlot::Loading);
-                let me = self.me.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    let url = model_url(d);
-                    let slot = match fetch_bytes(&url).await {
-                        Ok(bytes) => match ModelFile::from_bytes(&bytes, d) {
-                            Ok(file) => ModelSlot::Ready(Rc::new(file)),
-                            Err(e) => ModelSlot::Failed(format!("the learned model for {} ({url}) is unusable: {e}", d.id())),
-                        },
-                        Err(e) => ModelSlot::Failed(format!("the learned model for {} ({url}) could not be loaded: {e}", d.id())),
-                    };
-                    let Some(state) = me.upgrade() else { return };
-                    let mut st = state.borrow_mut();
-                    st.models.insert(d, slot);
-                    st.model_landed(d, "learned");
-                });
-                Ok(None)
-            }
-        }
-    }
-
-    /// A fetched model file landed: start the run it was waiting for, if
-    /// the page still wants it.
-    fn model_landed(&mut self, d: Dataset, model: &str) {
-        if self.loading && self.config.dataset == Data::Builtin(d) && self.config.model == model {
-            self.restart();
-        }
+        let file = self.fetched(d, "learned", |st| &mut st.models, model_url, ModelFile::from_bytes)?;
+        Ok(file.map(|f| ScoreModel::learned(&f)))
     }
 
     /// `model=energy`: the dataset's energy model, fetched on first use.
@@ -557,30 +527,47 @@ impl State {
             let ship = ENERGY_SHIPPED.iter().map(|d| d.id()).collect::<Vec<_>>().join(", ");
             return Err(format!("the energy model for {} is not trained yet (energy models ship for {ship})", d.id()));
         }
-        match self.energy_models.get(&d) {
-            Some(ModelSlot::Ready(file)) => Ok(Some(ScoreModel::Energy(file.net.clone()))),
-            Some(ModelSlot::Failed(e)) => Err(e.clone()),
-            Some(ModelSlot::Loading) => Ok(None),
-            None => {
-                self.energy_models.insert(d, ModelSlot::Loading);
-                let me = self.me.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    let url = energy_url(d);
-                    let slot = match fetch_bytes(&url).await {
-                        Ok(bytes) => match EnergyFile::from_bytes(&bytes, d) {
-                            Ok(file) => ModelSlot::Ready(Rc::new(file)),
-                            Err(e) => ModelSlot::Failed(format!("the energy model for {} ({url}) is unusable: {e}", d.id())),
-                        },
-                        Err(e) => ModelSlot::Failed(format!("the energy model for {} ({url}) could not be loaded: {e}", d.id())),
-                    };
-                    let Some(state) = me.upgrade() else { return };
-                    let mut st = state.borrow_mut();
-                    st.energy_models.insert(d, slot);
-                    st.model_landed(d, "energy");
-                });
-                Ok(None)
-            }
+        let file = self.fetched(d, "energy", |st| &mut st.energy_models, energy_url, EnergyFile::from_bytes)?;
+        Ok(file.map(|f| ScoreModel::Energy(f.net.clone())))
+    }
+
+    /// A dataset's model file of kind `model` (`learned`, `energy`) from its
+    /// slot in `slots`: `Ok(None)` while it loads (the fetch of `url(d)`,
+    /// checked by `parse`, is started here); when it lands, the run waiting
+    /// for it starts if the page still wants it.
+    fn fetched<F: 'static>(
+        &mut self,
+        d: Dataset,
+        model: &'static str,
+        slots: fn(&mut State) -> &mut HashMap<Dataset, ModelSlot<F>>,
+        url: fn(Dataset) -> String,
+        parse: fn(&[u8], Dataset) -> Result<F, crate::model::weights::WeightsError>,
+    ) -> Result<Option<Rc<F>>, String> {
+        match slots(self).get(&d) {
+            Some(ModelSlot::Ready(file)) => return Ok(Some(file.clone())),
+            Some(ModelSlot::Failed(e)) => return Err(e.clone()),
+            Some(ModelSlot::Loading) => return Ok(None),
+            None => {}
         }
+        slots(self).insert(d, ModelSlot::Loading);
+        let me = self.me.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let url = url(d);
+            let slot = match fetch_bytes(&url).await {
+                Ok(bytes) => match parse(&bytes, d) {
+                    Ok(file) => ModelSlot::Ready(Rc::new(file)),
+                    Err(e) => ModelSlot::Failed(format!("the {model} model for {} ({url}) is unusable: {e}", d.id())),
+                },
+                Err(e) => ModelSlot::Failed(format!("the {model} model for {} ({url}) could not be loaded: {e}", d.id())),
+            };
+            let Some(state) = me.upgrade() else { return };
+            let mut st = state.borrow_mut();
+            slots(&mut st).insert(d, slot);
+            if st.loading && st.config.dataset == Data::Builtin(d) && st.config.model == model {
+                st.restart();
+            }
+        });
+        Ok(None)
     }
 
     /// `model=trained`: the trained (or loaded) model; while none exists, a

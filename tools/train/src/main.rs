@@ -249,46 +249,22 @@ fn write_table(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> 
          | dataset | classes | score steps | t sampling | final loss | ED DDPM | ED Heun | baseline | ratio | classifier | train s | loss plot |\n\
          |---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
+    // One row per file, from its metadata: `keys` between the class count and the plot.
+    let row = |d: Dataset, metadata: &BTreeMap<String, String>, keys: &[&str], plot: &str| {
+        let cells: Vec<String> = keys.iter().map(|k| metadata.get(*k).cloned().unwrap_or_default()).collect();
+        format!("| {} | {} | {} | [svg](plots/{plot}.svg) |\n", d.id(), d.num_classes(), cells.join(" | "))
+    };
+    const GATE_KEYS: [&str; 7] = ["steps", "t_sampling", "final_loss", "quality_ddpm_distance", "quality_heun_distance", "quality_baseline", "quality_ratio"];
     for d in Dataset::ALL {
-        let path = dir.join(format!("{}.safetensors", d.id()));
-        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let Ok(bytes) = std::fs::read(dir.join(file_name(d, false))) else { continue };
         let file = ModelFile::from_bytes(&bytes, d)?;
-        let m = |k: &str| file.metadata.get(k).cloned().unwrap_or_default();
-        md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | [svg](plots/{}.svg) |\n",
-            d.id(),
-            d.num_classes(),
-            m("steps"),
-            m("t_sampling"),
-            m("final_loss"),
-            m("quality_ddpm_distance"),
-            m("quality_heun_distance"),
-            m("quality_baseline"),
-            m("quality_ratio"),
-            m("classifier_accuracy"),
-            m("train_seconds"),
-            d.id()
-        ));
+        md.push_str(&row(d, &file.metadata, &[&GATE_KEYS[..], &["classifier_accuracy", "train_seconds"]].concat(), d.id()));
     }
     let mut energy = String::new();
     for d in Dataset::ALL {
         let Ok(bytes) = std::fs::read(dir.join(file_name(d, true))) else { continue };
         let file = EnergyFile::from_bytes(&bytes, d)?;
-        let m = |k: &str| file.metadata.get(k).cloned().unwrap_or_default();
-        energy.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | [svg](plots/{}.energy.svg) |\n",
-            d.id(),
-            d.num_classes(),
-            m("steps"),
-            m("t_sampling"),
-            m("final_loss"),
-            m("quality_ddpm_distance"),
-            m("quality_heun_distance"),
-            m("quality_baseline"),
-            m("quality_ratio"),
-            m("train_seconds"),
-            d.id()
-        ));
+        energy.push_str(&row(d, &file.metadata, &[&GATE_KEYS[..], &["train_seconds"]].concat(), &format!("{}.energy", d.id())));
     }
     if !energy.is_empty() {
         md.push_str(
