@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release -p train -- [--dataset all|ID[,ID…]] [--out models]
-//!     [--steps N] [--clf-steps 3000] [--batch 1024] [--seed 1]
+//!     [--steps N] [--clf-steps 3000] [--batch 1024] [--seed 1] [--label-dropout 0.15]
 //! ```
 //!
 //! Without `--steps`, each dataset trains with its recipe ([`nets::recipe`]).
@@ -78,6 +78,12 @@ fn parse_args() -> Result<Args, String> {
                 steps_override = true;
             }
             "--clf-steps" => train.classifier_steps = number(value()?)?,
+            "--label-dropout" => {
+                train.label_dropout = value()?.parse::<f32>().map_err(|e| format!("{flag}: {e}"))?;
+                if !(0.0..=1.0).contains(&train.label_dropout) {
+                    return Err(format!("{flag} must be within [0, 1]"));
+                }
+            }
             "--batch" => train.batch = number(value()?)?,
             "--seed" => train.seed = number(value()?)? as u32,
             "--t-power" => train.t_power = number(value()?)? as i32,
@@ -144,7 +150,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 ("steps", cfg.score_steps.to_string()),
                 ("batch", cfg.batch.to_string()),
                 ("t_sampling", format!("t = 0.001 + 0.999 u^{}", cfg.t_power)),
-                ("label_dropout", nets::LABEL_DROPOUT.to_string()),
+                ("label_dropout", cfg.label_dropout.to_string()),
                 ("ema_decay", nets::EMA_DECAY.to_string()),
                 ("final_loss", format!("{final_loss:.5}")),
                 ("train_seconds", format!("{seconds:.0}")),
@@ -228,7 +234,7 @@ fn metadata(dataset: Dataset, cfg: &nets::TrainConfig, t: &nets::Trained, second
         ("classifier_steps", cfg.classifier_steps.to_string()),
         ("batch", cfg.batch.to_string()),
         ("t_sampling", format!("t = 0.001 + 0.999 u^{}", cfg.t_power)),
-        ("label_dropout", nets::LABEL_DROPOUT.to_string()),
+        ("label_dropout", cfg.label_dropout.to_string()),
         ("ema_decay", nets::EMA_DECAY.to_string()),
         ("final_loss", format!("{:.5}", t.final_loss())),
         ("classifier_final_loss", format!("{:.5}", t.final_classifier_loss())),

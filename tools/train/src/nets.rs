@@ -37,11 +37,14 @@ pub struct TrainConfig {
     pub learning_rate: f64,
     /// Training times are `t = T_MIN + (1 − T_MIN) u^t_power`, u uniform.
     pub t_power: i32,
+    /// The share of labels dropped to the null class (the unconditional
+    /// model `class=all` samples): [`LABEL_DROPOUT`] unless set.
+    pub label_dropout: f32,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { score_steps: 12000, classifier_steps: 3000, batch: 1024, seed: 1, learning_rate: 2e-3, t_power: 1 }
+        Self { score_steps: 12000, classifier_steps: 3000, batch: 1024, seed: 1, learning_rate: 2e-3, t_power: 1, label_dropout: LABEL_DROPOUT }
     }
 }
 
@@ -149,7 +152,7 @@ fn batch(dataset: Dataset, cfg: &TrainConfig, step: usize, dropout: bool, dev: &
         x_t.extend_from_slice(&[a * x0[i][0] + s * e[0], a * x0[i][1] + s * e[1]]);
         eps.extend_from_slice(&e);
         temb.extend_from_slice(&time_embedding(t));
-        lab.push(if dropout && unit(h[1]) < LABEL_DROPOUT { null } else { labels[i] as u32 });
+        lab.push(if dropout && unit(h[1]) < cfg.label_dropout { null } else { labels[i] as u32 });
     }
     Ok(Batch {
         x_t: Tensor::from_vec(x_t, (b, 2), dev)?,
