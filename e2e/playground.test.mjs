@@ -1279,6 +1279,13 @@ test("the energy model (model=energy): it samples the data on both backends alik
   await assertCloseToData(gpu.page, a.x);
   await assertCloseToData(cpu.page, b.x);
   assertBackendsAgree(a.x, b.x);
+  // Its PF-ODE likelihood runs on the run's backend (on WebGPU the Hessian of φ
+  // in WGSL, score_energy_jacobian.wgsl): the native parity bar, 2e-4 nats.
+  const pts = [0, 0.5, 1, -0.4, -0.8, 0.2, 2.5, 2.5];
+  const measure = (page) => page.evaluate(async (p) => Array.from(await window.playground.logLikelihood(p, 16)), pts);
+  const [onGpu, onCpu] = [await measure(gpu.page), await measure(cpu.page)];
+  onGpu.forEach((v, i) => assert.ok(Number.isFinite(v) && Math.abs(v - onCpu[i]) < 2e-4, `point ${i}: webgpu ${v}, cpu ${onCpu[i]}`));
+  assert.ok(onCpu[0] > onCpu[3] + 2, `on the data ${onCpu[0]} vs far off it ${onCpu[3]}`);
   // ε̂ = ∇ₓφ: the curl is float error (the Hessian is symmetric; 1.5e-8 of its
   // scale natively), the ε-network's is not; both measured over the same noised data.
   const page = cpu.page;

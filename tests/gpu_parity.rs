@@ -364,7 +364,7 @@ fn every_target_reads_alike_on_the_gpu() {
         eprintln!("{target:?} likelihood: worst relative |Δ log p| {worst:e}");
         assert!(cpu.iter().all(|v| v.is_finite()) && worst < 2e-4, "{target:?}: {worst}");
         let tb = score.time_bias(0.3);
-        let jac = pollster::block_on(jacobians_gpu(&ctx, &score, &tb, 1.0, &points)).unwrap();
+        let jac = pollster::block_on(jacobians_gpu(&ctx, &model, &tb, 1.0, &points)).unwrap();
         let mut worst = 0.0f32;
         for (p, (e, j)) in points.iter().zip(&jac) {
             let (ce, cj) = score.eps_hat_jacobian(*p, &tb, None);
@@ -384,7 +384,8 @@ fn every_target_reads_alike_on_the_gpu() {
 /// point (|log p| is a few nats; measured on lavapipe: ≤ 4.3e-6 for the
 /// MLP's forward-mode Jacobian and the analytic mixture, 4.9e-5 for the
 /// empirical one of 1 024 components, whose exp/log sums are longest, at 64
-/// steps across three dispatches).
+/// steps across three dispatches; 2.9e-6 for the energy model's
+/// forward-over-reverse Hessian).
 #[test]
 fn likelihood_kernels_match_the_cpu() {
     use diffusion_playground::engine::likelihood::{log_likelihood_cpu, log_likelihood_gpu};
@@ -394,6 +395,7 @@ fn likelihood_kernels_match_the_cpu() {
     for (name, d, model) in [
         ("mlp gaussians8", Dataset::Gaussians8, ScoreModel::learned(&common::shipped(Dataset::Gaussians8))),
         ("mlp moons", Dataset::Moons, ScoreModel::learned(&common::shipped(Dataset::Moons))),
+        ("energy moons", Dataset::Moons, ScoreModel::Energy(common::shipped_energy(Dataset::Moons).net)),
         ("exact gaussians8", Dataset::Gaussians8, ScoreModel::Exact(ExactMixture::new(&Dataset::Gaussians8.exact_mixture()))),
         ("exact moons", Dataset::Moons, ScoreModel::Exact(ExactMixture::new(&Dataset::Moons.exact_mixture()))),
     ] {
@@ -412,30 +414,42 @@ fn likelihood_kernels_match_the_cpu() {
     }
 }
 
-/// The Jacobian kernel (shaders/jacobian.wgsl, the score layers on WebGPU)
-/// against `ScoreMlp::eps_hat_jacobian`: the same sums in the same order.
-/// Stated tolerance: 1e-5 relative to the largest entry (measured on lavapipe: 1.7e-7).
+/// The Jacobian kernels (shaders/jacobian.wgsl, the score layers on WebGPU)
+/// against `ScoreMlp::eps_hat_jacobian` and `EnergyMlp::eps_hat_jacobian`:
+/// the same sums in the same order. Stated tolerance: 1e-5 relative to the
+/// largest entry (measured on lavapipe: 1.7e-7 for the ε-network,
+/// 3.2e-7 for the energy model's Hessian, whose curl the kernel
+/// also keeps at float error: J₁₂ = J₂₁ within the same bar).
 #[test]
 fn jacobian_kernel_matches_the_cpu() {
     use diffusion_playground::engine::jacobian::jacobians_gpu;
     let ctx = common::gpu();
-    let file = common::shipped(Dataset::Moons);
-    let score = &file.score;
+    let learned = ScoreModel::learned(&common::shipped(Dataset::Moons));
+    let energy = ScoreModel::Energy(common::shipped_energy(Dataset::Moons).net);
     let (points, _) = Dataset::Moons.sample(37, 3);
-    for (t, c_in) in [(0.02f32, 1.0f32), (0.5, 0.8)] {
-        let tb = score.time_bias(t);
-        let gpu = pollster::block_on(jacobians_gpu(&ctx, score, &tb, c_in, &points)).unwrap();
+    for (name, model, t, c_in) in [("mlp", &learned, 0.02f32, 1.0f32), ("mlp", &learned, 0.5, 0.8), ("energy", &energy, 0.02, 1.0), ("energy", &energy, 0.5, 0.8)] {
+        let tb = model.level(t, 1.0, 1.0).time_bias;
+        let gpu = pollster::block_on(jacobians_gpu(&ctx, model, &tb, c_in, &points)).unwrap();
         assert_eq!(gpu.len(), 37);
         let mut worst = 0.0f32;
         for (p, (e, j)) in points.iter().zip(&gpu) {
-            let (ce, cj) = score.eps_hat_jacobian([c_in * p[0], c_in * p[1]], &tb, None);
+            let x = [c_in * p[0], c_in * p[1]];
+            let (ce, cj) = match model {
+                ScoreModel::Mlp { score, .. } => score.eps_hat_jacobian(x, &tb, None),
+                ScoreModel::Energy(net) => {
+                    let scale = 1.0 + j.iter().flatten().fold(0.0f32, |a, v| a.max(v.abs()));
+                    assert!((j[0][1] - j[1][0]).abs() < 1e-5 * scale, "the kernel's energy Jacobian is not symmetric: {j:?}");
+                    net.eps_hat_jacobian(x, &tb, None)
+                }
+                ScoreModel::Exact(_) => unreachable!(),
+            };
             let scale = 1.0 + cj.iter().flatten().fold(0.0f32, |a, v| a.max(v.abs()));
             for (a, b) in e.iter().chain(j.iter().flatten()).zip(ce.iter().chain(cj.iter().flatten())) {
                 worst = worst.max((a - b).abs() / scale);
             }
         }
-        eprintln!("t = {t}: worst relative difference {worst:e}");
-        assert!(worst < 1e-5, "t = {t}: {worst}");
+        eprintln!("{name} t = {t}: worst relative difference {worst:e}");
+        assert!(worst < 1e-5, "{name} t = {t}: {worst}");
     }
 }
 

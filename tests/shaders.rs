@@ -3,7 +3,7 @@
 mod common;
 
 use diffusion_playground::engine::gpu::{Kernel, ENERGY_TILE, HEALTH_WGSL, MIXTURE_TILE, MLP_TILE, SAMPLE_ENERGY_WGSL, SAMPLE_MIXTURE_WGSL, SAMPLE_MLP_WGSL};
-use diffusion_playground::engine::likelihood::{LIKELIHOOD_MIXTURE_TILE, LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MLP_TILE, LIKELIHOOD_MLP_WGSL};
+use diffusion_playground::engine::likelihood::{LIKELIHOOD_ENERGY_TILE, LIKELIHOOD_ENERGY_WGSL, LIKELIHOOD_MIXTURE_TILE, LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MLP_TILE, LIKELIHOOD_MLP_WGSL};
 use diffusion_playground::web::gpu_render::RENDER_WGSL;
 
 fn validate(name: &str, src: &str) -> naga::Module {
@@ -52,7 +52,11 @@ fn tiles_and_workgroup_memory_match_the_engine() {
 /// The likelihood kernels likewise (engine::likelihood).
 #[test]
 fn likelihood_tiles_and_workgroup_memory_match_the_engine() {
-    for (name, src, tile) in [("likelihood mlp", LIKELIHOOD_MLP_WGSL, LIKELIHOOD_MLP_TILE), ("likelihood mixture", LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MIXTURE_TILE)] {
+    for (name, src, tile) in [
+        ("likelihood mlp", LIKELIHOOD_MLP_WGSL, LIKELIHOOD_MLP_TILE),
+        ("likelihood energy", LIKELIHOOD_ENERGY_WGSL, LIKELIHOOD_ENERGY_TILE),
+        ("likelihood mixture", LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MIXTURE_TILE),
+    ] {
         let module = validate(name, src);
         assert_eq!(const_u32(&module, "TILE"), tile, "{name}: TILE");
         let wg = const_u32(&module, "WG");
@@ -65,11 +69,13 @@ fn likelihood_tiles_and_workgroup_memory_match_the_engine() {
 }
 
 #[test]
-fn jacobian_kernel_validates_with_the_likelihood_tile() {
-    use diffusion_playground::engine::jacobian::JACOBIAN_WGSL;
-    let module = validate("jacobian", JACOBIAN_WGSL);
-    assert_eq!(const_u32(&module, "TILE"), LIKELIHOOD_MLP_TILE);
-    assert!(workgroup_bytes(&module) <= 16_384);
+fn jacobian_kernels_validate_with_the_likelihood_tiles() {
+    use diffusion_playground::engine::jacobian::{JACOBIAN_ENERGY_WGSL, JACOBIAN_WGSL};
+    for (name, src, tile) in [("jacobian", JACOBIAN_WGSL, LIKELIHOOD_MLP_TILE), ("jacobian energy", JACOBIAN_ENERGY_WGSL, LIKELIHOOD_ENERGY_TILE)] {
+        let module = validate(name, src);
+        assert_eq!(const_u32(&module, "TILE"), tile, "{name}");
+        assert!(workgroup_bytes(&module) <= 16_384, "{name}");
+    }
 }
 
 #[test]
@@ -129,6 +135,7 @@ fn every_shader_file_is_covered() {
         "score_mlp_per_thread.wgsl",
         "score_mlp_jacobian.wgsl",
         "score_energy.wgsl",
+        "score_energy_jacobian.wgsl",
         "likelihood.wgsl",
         "jacobian.wgsl",
         "langevin.wgsl",

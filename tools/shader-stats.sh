@@ -40,12 +40,14 @@ for family in "${families[@]}"; do
   done
   # The likelihood kernels (engine::likelihood) and the score layers'
   # Jacobians (engine::jacobian): no override constants.
-  for kernel in likelihood_mlp likelihood_mixture; do
+  for kernel in likelihood_mlp likelihood_energy likelihood_mixture; do
     echo "== $family $kernel - - -"
     FAMILY=$family "$stats" "$out/$kernel.wgsl" integrate
   done
-  echo "== $family jacobian - - -"
-  FAMILY=$family "$stats" "$out/jacobian.wgsl" jacobians_at
+  for kernel in jacobian jacobian_energy; do
+    echo "== $family $kernel - - -"
+    FAMILY=$family "$stats" "$out/$kernel.wgsl" jacobians_at
+  done
   echo "== $family langevin - - -"
   FAMILY=$family "$stats" "$out/langevin.wgsl" langevin_steps
   # The GRF lab's three passes (engine::grf).

@@ -208,11 +208,6 @@ struct Params {
     init_scale: f32,
 }
 
-/// The energy model (model::energy) has a sampling kernel
-/// (shaders/score_energy.wgsl) but no likelihood kernel yet (issue 13):
-/// its likelihood runs on the CPU engine, and the GPU entry point refuses it.
-pub const ENERGY_ON_CPU: &str = "the energy model's likelihood runs on the CPU engine (no WGSL kernel for it yet)";
-
 /// One compiled variant of the kernel: the WGSL override constants
 /// (`GUIDANCE`, `HEUN`, `MULTISTEP`) and the kernel they are built into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

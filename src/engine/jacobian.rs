@@ -1,19 +1,30 @@
-//! The score MLP's `ε̂` and Jacobian `J_ij = ∂ε̂_i/∂x_j` at one level for a
+//! A network's `ε̂` and Jacobian `J_ij = ∂ε̂_i/∂x_j` at one level for a
 //! batch of points, on the GPU (`shaders/jacobian.wgsl` with the forward-mode
-//! tile of `score_mlp_jacobian.wgsl`): the score layers' evaluations on
-//! WebGPU (web::layers). Its CPU twin is `ScoreMlp::eps_hat_jacobian`.
+//! tile of `score_mlp_jacobian.wgsl`, or the energy model's forward-over-reverse
+//! tile of `score_energy_jacobian.wgsl`): the score layers' evaluations on
+//! WebGPU (web::layers). The CPU twins are `ScoreMlp::eps_hat_jacobian` and
+//! `EnergyMlp::eps_hat_jacobian`.
 
 use wgpu::util::DeviceExt;
 
 use crate::engine::gpu::{grid, map_and_read, GpuContext, GpuError};
-use crate::engine::likelihood::LIKELIHOOD_MLP_TILE;
-use crate::model::ScoreMlp;
+use crate::engine::likelihood::{LIKELIHOOD_ENERGY_TILE, LIKELIHOOD_MLP_TILE};
+use crate::model::ScoreModel;
 
 /// The Jacobian kernel: the MLP's common part, the forward-mode tile, the entry point.
 pub const JACOBIAN_WGSL: &str = concat!(
     include_str!("../../shaders/mlp_common.wgsl"),
     "\n",
     include_str!("../../shaders/score_mlp_jacobian.wgsl"),
+    "\n",
+    include_str!("../../shaders/jacobian.wgsl"),
+);
+
+/// The Jacobian kernel of the energy model (the Hessian of φ).
+pub const JACOBIAN_ENERGY_WGSL: &str = concat!(
+    include_str!("../../shaders/mlp_common.wgsl"),
+    "\n",
+    include_str!("../../shaders/score_energy_jacobian.wgsl"),
     "\n",
     include_str!("../../shaders/jacobian.wgsl"),
 );
@@ -31,25 +42,32 @@ pub struct JacobianParams {
 }
 
 /// Resolves to `ε̂` and `J` of the null class at `c_in · p` for every point,
-/// at the level whose first-layer time part is `time_bias`. One dispatch (a
-/// few hundred loop iterations a thread, far inside lavapipe's budget).
+/// at the level whose first-layer time part is `time_bias`, for the score
+/// MLP or the energy model (the exact mixture's is analytic, on the CPU).
+/// One dispatch (a few hundred loop iterations a thread, far inside
+/// lavapipe's budget).
 pub fn jacobians_gpu(
     ctx: &GpuContext,
-    score: &ScoreMlp,
+    model: &ScoreModel,
     time_bias: &[f32],
     c_in: f32,
     points: &[[f32; 2]],
 ) -> impl std::future::Future<Output = Result<Vec<EpsJacobian>, GpuError>> + 'static {
     let d = &ctx.device;
     let n = points.len().max(1);
-    let pipeline = ctx.cached_pipeline(JACOBIAN_WGSL, "jacobians_at");
+    let (source, tile, gpu_weights, n_classes) = match model {
+        ScoreModel::Mlp { score, .. } => (JACOBIAN_WGSL, LIKELIHOOD_MLP_TILE, score.gpu_weights(), score.num_classes),
+        ScoreModel::Energy(net) => (JACOBIAN_ENERGY_WGSL, LIKELIHOOD_ENERGY_TILE, net.gpu_weights(), net.num_classes()),
+        ScoreModel::Exact(_) => panic!("the exact mixture's Jacobian is analytic: the CPU computes it"),
+    };
+    let pipeline = ctx.cached_pipeline(source, "jacobians_at");
     let init = |label: &str, contents: &[u8], usage: wgpu::BufferUsages| d.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage });
-    let params = JacobianParams { n: points.len() as u32, level: 0, n_classes: score.num_classes as u32, c_in };
+    let params = JacobianParams { n: points.len() as u32, level: 0, n_classes: n_classes as u32, c_in };
     let params = init("jacobian params", bytemuck::bytes_of(&params), wgpu::BufferUsages::UNIFORM);
     let mut pts = points.to_vec();
     pts.resize(n, [0.0; 2]);
     let pts = init("jacobian points", bytemuck::cast_slice(&pts), wgpu::BufferUsages::STORAGE);
-    let weights = init("mlp weights", bytemuck::cast_slice(&score.gpu_weights()), wgpu::BufferUsages::STORAGE);
+    let weights = init("network weights", bytemuck::cast_slice(&gpu_weights), wgpu::BufferUsages::STORAGE);
     let table = init("jacobian time table", bytemuck::cast_slice(time_bias), wgpu::BufferUsages::STORAGE);
     let bytes = (n * 32) as u64;
     let out = d.create_buffer(&wgpu::BufferDescriptor { label: Some("jacobians"), size: bytes, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
@@ -70,7 +88,7 @@ pub fn jacobians_gpu(
         let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("jacobian pass"), timestamp_writes: None });
         pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &bind_group, &[]);
-        let (x, y) = grid((points.len() as u32).div_ceil(LIKELIHOOD_MLP_TILE));
+        let (x, y) = grid((points.len() as u32).div_ceil(tile));
         pass.dispatch_workgroups(x, y, 1);
     }
     enc.copy_buffer_to_buffer(&out, 0, &staging, 0, bytes);
@@ -91,9 +109,11 @@ mod tests {
 
     #[test]
     fn params_match_the_wgsl_layout() {
-        let (members, span) = wgsl_layout(JACOBIAN_WGSL, "JacobianParams");
-        assert_eq!(span as usize, size_of::<JacobianParams>());
-        let rust = [("n", offset_of!(JacobianParams, n)), ("level", offset_of!(JacobianParams, level)), ("n_classes", offset_of!(JacobianParams, n_classes)), ("c_in", offset_of!(JacobianParams, c_in))];
-        assert_eq!(members.iter().map(|(m, o)| (m.as_str(), *o as usize)).collect::<Vec<_>>(), rust.to_vec());
+        for source in [JACOBIAN_WGSL, JACOBIAN_ENERGY_WGSL] {
+            let (members, span) = wgsl_layout(source, "JacobianParams");
+            assert_eq!(span as usize, size_of::<JacobianParams>());
+            let rust = [("n", offset_of!(JacobianParams, n)), ("level", offset_of!(JacobianParams, level)), ("n_classes", offset_of!(JacobianParams, n_classes)), ("c_in", offset_of!(JacobianParams, c_in))];
+            assert_eq!(members.iter().map(|(m, o)| (m.as_str(), *o as usize)).collect::<Vec<_>>(), rust.to_vec());
+        }
     }
 }

@@ -2,12 +2,12 @@
 //! (science::likelihood has the formula, the coordinates and the grid).
 //!
 //! The CPU twin and the GPU kernel (`shaders/likelihood.wgsl` with
-//! `score_mlp_jacobian.wgsl` or `score_mixture.wgsl`) run the same f32 Heun
+//! `score_mlp_jacobian.wgsl`, `score_energy_jacobian.wgsl` or
+//! `score_mixture.wgsl`) run the same f32 Heun
 //! steps on the state `(ȳ, ∫)` of each point; the host turns the end state
 //! into `log p` in f64 ([`LikelihoodPlan::log_density`]). The model is read
 //! unconditionally (the null class; the whole mixture).
 
-use crate::engine::gpu::ENERGY_ON_CPU;
 use wgpu::util::DeviceExt;
 
 use crate::engine::gpu::{grid, map_and_read, GpuContext, GpuError, LOOP_BUDGET, MLP_LOOP_ITERATIONS};
@@ -23,6 +23,16 @@ pub const LIKELIHOOD_MLP_WGSL: &str = concat!(
     include_str!("../../shaders/likelihood.wgsl"),
 );
 
+/// The likelihood kernel with the energy model's Jacobian, the Hessian of φ
+/// by forward over reverse (cooperative).
+pub const LIKELIHOOD_ENERGY_WGSL: &str = concat!(
+    include_str!("../../shaders/mlp_common.wgsl"),
+    "\n",
+    include_str!("../../shaders/score_energy_jacobian.wgsl"),
+    "\n",
+    include_str!("../../shaders/likelihood.wgsl"),
+);
+
 /// The likelihood kernel with the exact mixture (one point a thread).
 pub const LIKELIHOOD_MIXTURE_WGSL: &str = concat!(
     include_str!("../../shaders/score_mixture.wgsl"),
@@ -30,12 +40,15 @@ pub const LIKELIHOOD_MIXTURE_WGSL: &str = concat!(
     include_str!("../../shaders/likelihood.wgsl"),
 );
 
-/// Points per workgroup of the two kernels (WGSL `TILE`; tests/shaders.rs checks).
+/// Points per workgroup of the kernels (WGSL `TILE`; tests/shaders.rs checks).
 pub const LIKELIHOOD_MLP_TILE: u32 = 8;
+pub const LIKELIHOOD_ENERGY_TILE: u32 = 8;
 pub const LIKELIHOOD_MIXTURE_TILE: u32 = 64;
 
 /// Loop iterations of one `eps_trace_tile` of the MLP by one thread: 2 + 2 × 32 + 32.
 pub const LIKELIHOOD_MLP_LOOP_ITERATIONS: usize = MLP_LOOP_ITERATIONS - 2;
+/// Loop iterations of one energy `eps_trace_tile` by one thread: 2 + 4 × 32 + 32.
+pub const LIKELIHOOD_ENERGY_LOOP_ITERATIONS: usize = 162;
 
 /// The per-level inputs of one model's evaluations: the MLP's time biases.
 fn time_biases(model: &ScoreModel, plan: &LikelihoodPlan) -> Vec<Vec<f32>> {
@@ -119,7 +132,7 @@ pub fn log_likelihood_gpu(
     let n = points.len().max(1);
     let d = &ctx.device;
     let (source, tile, per_eval, n_model) = match model {
-        ScoreModel::Energy(_) => panic!("{ENERGY_ON_CPU}"),
+        ScoreModel::Energy(net) => (LIKELIHOOD_ENERGY_WGSL, LIKELIHOOD_ENERGY_TILE, LIKELIHOOD_ENERGY_LOOP_ITERATIONS, net.num_classes()),
         ScoreModel::Mlp { score, .. } => (LIKELIHOOD_MLP_WGSL, LIKELIHOOD_MLP_TILE, LIKELIHOOD_MLP_LOOP_ITERATIONS, score.num_classes),
         ScoreModel::Exact(m) => (LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MIXTURE_TILE, m.components.len().max(1), m.components.len()),
     };
@@ -133,7 +146,7 @@ pub fn log_likelihood_gpu(
     let state = storage("likelihood state", bytemuck::cast_slice(&init), wgpu::BufferUsages::COPY_SRC);
     let steps = storage("likelihood steps", bytemuck::cast_slice(&ode_steps(plan)), wgpu::BufferUsages::empty());
     let model_buf = match model {
-        ScoreModel::Energy(_) => unreachable!("refused above"),
+        ScoreModel::Energy(net) => storage("energy weights", bytemuck::cast_slice(&net.gpu_weights()), wgpu::BufferUsages::empty()),
         ScoreModel::Mlp { score, .. } => storage("mlp weights", bytemuck::cast_slice(&score.gpu_weights()), wgpu::BufferUsages::empty()),
         ScoreModel::Exact(m) => storage("components", bytemuck::cast_slice(&m.components), wgpu::BufferUsages::empty()),
     };
@@ -216,7 +229,7 @@ mod tests {
             ("step_end", offset_of!(OdeParams, step_end)),
             ("n_model", offset_of!(OdeParams, n_model)),
         ];
-        for src in [LIKELIHOOD_MLP_WGSL, LIKELIHOOD_MIXTURE_WGSL] {
+        for src in [LIKELIHOOD_MLP_WGSL, LIKELIHOOD_ENERGY_WGSL, LIKELIHOOD_MIXTURE_WGSL] {
             for (name, rust, size) in [("OdeStep", &step[..], size_of::<OdeStep>()), ("OdeParams", &params[..], size_of::<OdeParams>())] {
                 let (members, span) = wgsl_layout(src, name);
                 assert_eq!(span as usize, size, "{name}: size");

@@ -187,15 +187,20 @@ impl EnergyMlp {
                 l0.ds[d][o] = s2 * w;
             }
         }
+        // Sums in groups of four, each summed left to right, then added to
+        // the accumulator: the order of the kernel (score_energy_jacobian.wgsl).
+        let dot = |acc: f32, w: &[f32], v: &[f32]| {
+            w.chunks_exact(4).zip(v.chunks_exact(4)).fold(acc, |a, (w, v)| a + (w[0] * v[0] + w[1] * v[1] + w[2] * v[2] + w[3] * v[3]))
+        };
         let next = |w: &[f32], b: &[f32], prev: &Layer| {
             let mut l = empty();
             for o in 0..HIDDEN {
                 let row = &w[o * HIDDEN..(o + 1) * HIDDEN];
-                let z = b[o] + row.iter().zip(&prev.h).map(|(a, v)| a * v).sum::<f32>();
+                let z = dot(b[o], row, &prev.h);
                 let (h, s, s2) = slopes(z);
                 (l.h[o], l.s[o]) = (h, s);
                 for d in 0..2 {
-                    let dz = row.iter().zip(&prev.dh[d]).map(|(a, v)| a * v).sum::<f32>();
+                    let dz = dot(0.0, row, &prev.dh[d]);
                     l.dh[d][o] = s * dz;
                     l.ds[d][o] = s2 * dz;
                 }
@@ -208,19 +213,23 @@ impl EnergyMlp {
         let mut g: [f32; HIDDEN] = std::array::from_fn(|o| p.w3[o] * l2.s[o]);
         let mut dg: [[f32; HIDDEN]; 2] = std::array::from_fn(|d| std::array::from_fn(|o| p.w3[o] * l2.ds[d][o]));
         for (w, below) in [(&p.w2, &l1), (&p.w1, &l0)] {
-            let back = |v: &[f32; HIDDEN]| -> [f32; HIDDEN] { std::array::from_fn(|k| (0..HIDDEN).map(|o| w[o * HIDDEN + k] * v[o]).sum::<f32>()) };
+            // (Wᵀ v)_k, the kernel's order: Wᵀ's row k is W's column k.
+            let back = |v: &[f32; HIDDEN]| -> [f32; HIDDEN] {
+                std::array::from_fn(|k| {
+                    let column: [f32; HIDDEN] = std::array::from_fn(|o| w[o * HIDDEN + k]);
+                    dot(0.0, &column, v)
+                })
+            };
             let (u, du) = (back(&g), [back(&dg[0]), back(&dg[1])]);
             g = std::array::from_fn(|k| below.s[k] * u[k]);
             dg = std::array::from_fn(|d| std::array::from_fn(|k| below.ds[d][k] * u[k] + below.s[k] * du[d][k]));
         }
         let (mut eps, mut jac) = ([0.0f32; 2], [[0.0f32; 2]; 2]);
-        for o in 0..HIDDEN {
-            for c in 0..2 {
-                let w = p.w0x[2 * o + c];
-                eps[c] += w * g[o];
-                for d in 0..2 {
-                    jac[c][d] += w * dg[d][o];
-                }
+        for c in 0..2 {
+            let w: [f32; HIDDEN] = std::array::from_fn(|o| p.w0x[2 * o + c]);
+            eps[c] = dot(0.0, &w, &g);
+            for d in 0..2 {
+                jac[c][d] = dot(0.0, &w, &dg[d]);
             }
         }
         (eps, jac)

@@ -703,9 +703,8 @@ impl State {
     fn likelihood_job(&mut self, steps: u32) -> Result<(ScoreModel, LikelihoodPlan, Option<Rc<GpuContext>>, &'static str), JsValue> {
         let model = self.diagnostics_model().map_err(JsValue::from)?;
         let steps = if steps == 0 { self.config.steps } else { steps as usize }.clamp(1, config::STEPS_MAX);
-        // The energy model has no likelihood kernel (engine::gpu::ENERGY_ON_CPU): the CPU integrates it.
-        let gpu = match (&self.engine, &model) {
-            (Engine::Gpu(_), ScoreModel::Mlp { .. } | ScoreModel::Exact(_)) => self.gpu.clone(),
+        let gpu = match &self.engine {
+            Engine::Gpu(_) => self.gpu.clone(),
             _ => None,
         };
         let backend = if gpu.is_some() { "webgpu" } else { "cpu" };
@@ -713,7 +712,7 @@ impl State {
     }
 
     /// Brings the score layers' grids to `step`: at once on the CPU, or by
-    /// the Jacobian kernel (engine::jacobian) during a WebGPU run of the MLP,
+    /// the Jacobian kernel (engine::jacobian) during a WebGPU run of a network,
     /// one request at a time, redrawing when it lands.
     fn update_score_grids(&mut self, step: usize, want: Layers) {
         let fresh = |c: &ScoreCache| c.generation == self.generation && c.layers == want && c.step == step;
@@ -724,13 +723,13 @@ impl State {
         let truth = move |d: &Data| if needs_truth { d.exact_mixture() } else { crate::science::mixture::Mixture { components: Vec::new() } };
         let Some(model) = &self.model_now else { return };
         let read = match (&self.engine, model, &self.gpu) {
-            (Engine::Gpu(_), ScoreModel::Mlp { score, .. }, Some(gpu)) if !self.score_gpu_failed => {
+            (Engine::Gpu(_), ScoreModel::Mlp { .. } | ScoreModel::Energy(_), Some(gpu)) if !self.score_gpu_failed => {
                 if self.score_pending {
                     return;
                 }
                 let Some(req) = score_grid_request(&self.plan, step, &self.raster, SCORE_GRID, want) else { return };
                 let level = model.level(req.t, req.alpha, req.sigma);
-                jacobians_gpu(gpu, score, &level.time_bias, req.c_in, &req.points)
+                jacobians_gpu(gpu, model, &level.time_bias, req.c_in, &req.points)
             }
             _ => {
                 let grids = score_grids(model, &truth(&self.config.dataset), &self.plan, step, &self.raster, SCORE_GRID, want);

@@ -479,9 +479,9 @@ fn write_wgsl(dir: &str) {
     for kernel in Kernel::ALL {
         std::fs::write(format!("{dir}/{}.wgsl", kernel.id()), kernel.source()).expect("writing WGSL");
     }
-    use diffusion_playground::engine::jacobian::JACOBIAN_WGSL;
-    use diffusion_playground::engine::likelihood::{LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MLP_WGSL};
-    for (id, source) in [("likelihood_mlp", LIKELIHOOD_MLP_WGSL), ("likelihood_mixture", LIKELIHOOD_MIXTURE_WGSL), ("jacobian", JACOBIAN_WGSL), ("langevin", diffusion_playground::engine::langevin::LANGEVIN_WGSL), ("grf", diffusion_playground::engine::grf::GRF_WGSL), ("ais", diffusion_playground::engine::ais::AIS_WGSL), ("train", diffusion_playground::engine::train::TRAIN_WGSL)] {
+    use diffusion_playground::engine::jacobian::{JACOBIAN_ENERGY_WGSL, JACOBIAN_WGSL};
+    use diffusion_playground::engine::likelihood::{LIKELIHOOD_ENERGY_WGSL, LIKELIHOOD_MIXTURE_WGSL, LIKELIHOOD_MLP_WGSL};
+    for (id, source) in [("likelihood_mlp", LIKELIHOOD_MLP_WGSL), ("likelihood_energy", LIKELIHOOD_ENERGY_WGSL), ("likelihood_mixture", LIKELIHOOD_MIXTURE_WGSL), ("jacobian", JACOBIAN_WGSL), ("jacobian_energy", JACOBIAN_ENERGY_WGSL), ("langevin", diffusion_playground::engine::langevin::LANGEVIN_WGSL), ("grf", diffusion_playground::engine::grf::GRF_WGSL), ("ais", diffusion_playground::engine::ais::AIS_WGSL), ("train", diffusion_playground::engine::train::TRAIN_WGSL)] {
         std::fs::write(format!("{dir}/{id}.wgsl"), source).expect("writing WGSL");
     }
 }
