@@ -52,6 +52,20 @@ const canvasPixels = (page) => page.evaluate(() => {
   return Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data);
 });
 const diff = (a, b) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
+/** The same kept in the page (1.6 M values take seconds to send): a snapshot, then how many values changed since. */
+const snapCanvas = (page) => page.evaluate(() => {
+  const c = document.querySelector("#canvas");
+  window.__snap = c.getContext("2d").getImageData(0, 0, c.width, c.height).data.slice();
+});
+const canvasChanged = (page) => page.evaluate(() => {
+  const c = document.querySelector("#canvas");
+  const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i++) if (d[i] !== window.__snap[i]) n++;
+  return n;
+});
+/** Two animation frames: the page has redrawn after a change. */
+const settled = (page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 
 /**
  * On the 2D canvas of a gaussians8 page: how many pixels differ from the
@@ -734,20 +748,7 @@ test("on WebGPU 262 144 particles are drawn from GPU memory: small readbacks, a 
 test("layers: each toggles from its checkbox into the config and the URL, and changes the picture", async () => {
   const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&steps=40&n=2000&seed=2");
   await page.evaluate(() => window.playground.run());
-  // The canvas is kept and compared in the page (1.6 M values take seconds to send).
-  const snap = () => page.evaluate(() => {
-    const c = document.querySelector("#canvas");
-    window.__snap = c.getContext("2d").getImageData(0, 0, c.width, c.height).data.slice();
-  });
-  const changed = () => page.evaluate(() => {
-    const c = document.querySelector("#canvas");
-    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i++) if (d[i] !== window.__snap[i]) n++;
-    return n;
-  });
-  // Two animation frames: the page has redrawn after a change.
-  const settle = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const [snap, changed, settle] = [() => snapCanvas(page), () => canvasChanged(page), () => settled(page)];
   await snap();
   for (const layer of ["trajectories", "field", "density"]) {
     await page.check(`#layers input[value=${layer}]`);
@@ -1286,13 +1287,30 @@ test("the energy model (model=energy): it samples the data on both backends alik
   const [onGpu, onCpu] = [await measure(gpu.page), await measure(cpu.page)];
   onGpu.forEach((v, i) => assert.ok(Number.isFinite(v) && Math.abs(v - onCpu[i]) < 2e-4, `point ${i}: webgpu ${v}, cpu ${onCpu[i]}`));
   assert.ok(onCpu[0] > onCpu[3] + 2, `on the data ${onCpu[0]} vs far off it ${onCpu[3]}`);
+  // Its score layers on WebGPU come from the same kernel's Jacobians.
+  await gpu.page.evaluate(() => window.playground.setConfig({ layers: "data,particles,curl,divergence" }));
+  await gpu.page.waitForFunction(() => window.playground.status().scoreLayers === "webgpu", null, { timeout: 60_000 });
+  assert.equal((await gpu.page.evaluate(() => window.playground.status())).error, null);
   // ε̂ = ∇ₓφ: the curl is float error (the Hessian is symmetric; 1.5e-8 of its
   // scale natively), the ε-network's is not; both measured over the same noised data.
   const page = cpu.page;
   const energy = await page.evaluate(() => window.playground.scoreDiagnostics(0.05, 512));
+  // The curl layer shows it: nothing for the energy model, a picture for the ε-network.
+  const curlTint = async () => {
+    await settled(page);
+    await snapCanvas(page);
+    await page.check("#layers input[value=curl]");
+    await settled(page);
+    const n = await canvasChanged(page);
+    await page.uncheck("#layers input[value=curl]");
+    return n;
+  };
+  assert.equal(await curlTint(), 0, "the energy model's curl layer is blank");
   await page.evaluate(() => window.playground.setConfig({ model: "learned" }));
   await page.evaluate(() => window.playground.run());
   const learned = await page.evaluate(() => window.playground.scoreDiagnostics(0.05, 512));
+  const tinted = await curlTint();
+  assert.ok(tinted > 5000, `the ε-network's curl tints the canvas (${tinted} values)`);
   assert.ok(learned.curlMeanAbs > 1e3 * energy.curlMeanAbs, `curl: energy ${energy.curlMeanAbs}, learned ${learned.curlMeanAbs}`);
   // Both networks learn the same score: the energy model's direction error is the ε-network's order.
   assert.ok(energy.meanAngleDeg < 1.5 * learned.meanAngleDeg, `mean angle: energy ${energy.meanAngleDeg}°, learned ${learned.meanAngleDeg}°`);

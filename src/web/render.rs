@@ -205,9 +205,10 @@ impl Raster {
     /// data (when that layer is on) and the density and curl tints.
     pub fn compose_background(&mut self, layers: Layers, tints: Tints) -> &[u8] {
         let cell = |grid: &[f32], g: usize, i: usize| grid[((i / self.width) * g / self.height) * g + (i % self.width) * g / self.width];
+        // Rounded, so a tint of float-error strength (an energy model's curl) leaves the background as it is.
         let tint = |bg: &mut [u8; 3], colour: [u8; 3], a: f32| {
             for k in 0..3 {
-                bg[k] = (bg[k] as f32 * (1.0 - a) + colour[k] as f32 * a) as u8;
+                bg[k] = (bg[k] as f32 * (1.0 - a) + colour[k] as f32 * a).round() as u8;
             }
         };
         for i in 0..self.width * self.height {
