@@ -1327,7 +1327,7 @@ test("the energy model (model=energy): it samples the data on both backends alik
   // A dataset whose energy model is not trained: a clear message naming the ones that ship.
   await page.evaluate(() => window.playground.setConfig({ dataset: "spirals", guidance: "none", class: "all" }));
   await page.waitForFunction(() => !window.playground.status().loading);
-  assert.match((await page.evaluate(() => window.playground.status())).error, /energy model for spirals is not trained yet \(energy models ship for moons\)/);
+  assert.match((await page.evaluate(() => window.playground.status())).error, /energy model for spirals is not trained yet \(energy models ship for moons, swissroll, gaussians8, checkerboard\)/);
   await page.evaluate(() => window.playground.setConfig({ dataset: "moons" }));
   assert.equal((await runAndSample(page)).st.error, null);
   assert.deepEqual(gpu.errors, []);

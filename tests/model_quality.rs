@@ -124,6 +124,18 @@ fn energy_gate(dataset: Dataset) {
 fn energy_gate_moons() {
     energy_gate(Dataset::Moons);
 }
+#[test]
+fn energy_gate_swissroll() {
+    energy_gate(Dataset::Swissroll);
+}
+#[test]
+fn energy_gate_gaussians8() {
+    energy_gate(Dataset::Gaussians8);
+}
+#[test]
+fn energy_gate_checkerboard() {
+    energy_gate(Dataset::Checkerboard);
+}
 
 /// The page's list of shipped energy models is the files in models/, both ways.
 #[test]

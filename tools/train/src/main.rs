@@ -10,12 +10,13 @@
 //!
 //! Without `--steps`, each dataset trains with its recipe ([`nets::recipe`]).
 //!
-//! `--energy` trains the conservative model instead (issue 13, in progress:
-//! the page does not load it yet; with `--evaluate-only` it re-measures the
-//! energy files): a scalar `φ(x, t, c)` with `ε̂ = ∇_x φ`
-//! ([`nets::EnergyNet`]), written to `<out>/<id>.energy.safetensors` with its
-//! loss plot. It costs about 2.4× the score net per step (0.047 s against
-//! 0.020 s at batch 1 024 on this 2-core machine: ≈ 2.2 h for all ten recipes).
+//! `--energy` trains the conservative model instead (`model=energy`; with
+//! `--evaluate-only` it re-measures the energy files): a scalar `φ(x, t, c)`
+//! with `ε̂ = ∇_x φ` ([`nets::EnergyNet`]), written to
+//! `<out>/<id>.energy.safetensors` with its loss plot, by its own recipe
+//! ([`nets::energy_recipe`]; first-layer x weights started
+//! [`nets::ENERGY_X_INIT`] times wider). A step costs about 2.4× the score
+//! net's (0.047 s against 0.020 s at batch 1 024 on this 2-core machine).
 //!
 //! The architecture is the one `diffusion_playground::model::mlp` evaluates.
 //! Training is on the continuous VP SDE (β_min 0.1, β_max 20), `t ~ U[10⁻³, 1]`,
@@ -134,7 +135,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             let started = Instant::now();
             let mut cfg = args.train.clone();
             if !args.steps_override {
-                (cfg.score_steps, cfg.t_power, _) = nets::recipe(dataset);
+                (cfg.score_steps, cfg.t_power) = nets::energy_recipe(dataset);
             }
             let (tensors, losses) = nets::train_energy(dataset, &cfg)?;
             let seconds = started.elapsed().as_secs_f64();
@@ -146,6 +147,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 ("schedule", "VP SDE beta(t) = 0.1 + 19.9 t, t ~ U[0.001, 1]".to_string()),
                 ("parameterization", "energy: eps = grad_x phi(x, t, c), E = phi / sigma_t".to_string()),
                 ("architecture", "energy: [x(2), sinusoidal temb(32), class_emb(16, C+1 rows, last = null)] -> 128 -> 128 -> 128 -> 1, SiLU".to_string()),
+                ("x_init", format!("first-layer x weights ~ U(+-{} / sqrt(fan_in))", nets::ENERGY_X_INIT)),
                 ("seed", cfg.seed.to_string()),
                 ("steps", cfg.score_steps.to_string()),
                 ("batch", cfg.batch.to_string()),
@@ -276,7 +278,9 @@ fn write_table(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> 
         md.push_str(
             "\n## Energy models (`model=energy`)\n\n\
              `<id>.energy.safetensors`: a scalar φ(x, t, c) with ε̂ = ∇ₓφ (a conservative field; `tools/train.sh --energy`),\n\
-             the score net's recipe and the same gate (no classifier: the page refuses classifier guidance with it; `cfg` works).\n\n\
+             the score net's loss, batches and optimizer, its own steps (`nets::energy_recipe`) and first-layer x weights started\n\
+             8 times wider (`x_init` in the metadata), and the same gate (no classifier:\n\
+             the page refuses classifier guidance with it; `cfg` works).\n\n\
              | dataset | classes | steps | t sampling | final loss | ED DDPM | ED Heun | baseline | ratio | train s | loss plot |\n\
              |---|---|---|---|---|---|---|---|---|---|---|\n",
         );
