@@ -118,11 +118,6 @@ impl ModelFile {
     }
 }
 
-/// The datasets whose energy model ships (`models/<id>.energy.safetensors`;
-/// issue 13 trains the rest): the page names them when another's is asked for,
-/// and tests/model_quality.rs checks the list against the files and gates each.
-pub const ENERGY_SHIPPED: &[Dataset] = &[Dataset::Moons, Dataset::Swissroll, Dataset::Gaussians8, Dataset::Checkerboard];
-
 /// A loaded energy-model file, `models/<id>.energy.safetensors`
 /// (model::energy): the tensors `energy.w0 … energy.b3, energy.class_emb`,
 /// the score net's shapes with a one-row last layer, and the same metadata keys.

@@ -26,7 +26,7 @@ use crate::engine::cpu::CpuSampler;
 use crate::engine::gpu::{GpuContext, GpuError, GpuSampler, Probe, PROBE_PARTICLES};
 use crate::web::calibrate::{calibrate, Calibration};
 use crate::engine::health::Health;
-use crate::model::weights::{EnergyFile, ModelFile, ENERGY_SHIPPED};
+use crate::model::weights::{EnergyFile, ModelFile};
 use crate::model::{Conditioning, ExactMixture, ScoreModel};
 use crate::science::datasets::{Dataset, BOX_HALF_WIDTH};
 use crate::science::plan::StepPlan;
@@ -523,10 +523,6 @@ impl State {
 
     /// `model=energy`: the dataset's energy model, fetched on first use.
     fn energy_model(&mut self, d: Dataset) -> Result<Option<ScoreModel>, String> {
-        if !ENERGY_SHIPPED.contains(&d) {
-            let ship = ENERGY_SHIPPED.iter().map(|d| d.id()).collect::<Vec<_>>().join(", ");
-            return Err(format!("the energy model for {} is not trained yet (energy models ship for {ship})", d.id()));
-        }
         let file = self.fetched(d, "energy", |st| &mut st.energy_models, energy_url, EnergyFile::from_bytes)?;
         Ok(file.map(|f| ScoreModel::Energy(f.net.clone())))
     }
