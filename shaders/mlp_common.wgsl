@@ -1,7 +1,9 @@
-// What both score-MLP kernels (score_mlp.wgsl for GPUs,
-// score_mlp_per_thread.wgsl for CPU emulations) read: the weight layout of
-// ScoreMlp::gpu_weights and Classifier::gpu_weights, their bindings, and
-// the elementwise helpers. Prepended before either.
+// What the network kernels (score_mlp.wgsl for GPUs and
+// score_mlp_per_thread.wgsl for CPU emulations, score_mlp_jacobian.wgsl,
+// and the energy model's score_energy.wgsl and score_energy_jacobian.wgsl)
+// read: the weight layouts of ScoreMlp::gpu_weights, EnergyMlp::gpu_weights
+// and Classifier::gpu_weights, their bindings, and the elementwise helpers.
+// Prepended before each.
 
 const HIDDEN: u32 = 128u;
 // Offsets into `weights` in vec4 units (16-byte loads), the order of
@@ -18,6 +20,19 @@ const V_B2: u32 = V_W2 + HIDDEN * G;
 const V_W3: u32 = V_B2 + G;
 const V_B3: u32 = V_W3 + 2u * G;
 const V_CLASS_BIAS: u32 = V_B3 + 1u;
+
+// The energy model's (model::energy; score_energy.wgsl and
+// score_energy_jacobian.wgsl) instead, the order of EnergyMlp::gpu_weights:
+// the x and y columns of W0x, W1, b1, W2, b2, w3, then W1ᵀ and W2ᵀ (in W's
+// coalesced layout), then B.
+const E_W1: u32 = 2u * G;
+const E_B1: u32 = E_W1 + HIDDEN * G;
+const E_W2: u32 = E_B1 + G;
+const E_B2: u32 = E_W2 + HIDDEN * G;
+const E_W3: u32 = E_B2 + G;
+const E_W1T: u32 = E_W3 + G;
+const E_W2T: u32 = E_W1T + HIDDEN * G;
+const E_CLASS_BIAS: u32 = E_W2T + HIDDEN * G;
 
 @group(0) @binding(2) var<storage, read> weights: array<vec4<f32>>;
 // T[level]: ROW vec4 per level, G of W0t·temb(t′), then the target's

@@ -26,17 +26,6 @@
 const TILE: u32 = 8u;
 const WG: u32 = 64u;
 
-// Offsets into `weights` in vec4 units, the order of EnergyMlp::gpu_weights:
-// the x and y columns of W0x, W1, b1, W2, b2, w3, W1ᵀ, W2ᵀ, then B.
-const E_W1: u32 = 2u * G;
-const E_B1: u32 = E_W1 + HIDDEN * G;
-const E_W2: u32 = E_B1 + G;
-const E_B2: u32 = E_W2 + HIDDEN * G;
-const E_W3: u32 = E_B2 + G;
-const E_W1T: u32 = E_W3 + G;
-const E_W2T: u32 = E_W1T + HIDDEN * G;
-const E_CLASS_BIAS: u32 = E_W2T + HIDDEN * G;
-
 var<workgroup> sh_x: array<vec2<f32>, TILE>;
 // Particle p's 128 values at [p·G …]: h0, h1, then g2, g1, g0 in turn.
 var<workgroup> sh_h: array<vec4<f32>, TILE * G>;

@@ -31,18 +31,6 @@ const WG: u32 = 128u;
 // Columns per particle: value, ∂/∂x₁, ∂/∂x₂.
 const COLS: u32 = 3u;
 
-// Offsets into `weights` in vec4 units, the order of EnergyMlp::gpu_weights
-// (as score_energy.wgsl): the x and y columns of W0x, W1, b1, W2, b2, w3,
-// W1ᵀ, W2ᵀ, then B.
-const E_W1: u32 = 2u * G;
-const E_B1: u32 = E_W1 + HIDDEN * G;
-const E_W2: u32 = E_B1 + G;
-const E_B2: u32 = E_W2 + HIDDEN * G;
-const E_W3: u32 = E_B2 + G;
-const E_W1T: u32 = E_W3 + G;
-const E_W2T: u32 = E_W1T + HIDDEN * G;
-const E_CLASS_BIAS: u32 = E_W2T + HIDDEN * G;
-
 var<workgroup> sh_x: array<vec2<f32>, TILE>;
 // Particle p's column c (0 value, 1 and 2 the tangents) at sh_h[(COLS·p + c)·G …].
 var<workgroup> sh_h: array<vec4<f32>, TILE * COLS * G>;
