@@ -1806,12 +1806,48 @@ test("training on the CPU: the default recipe brings a drawn moons set within 2Ã
     const meta = await page.evaluate(async () => window.playground.importModel(await window.playground.exportModel()));
     assert.equal(meta.target, target);
   }
+  // With the classifier ticked (clf=1) the run trains it too, and classifier
+  // guidance pulls the samples into the class. Share of 500 DDIM samples
+  // whose nearest data point (of 1 000 fresh draws) is of class 1: guided
+  // (g = 3) against unguided (class=all, the control, about half).
+  await page.evaluate(() => window.playground.setConfig({ sampler: "ddim", steps: 50, n: 500, guidance: "none", class: "all" }));
+  const rc = await page.evaluate(() => window.playground.train({ train_steps: 300, batch: 128, target: "eps", clf: 1 }));
+  assert.equal(rc.phase, "done");
+  const tsc = await page.evaluate(() => window.playground.trainStatus());
+  assert.equal(tsc.clfLosses.length, tsc.losses.length, "the classifier's loss is charted at the same steps");
+  assert.ok(tsc.clfLosses.at(-1)[1] < 0.8 * tsc.clfLosses[0][1], `the classifier's loss falls (${tsc.clfLosses[0][1]} â†’ ${tsc.clfLosses.at(-1)[1]})`);
+  const inClass = (cfg) => page.evaluate(async (cfg) => {
+    window.playground.setConfig(cfg);
+    const st = await window.playground.run();
+    const s = (await window.playground.samples()).x;
+    const d = await window.playground.data(1000, 5);
+    let hits = 0;
+    for (let i = 0; i < s.length / 2; i++) {
+      let best = Infinity, label = -1;
+      for (let j = 0; j < d.label.length; j++) {
+        const dx = s[2 * i] - d.x[2 * j], dy = s[2 * i + 1] - d.x[2 * j + 1];
+        if (dx * dx + dy * dy < best) { best = dx * dx + dy * dy; label = d.label[j]; }
+      }
+      hits += label === 1 ? 1 : 0;
+    }
+    return { error: st.error, share: hits / (s.length / 2) };
+  }, cfg);
+  const guided = await inClass({ guidance: "classifier", class: 1, g: 3 });
+  const unguided = await inClass({ guidance: "none", class: "all" });
+  console.log(`# classifier guidance on the trained classifier: ${(100 * guided.share).toFixed(1)} % of samples in class 1 (unguided ${(100 * unguided.share).toFixed(1)} %)`);
+  assert.equal(guided.error, null);
+  assert.ok(guided.share > 0.9, `classifier guidance pulls into class 1 (${guided.share})`);
+  assert.ok(unguided.share > 0.3 && unguided.share < 0.7, `the control: ${unguided.share}`);
+  const withClf = await page.evaluate(async () => window.playground.importModel(await window.playground.exportModel()));
+  assert.match(withClf.recipe, /classifier=1/);
+  assert.ok(withClf.classifier_losses, "the file keeps the classifier and its losses");
+  assert.equal((await inClass({ guidance: "classifier", class: 1, g: 3 })).share, guided.share, "the imported classifier guides the same samples");
   assert.deepEqual(errors, []);
   await page.close();
 });
 
 test("training on WebGPU: the kernels train the same model as the CPU twin (samples alike), deterministically; pause, stop and the panel", async () => {
-  const recipe = { train_steps: 48, batch: 128, lr: 0.01, train_seed: 4 };
+  const recipe = { train_steps: 48, batch: 128, lr: 0.01, train_seed: 4, clf: 1 };
   const frag = "#v=1&dataset=custom&model=exact&n=400&steps=20&sampler=ddim&seed=5";
   const gpu = await open(gpuBrowser, server.url + frag + "&backend=webgpu");
   const cpu = await open(cpuBrowser, server.url + frag + "&backend=cpu");
@@ -1833,6 +1869,23 @@ test("training on WebGPU: the kernels train the same model as the CPU twin (samp
   const worst = Math.max(...diffs), mean = diffs.reduce((a, b) => a + b, 0) / diffs.length;
   console.log(`# WebGPU against the CPU twin after 48 steps: samples differ by ${mean.toExponential(2)} on average, at most ${worst.toExponential(2)}`);
   assert.ok(worst < 0.05 && mean < 5e-3, `the WebGPU-trained and CPU-trained models sample alike (mean ${mean}, max ${worst})`);
+  // Their classifiers (clf=1) trained alike too: classifier guidance on each
+  // model moves the samples the same way (its gradient adds to the score's
+  // rounding differences).
+  const guided = (page) => page.evaluate(async () => {
+    window.playground.setConfig({ guidance: "classifier", class: 1, g: 3 });
+    const st = await window.playground.run();
+    const x = Array.from((await window.playground.samples()).x);
+    window.playground.setConfig({ guidance: "none", class: "all" });
+    return { error: st.error, x };
+  });
+  const [gg, gc] = [await guided(gpu.page), await guided(cpu.page)];
+  assert.deepEqual([gg.error, gc.error], [null, null]);
+  const gdiffs = gg.x.map((v, i) => Math.abs(v - gc.x[i]));
+  const gworst = Math.max(...gdiffs), gmean = gdiffs.reduce((a, b) => a + b, 0) / gdiffs.length;
+  const moved = gg.x.reduce((a, v, i) => a + Math.abs(v - xg[i]), 0) / gg.x.length;
+  console.log(`# with classifier guidance (g = 3): WebGPU against the CPU twin ${gmean.toExponential(2)} on average, at most ${gworst.toExponential(2)}; the guidance moved samples ${moved.toExponential(2)} on average`);
+  assert.ok(gworst < 0.05 && gmean < 5e-3 && moved > 20 * gmean, `the classifiers guide alike (mean ${gmean}, max ${gworst}, moved ${moved})`);
   // Deterministic on WebGPU: the same recipe again gives the same file.
   const first = await modelFile(gpu.page);
   await gpu.page.evaluate(() => window.playground.setConfig({ backend: "webgpu" }));

@@ -11,6 +11,9 @@
 //                (backward), or plain — every layer's forward, both
 //                backward products, and the bias sums (ones·Δ);
 //   loss_grad    the loss terms and ∂L/∂(the output), each weighted (science::targets);
+//   clf_loss_grad  the noisy-input classifier's (when it trains beside the
+//                score network, through the same gemm products) cross-entropy
+//                and ∂L/∂logits;
 //   class_grad   the class table's gradient from ∂L/∂u;
 //   adamw        candle's AdamW on every parameter at the step's learning
 //                rate (warm-up, cosine), and the weights' moving average;
@@ -87,7 +90,17 @@ struct TrainParams {
     // and where each row's loss weight lies.
     target_kind: u32,
     weight_off: u32,
-    pad: u32,
+    // 1 when the noisy-input classifier trains too (engine::train's
+    // ClassifierParams, after the score network in θ, m, v, g and the EMA):
+    // its input rows [x on the VP SDE, temb] (B × 34), the rows' own
+    // classes, its logits and ∂L/∂logits (B × C), its loss terms.
+    clf: u32,
+    clf_u_off: u32,
+    clf_label_off: u32,
+    logits_off: u32,
+    dlogits_off: u32,
+    clf_loss_off: u32,
+    pad: vec2<u32>,
 }
 
 @group(0) @binding(0) var<uniform> gp: GemmParams;
@@ -132,14 +145,15 @@ fn draw_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
     let e = gaussian2(tp.seed, i, step, 4u);
     let p = vec2<f32>(arena[tp.points_off + 3u * k], arena[tp.points_off + 3u * k + 1u]);
     // The input, target and loss weight of science::targets::Target::training_pair.
+    let ab = exp(-(tp.beta_min * t + 0.5 * (tp.beta_max - tp.beta_min) * t * t));
+    let a = sqrt(ab);
+    let s = sqrt(1.0 - ab);
+    let x_vp = a * p + s * e;
     var xt = (1.0 - t) * p + t * e;
     var y = e - p;
     var w = (1.0 - t) * (1.0 - t);
     if (tp.target_kind != 3u) {
-        let ab = exp(-(tp.beta_min * t + 0.5 * (tp.beta_max - tp.beta_min) * t * t));
-        let a = sqrt(ab);
-        let s = sqrt(1.0 - ab);
-        xt = a * p + s * e;
+        xt = x_vp;
         y = e;
         w = 1.0;
         if (tp.target_kind == 1u) {
@@ -150,7 +164,8 @@ fn draw_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
             w = a * a;
         }
     }
-    var label = u32(arena[tp.points_off + 3u * k + 2u]);
+    let own_class = u32(arena[tp.points_off + 3u * k + 2u]);
+    var label = own_class;
     if (unit(h.y) < tp.dropout) {
         label = tp.num_classes;
     }
@@ -169,6 +184,16 @@ fn draw_batch(@builtin(global_invocation_id) gid: vec3<u32>) {
     arena[tp.target_off + 2u * i + 1u] = y.y;
     arena[tp.weight_off + i] = w;
     arena[tp.label_off + i] = f32(label);
+    // The classifier's row: the same point, noise and time on the VP SDE, its own class.
+    if (tp.clf != 0u) {
+        let crow = tp.clf_u_off + i * 34u;
+        arena[crow] = x_vp.x;
+        arena[crow + 1u] = x_vp.y;
+        for (var j = 0u; j < 32u; j++) {
+            arena[crow + 2u + j] = arena[row + 2u + j];
+        }
+        arena[tp.clf_label_off + i] = f32(own_class);
+    }
 }
 
 @compute @workgroup_size(16, 16)
@@ -254,6 +279,32 @@ fn loss_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
     arena[tp.loss_off + i] = w * dot(r, r);
     arena[tp.dout_off + 2u * i] = scale * w * r.x;
     arena[tp.dout_off + 2u * i + 1u] = scale * w * r.y;
+}
+
+// The classifier's cross-entropy (candle's cross_entropy: the mean over
+// the batch) and ∂L/∂logits = (softmax − onehot)/B, a row a thread.
+@compute @workgroup_size(64)
+fn clf_loss_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= tp.batch) {
+        return;
+    }
+    let c = tp.num_classes;
+    let row = tp.logits_off + i * c;
+    var m = arena[row];
+    for (var k = 1u; k < c; k++) {
+        m = max(m, arena[row + k]);
+    }
+    var sum = 0.0;
+    for (var k = 0u; k < c; k++) {
+        sum += exp(arena[row + k] - m);
+    }
+    let y = u32(arena[tp.clf_label_off + i]);
+    arena[tp.clf_loss_off + i] = m + log(sum) - arena[row + y];
+    let inv_b = 1.0 / f32(tp.batch);
+    for (var k = 0u; k < c; k++) {
+        arena[tp.dlogits_off + i * c + k] = (exp(arena[row + k] - m) / sum - select(0.0, 1.0, k == y)) * inv_b;
+    }
 }
 
 @compute @workgroup_size(64)

@@ -58,7 +58,7 @@ for family in "${families[@]}"; do
   echo "== $family ais - - -"
   FAMILY=$family "$stats" "$out/ais.wgsl" ais_steps
   # The training step's kernels (engine::train).
-  for entry in gemm draw_batch loss_grad class_grad adamw; do
+  for entry in gemm draw_batch loss_grad clf_loss_grad class_grad adamw; do
     echo "== $family train:$entry - - -"
     FAMILY=$family "$stats" "$out/train.wgsl" $entry
   done

@@ -230,7 +230,8 @@
   function syncControls() {
     const c = app.config();
     for (const el of document.querySelectorAll("[data-key]")) {
-      if (document.activeElement !== el || el.type === "range") el.value = String(c[el.dataset.key]);
+      if (el.type === "checkbox") el.checked = Boolean(c[el.dataset.key]);
+      else if (document.activeElement !== el || el.type === "range") el.value = String(c[el.dataset.key]);
     }
     $("steps-out").textContent = String(c.steps);
     $("eta-out").textContent = String(c.eta);
@@ -355,7 +356,7 @@
 
   function wire() {
     for (const el of document.querySelectorAll("[data-key]")) {
-      el.addEventListener("change", () => window.playground.setConfig({ [el.dataset.key]: el.value }));
+      el.addEventListener("change", () => window.playground.setConfig({ [el.dataset.key]: el.type === "checkbox" ? el.checked : el.value }));
     }
     $("steps").addEventListener("input", (e) => { $("steps-out").textContent = e.target.value; });
     $("eta").addEventListener("input", (e) => { $("eta-out").textContent = e.target.value; });

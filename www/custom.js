@@ -184,12 +184,14 @@
     if (ts.phase) {
       parts.push(`${ts.phase}: step ${ts.step} / ${ts.steps} at batch ${ts.batch} on ${ts.backend === "webgpu" ? "WebGPU" : "the CPU"}`);
       parts.push(`loss ${fmt(ts.loss)}`);
+      const clf = ts.clfLosses[ts.clfLosses.length - 1];
+      if (clf) parts.push(`classifier's cross-entropy ${fmt(clf[1])}`);
       parts.push(`${ts.seconds.toFixed(1)} s${ts.etaSeconds != null ? `, about ${Math.ceil(ts.etaSeconds)} s left` : ""}`);
       const d = ts.distances[ts.distances.length - 1];
       if (d) parts.push(`samples' distance to the data ${fmt(d[1])} (data samples score ${fmt(ts.nullDistance)})`);
     }
     if (ts.error) parts.push(ts.error);
-    if (ts.trained) parts.push(`model=trained: ${ts.trained.source === "imported" ? "a loaded file" : "this page's run"} (data ${ts.trained.data_hash ?? "?"}, ${ts.trained.steps_done ?? "?"} steps)`);
+    if (ts.trained) parts.push(`model=trained: ${ts.trained.source === "imported" ? "a loaded file" : "this page's run"} (data ${ts.trained.data_hash ?? "?"}, ${ts.trained.steps_done ?? "?"} steps${ts.trained.classifier_losses ? ", with its classifier" : ""})`);
     $("train-now").textContent = parts.length ? parts.join(" · ") : "No model trained yet.";
     if ($("trainer").open && ts.phase) {
       pg.editor.drawPreview($("train-preview"));
@@ -197,7 +199,16 @@
       const now = performance.now();
       if (now - chartedAt > 400 || !active) {
         chartedAt = now;
-        if (ts.losses.length > 1) lossChart = chart(lossChart, "train-loss-chart", "loss", [{ label: "loss", stroke: CLASSES[1], width: 1.5 }], [ts.losses.map((l) => l[0]), ts.losses.map((l) => l[1])], true);
+        if (ts.losses.length > 1) {
+          // The classifier's cross-entropy shares the steps (it trains in the same steps).
+          const series = [{ label: "loss", stroke: CLASSES[1], width: 1.5 }];
+          const data = [ts.losses.map((l) => l[0]), ts.losses.map((l) => l[1])];
+          if (ts.clfLosses.length === ts.losses.length) {
+            series.push({ label: "classifier", stroke: CLASSES[2], width: 1.5 });
+            data.push(ts.clfLosses.map((l) => l[1]));
+          }
+          lossChart = chart(lossChart, "train-loss-chart", "loss", series, data, true);
+        }
         if (ts.distances.length > 1) {
           const xs = ts.distances.map((d) => d[0]);
           distChart = chart(distChart, "train-dist-chart", "distance to data", [

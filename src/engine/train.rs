@@ -17,7 +17,7 @@
 //! coordinates of `(ε̂ − ε)²`.
 
 use crate::engine::quality::T_MIN;
-use crate::model::mlp::{time_embedding, CLASS_DIM, HIDDEN, TIME_DIM};
+use crate::model::mlp::{time_embedding, CLASS_DIM, CLF_HIDDEN, HIDDEN, TIME_DIM};
 use crate::science::rng::{gaussian2, hash_key, unit};
 use crate::science::schedule::VpSde;
 use crate::science::targets::Target;
@@ -68,10 +68,56 @@ impl ScoreParams {
     }
 }
 
+/// Inputs of the noisy-input classifier's first layer: x and the time embedding.
+pub const CLF_INPUT: usize = 2 + TIME_DIM;
+
+/// The noisy-input classifier's trained tensors (for classifier guidance),
+/// in the weights file's order: `w0 b0 w1 b1 w2 b2` (model::mlp::Classifier:
+/// `[x, temb(t)]` → 64 → 64 → C logits, SiLU).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassifierParams {
+    pub tensors: [Vec<f32>; 6],
+    pub num_classes: usize,
+}
+
+/// Each classifier tensor's `[rows, columns]` (biases: `[n, 1]`).
+pub fn classifier_shapes(num_classes: usize) -> [(usize, usize); 6] {
+    [(CLF_HIDDEN, CLF_INPUT), (CLF_HIDDEN, 1), (CLF_HIDDEN, CLF_HIDDEN), (CLF_HIDDEN, 1), (num_classes, CLF_HIDDEN), (num_classes, 1)]
+}
+
+impl ClassifierParams {
+    pub fn zeros(num_classes: usize) -> Self {
+        Self { tensors: classifier_shapes(num_classes).map(|(r, c)| vec![0.0; r * c]), num_classes }
+    }
+
+    /// Starting weights: uniform in ±1/√fan-in, from the counter RNG keyed
+    /// by the seed (streams 9–14, past the score network's 0–8).
+    pub fn init(num_classes: usize, seed: u32) -> Self {
+        let s = classifier_shapes(num_classes);
+        let mut p = Self::zeros(num_classes);
+        for (k, t) in p.tensors.iter_mut().enumerate() {
+            let bound = 1.0 / (s[k - k % 2].1 as f32).sqrt();
+            for (j, v) in t.iter_mut().enumerate() {
+                *v = bound * (2.0 * unit(hash_key(seed, j as u32, 9 + k as u32, 9)[0]) - 1.0);
+            }
+        }
+        p
+    }
+
+    /// The classifier these parameters are (model::mlp, for classifier guidance).
+    pub fn classifier(&self) -> crate::model::Classifier {
+        let [v0, c0, v1, c1, v2, c2] = self.tensors.clone();
+        crate::model::Classifier { num_classes: self.num_classes, v0, c0, v1, c1, v2, c2 }
+    }
+}
+
 /// One training batch: noised inputs `x_t`, their time embeddings, labels
 /// (the null class is `num_classes`), what the network should output (ε,
 /// x0, v or the flow's velocity: science::targets) and each term's loss
-/// weight (1 for ε; the weights that make the others the ε-loss).
+/// weight (1 for ε; the weights that make the others the ε-loss); and the
+/// classifier's rows: the same point, noise and time on the VP SDE
+/// (`clf_x`, which is `x_t` for every target but flow's straight path) and
+/// the point's own class (never dropped).
 #[derive(Clone, Debug)]
 pub struct TrainBatch {
     pub x_t: Vec<[f32; 2]>,
@@ -79,6 +125,8 @@ pub struct TrainBatch {
     pub labels: Vec<u32>,
     pub target: Vec<[f32; 2]>,
     pub weight: Vec<f32>,
+    pub clf_x: Vec<[f32; 2]>,
+    pub classes: Vec<u32>,
 }
 
 impl TrainBatch {
@@ -93,7 +141,15 @@ impl TrainBatch {
     /// same on any backend.
     #[allow(clippy::too_many_arguments)]
     pub fn draw(points: &[[f32; 2]], labels: &[u32], num_classes: usize, batch: usize, step: u32, seed: u32, t_power: i32, target: Target) -> Self {
-        let mut out = TrainBatch { x_t: Vec::with_capacity(batch), temb: Vec::with_capacity(batch), labels: Vec::with_capacity(batch), target: Vec::with_capacity(batch), weight: Vec::with_capacity(batch) };
+        let mut out = TrainBatch {
+            x_t: Vec::with_capacity(batch),
+            temb: Vec::with_capacity(batch),
+            labels: Vec::with_capacity(batch),
+            target: Vec::with_capacity(batch),
+            weight: Vec::with_capacity(batch),
+            clf_x: Vec::with_capacity(batch),
+            classes: Vec::with_capacity(batch),
+        };
         for i in 0..batch as u32 {
             let h = hash_key(seed, i, step, 3);
             let k = ((unit(h[2]) * points.len() as f32) as usize).min(points.len() - 1);
@@ -105,6 +161,8 @@ impl TrainBatch {
             out.labels.push(if unit(h[1]) < LABEL_DROPOUT { num_classes as u32 } else { labels[k] });
             out.target.push(y);
             out.weight.push(w);
+            out.clf_x.push(if target == Target::Flow { Target::Eps.training_pair(points[k], e, t).0 } else { x_t });
+            out.classes.push(labels[k]);
         }
         out
     }
@@ -294,6 +352,84 @@ pub fn accumulate_rows(p: &ScoreParams, batch: &TrainBatch, rows: std::ops::Rang
     loss
 }
 
+/// `out[o] = Σ_k w[o][k] · input[k] + bias[o]` (the sum from 0 in
+/// increasing k, then the bias: the `gemm` kernel's order).
+fn dense_row(w: &[f32], bias: &[f32], input: &[f32], out: &mut [f32]) {
+    for (o, v) in out.iter_mut().enumerate() {
+        let mut acc = 0.0f32;
+        for (wk, x) in w[o * input.len()..(o + 1) * input.len()].iter().zip(input) {
+            acc += wk * x;
+        }
+        *v = bias[o] + acc;
+    }
+}
+
+/// `δ_in[k] = (Σ_o W[o][k] δ[o]) · SiLU'(z[k])` (from 0 in increasing o), and
+/// the layer's gradients `dW += δ ⊗ input`, `db += δ`.
+fn back_row(w: &[f32], delta: &[f32], input: &[f32], grads: (&mut [f32], &mut [f32]), z_prev: Option<&[f32]>, prev: &mut [f32]) {
+    let width = input.len();
+    for (o, &d) in delta.iter().enumerate() {
+        grads.1[o] += d;
+        for (gw, x) in grads.0[o * width..(o + 1) * width].iter_mut().zip(input) {
+            *gw += d * x;
+        }
+    }
+    let Some(z) = z_prev else { return };
+    for (k, p) in prev.iter_mut().enumerate() {
+        let mut acc = 0.0f32;
+        for (o, &d) in delta.iter().enumerate() {
+            acc += w[o * width + k] * d;
+        }
+        *p = silu_grad_times(acc, z[k]);
+    }
+}
+
+/// Adds rows `rows` of the classifier's gradient into `g` (in row order,
+/// as [`accumulate_rows`]) and returns their summed cross-entropy: candle's
+/// `cross_entropy` of the logits at `[clf_x, temb]` and the point's class,
+/// the mean over the batch (so `∂L/∂logit = (softmax − onehot)/B`).
+pub fn accumulate_classifier_rows(p: &ClassifierParams, batch: &TrainBatch, rows: std::ops::Range<usize>, g: &mut ClassifierParams) -> f64 {
+    let t = &p.tensors;
+    let c = p.num_classes;
+    let inv_b = 1.0 / batch.x_t.len() as f32;
+    let mut loss = 0.0f64;
+    let (mut u, mut z0, mut h0, mut z1, mut h1) = ([0.0f32; CLF_INPUT], [0.0f32; CLF_HIDDEN], [0.0f32; CLF_HIDDEN], [0.0f32; CLF_HIDDEN], [0.0f32; CLF_HIDDEN]);
+    let (mut logits, mut dlogits) = (vec![0.0f32; c], vec![0.0f32; c]);
+    let (mut d1, mut d0, mut unused) = ([0.0f32; CLF_HIDDEN], [0.0f32; CLF_HIDDEN], [0.0f32; 0]);
+    for i in rows {
+        u[..2].copy_from_slice(&batch.clf_x[i]);
+        u[2..].copy_from_slice(&batch.temb[i]);
+        dense_row(&t[0], &t[1], &u, &mut z0);
+        for (h, z) in h0.iter_mut().zip(&z0) {
+            *h = z * sigmoid(*z);
+        }
+        dense_row(&t[2], &t[3], &h0, &mut z1);
+        for (h, z) in h1.iter_mut().zip(&z1) {
+            *h = z * sigmoid(*z);
+        }
+        dense_row(&t[4], &t[5], &h1, &mut logits);
+        let m = logits.iter().fold(f32::MIN, |a, &l| a.max(l));
+        let sum: f32 = logits.iter().map(|l| (l - m).exp()).sum();
+        let y = batch.classes[i] as usize;
+        loss += (m + sum.ln() - logits[y]) as f64;
+        for (k, (d, l)) in dlogits.iter_mut().zip(&logits).enumerate() {
+            *d = ((l - m).exp() / sum - f32::from(k == y)) * inv_b;
+        }
+        let [gv0, gc0, gv1, gc1, gv2, gc2] = &mut g.tensors;
+        back_row(&t[4], &dlogits, &h1, (gv2, gc2), Some(&z1), &mut d1);
+        back_row(&t[2], &d1, &h0, (gv1, gc1), Some(&z0), &mut d0);
+        back_row(&t[0], &d0, &u, (gv0, gc0), None, &mut unused);
+    }
+    loss
+}
+
+/// The batch's classifier loss (the mean cross-entropy) and its gradients.
+pub fn classifier_loss_and_grads(p: &ClassifierParams, batch: &TrainBatch) -> (f32, ClassifierParams) {
+    let mut g = ClassifierParams::zeros(p.num_classes);
+    let loss = accumulate_classifier_rows(p, batch, 0..batch.x_t.len(), &mut g);
+    ((loss / batch.x_t.len() as f64) as f32, g)
+}
+
 /// AdamW as candle_nn computes it (decoupled weight decay `θ(1 − lr λ)`,
 /// bias-corrected moments, `ε` added to `√v̂`).
 #[derive(Clone, Debug)]
@@ -306,26 +442,44 @@ pub struct AdamW {
     pub step: i32,
     m: ScoreParams,
     v: ScoreParams,
+    /// The classifier's moments, once it trains with the score network.
+    clf: Option<(ClassifierParams, ClassifierParams)>,
 }
 
 impl AdamW {
     /// candle_nn's defaults for the moments, the given rate and weight decay.
     pub fn new(num_classes: usize, lr: f64, weight_decay: f64) -> Self {
-        Self { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay, step: 0, m: ScoreParams::zeros(num_classes), v: ScoreParams::zeros(num_classes) }
+        Self { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay, step: 0, m: ScoreParams::zeros(num_classes), v: ScoreParams::zeros(num_classes), clf: None }
     }
 
     pub fn update(&mut self, p: &mut ScoreParams, g: &ScoreParams) {
+        self.update_both(p, g, None);
+    }
+
+    /// One step of the score network and, when given, of the classifier
+    /// beside it (one optimizer over both networks' parameters, as the GPU's
+    /// `adamw` runs over one span of them).
+    pub fn update_both(&mut self, p: &mut ScoreParams, g: &ScoreParams, clf: Option<(&mut ClassifierParams, &ClassifierParams)>) {
         self.step += 1;
         let (b1, b2) = (self.beta1 as f32, self.beta2 as f32);
         let scale_m = (1.0 / (1.0 - self.beta1.powi(self.step))) as f32;
         let scale_v = (1.0 / (1.0 - self.beta2.powi(self.step))) as f32;
         let (lr, decay, eps) = (self.lr as f32, (1.0 - self.lr * self.weight_decay) as f32, self.eps as f32);
-        for k in 0..9 {
-            for (((theta, g), m), v) in p.tensors[k].iter_mut().zip(&g.tensors[k]).zip(self.m.tensors[k].iter_mut()).zip(self.v.tensors[k].iter_mut()) {
+        let apply = |theta: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
+            for (((theta, g), m), v) in theta.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
                 *m = *m * b1 + g * (1.0 - b1);
                 *v = *v * b2 + g * g * (1.0 - b2);
                 let adjusted = (*m * scale_m) / ((*v * scale_v).sqrt() + eps);
                 *theta = *theta * decay - adjusted * lr;
+            }
+        };
+        for k in 0..9 {
+            apply(&mut p.tensors[k], &g.tensors[k], &mut self.m.tensors[k], &mut self.v.tensors[k]);
+        }
+        if let Some((cp, cg)) = clf {
+            let (m, v) = self.clf.get_or_insert_with(|| (ClassifierParams::zeros(cp.num_classes), ClassifierParams::zeros(cp.num_classes)));
+            for k in 0..6 {
+                apply(&mut cp.tensors[k], &cg.tensors[k], &mut m.tensors[k], &mut v.tensors[k]);
             }
         }
     }
@@ -383,6 +537,10 @@ mod tests {
             ("t_min", offset_of!(TrainParams, t_min)),
             ("lr", offset_of!(TrainParams, lr)),
             ("weight_decay", offset_of!(TrainParams, weight_decay)),
+            ("clf", offset_of!(TrainParams, clf)),
+            ("clf_u_off", offset_of!(TrainParams, clf_u_off)),
+            ("clf_loss_off", offset_of!(TrainParams, clf_loss_off)),
+            ("pad", offset_of!(TrainParams, pad)),
         ] {
             assert_eq!(members.iter().find(|(m, _)| m == f).map(|(_, off)| *off as usize), Some(o), "TrainParams.{f}");
         }
@@ -454,16 +612,22 @@ mod tests {
     fn slices_of_any_size_train_the_same_bits() {
         let (xs, labels) = Dataset::Moons.sample(300, 2);
         let labels: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
-        let recipe = Recipe { steps: 7, batch: 48, ..Recipe::default() };
+        let recipe = Recipe { steps: 7, batch: 48, classifier: true, ..Recipe::default() };
         let mut whole = CpuTrainer::new(ScoreParams::init(2, 3), xs.clone(), labels.clone(), recipe.clone());
         assert_eq!(whole.run_steps(100), 7);
+        assert_eq!(whole.clf_losses.len(), 7);
         for rows in [1, 5, 17, 48, 100] {
             let mut sliced = CpuTrainer::new(ScoreParams::init(2, 3), xs.clone(), labels.clone(), recipe.clone());
             while !sliced.done() {
                 assert!(sliced.work(rows) > 0);
             }
             assert_eq!((&sliced.params, &sliced.ema, &sliced.losses), (&whole.params, &whole.ema, &whole.losses), "slices of {rows} rows");
+            assert_eq!((&sliced.clf, &sliced.clf_losses), (&whole.clf, &whole.clf_losses), "the classifier, slices of {rows} rows");
         }
+        // The classifier trains beside the score network without changing it.
+        let mut alone = CpuTrainer::new(ScoreParams::init(2, 3), xs.clone(), labels.clone(), Recipe { classifier: false, ..recipe.clone() });
+        alone.run_steps(7);
+        assert_eq!((&alone.params, &alone.losses, &alone.clf), (&whole.params, &whole.losses, &None));
         let mut other = CpuTrainer::new(ScoreParams::init(2, 3), xs, labels, Recipe { seed: 2, ..recipe });
         other.run_steps(7);
         assert_ne!(other.params, whole.params);
@@ -479,19 +643,19 @@ mod tests {
         use std::collections::BTreeMap;
         let p = ScoreParams::init(3, 4);
         let meta = BTreeMap::from([("seed".to_string(), "4".to_string()), ("data_hash".to_string(), data_hash(&[[1.0, 2.0]], &[0]))]);
-        let bytes = export_model(&p, &meta).unwrap();
-        let (back, m) = import_model(&bytes).unwrap();
-        assert_eq!(back, p);
+        let bytes = export_model(&p, None, &meta).unwrap();
+        let (back, no_clf, m) = import_model(&bytes).unwrap();
+        assert_eq!((&back, no_clf), (&p, None));
         assert_eq!((m["dataset"].as_str(), m["num_classes"].as_str(), m["seed"].as_str()), ("custom", "3", "4"));
         assert_eq!(back.score_mlp().class_bias, p.score_mlp().class_bias);
         assert!(matches!(import_model(b"not a model"), Err(WeightsError::Parse(_))));
         assert!(matches!(import_model(&vec![0u8; MODEL_BYTES_MAX + 1]), Err(WeightsError::Parse(e)) if e.contains("more than")));
         let mut bad = p.clone();
         bad.tensors[4][7] = f32::NAN;
-        assert_eq!(import_model(&export_model(&bad, &meta).unwrap()).unwrap_err(), WeightsError::NotFinite("score.w2".into()));
+        assert_eq!(import_model(&export_model(&bad, None, &meta).unwrap()).unwrap_err(), WeightsError::NotFinite("score.w2".into()));
         let mut nine = BTreeMap::new();
         nine.insert("num_classes".to_string(), "9".to_string());
-        let mut wrong = export_model(&p, &BTreeMap::new()).unwrap();
+        let mut wrong = export_model(&p, None, &BTreeMap::new()).unwrap();
         // The same tensors under a class count they do not have.
         let tensors = crate::model::weights::read_tensors(&wrong).unwrap();
         wrong = crate::model::weights::serialize(&tensors, &BTreeMap::from([("num_classes".to_string(), "2".to_string())])).unwrap();
@@ -502,6 +666,55 @@ mod tests {
         let missing = crate::model::weights::serialize(&missing, &BTreeMap::from([("num_classes".to_string(), "3".to_string())])).unwrap();
         assert_eq!(import_model(&missing).unwrap_err(), WeightsError::MissingTensor("score.b3".into()));
         assert_ne!(data_hash(&[[1.0, 2.0]], &[0]), data_hash(&[[1.0, 2.0]], &[1]));
+        // With the classifier: it comes back too; one of its tensors missing,
+        // or not finite, is said by name (a file has all six or none).
+        let clf = ClassifierParams::init(3, 4);
+        let with = export_model(&p, Some(&clf), &meta).unwrap();
+        let (back, back_clf, _) = import_model(&with).unwrap();
+        assert_eq!((back, back_clf.as_ref()), (p.clone(), Some(&clf)));
+        assert_eq!(back_clf.unwrap().classifier().logits([0.3, -1.0], 0.4), clf.classifier().logits([0.3, -1.0], 0.4));
+        let tensors = crate::model::weights::read_tensors(&with).unwrap();
+        let partial: Vec<_> = tensors.iter().filter(|t| t.0 != "classifier.b1").cloned().collect();
+        let partial = crate::model::weights::serialize(&partial, &BTreeMap::from([("num_classes".to_string(), "3".to_string())])).unwrap();
+        assert_eq!(import_model(&partial).unwrap_err(), WeightsError::MissingTensor("classifier.b1".into()));
+        let mut bad_clf = clf.clone();
+        bad_clf.tensors[4][0] = f32::INFINITY;
+        assert_eq!(import_model(&export_model(&p, Some(&bad_clf), &meta).unwrap()).unwrap_err(), WeightsError::NotFinite("classifier.w2".into()));
+    }
+
+    /// The classifier trained beside the score network by the drawn-set
+    /// recipe's first 300 steps (batch 128, two-moons): its cross-entropy
+    /// falls (the mean of the last 50 steps below 0.7 of the first 10's,
+    /// which start near ln 2), and at low noise (t = 0.02) it names the
+    /// class of 1 000 fresh points (noised) at over 93 %; the starting
+    /// weights (the control) near chance. Measured: loss 0.69 → 0.36 (the
+    /// mean over all t: at high noise no classifier can beat ln 2),
+    /// accuracy 96.8 %, untrained 49 %. Fixed seeds: the figures move only
+    /// with float rounding.
+    #[test]
+    fn the_classifier_learns_beside_the_score_network() {
+        let (xs, labels) = Dataset::Moons.sample(1000, 3);
+        let labels: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
+        let recipe = Recipe { steps: 300, batch: 128, classifier: true, ..Recipe::default() };
+        let mut run = CpuTrainer::new(ScoreParams::init(2, 1), xs, labels, recipe);
+        run.run_steps(300);
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        let (first, last) = (mean(&run.clf_losses[..10]), mean(&run.clf_losses[250..]));
+        let (test, test_labels) = Dataset::Moons.sample(1000, 4);
+        let accuracy = |c: &crate::model::Classifier| {
+            let right = test.iter().zip(&test_labels).enumerate().filter(|(i, (x, &y))| {
+                let e = gaussian2(77, *i as u32, 0, 4);
+                let (xt, _, _) = Target::Eps.training_pair(**x, e, 0.02);
+                let l = c.logits(xt, 0.02);
+                (l[1] > l[0]) == (y == 1)
+            });
+            right.count() as f32 / test.len() as f32
+        };
+        let (trained, untrained) = (accuracy(&run.clf.as_ref().unwrap().1.classifier()), accuracy(&ClassifierParams::init(2, 1).classifier()));
+        eprintln!("classifier loss {first:.3} → {last:.3}; accuracy at t = 0.02 {trained:.3} (untrained {untrained:.3})");
+        assert!(last < 0.7 * first, "{first} → {last}");
+        assert!(trained > 0.93, "{trained}");
+        assert!((untrained - 0.5).abs() < 0.25, "the control: {untrained}");
     }
 
     /// The batch draws: labels dropped to the null class at about 15 %
@@ -530,6 +743,11 @@ pub struct Recipe {
     pub seed: u32,
     /// What the network learns to output (science::targets).
     pub target: Target,
+    /// Also train the noisy-input classifier (for classifier guidance) on
+    /// each step's noised points, beside the score network, with the same
+    /// optimizer and schedule; it starts from [`ClassifierParams::init`] at
+    /// the recipe's seed.
+    pub classifier: bool,
 }
 
 /// The drawn-set recipe: 1 200 steps of batch 256, peak rate 1e-2 after
@@ -540,7 +758,7 @@ pub struct Recipe {
 /// 2.3×, 600 of 256 at 1e-2 4.6×, 300 of 128 at 1e-2 22×.
 impl Default for Recipe {
     fn default() -> Self {
-        Self { steps: 1200, batch: 256, lr: 1e-2, warmup: 100, weight_decay: 0.0, t_power: 2, seed: 1, target: Target::Eps }
+        Self { steps: 1200, batch: 256, lr: 1e-2, warmup: 100, weight_decay: 0.0, t_power: 2, seed: 1, target: Target::Eps, classifier: false }
     }
 }
 
@@ -563,7 +781,8 @@ pub fn ema_decay(step: u32) -> f32 {
 }
 
 /// The CPU twin's run: parameters, their exponential moving average (the
-/// weights a run keeps), AdamW, and the losses so far. It advances by rows
+/// weights a run keeps), AdamW, and the losses so far; with the recipe's
+/// classifier, its parameters, average and losses too. It advances by rows
 /// ([`CpuTrainer::work`]) so the page can cut a step into frame-sized
 /// slices; the sums are the same however it is cut.
 #[derive(Clone, Debug)]
@@ -573,17 +792,34 @@ pub struct CpuTrainer {
     pub recipe: Recipe,
     pub step: u32,
     pub losses: Vec<f32>,
+    /// The classifier's parameters and their moving average (`recipe.classifier`).
+    pub clf: Option<(ClassifierParams, ClassifierParams)>,
+    pub clf_losses: Vec<f32>,
     opt: AdamW,
     points: Vec<[f32; 2]>,
     labels: Vec<u32>,
-    /// The step under way: its batch, the next row, the gradient and squared error so far.
-    partial: Option<(TrainBatch, usize, ScoreParams, f64)>,
+    /// The step under way: its batch, the next row, the gradients and losses so far.
+    partial: Option<Partial>,
+}
+
+#[derive(Clone, Debug)]
+struct Partial {
+    batch: TrainBatch,
+    at: usize,
+    g: ScoreParams,
+    loss: f64,
+    clf_g: ClassifierParams,
+    clf_loss: f64,
 }
 
 impl CpuTrainer {
     pub fn new(params: ScoreParams, points: Vec<[f32; 2]>, labels: Vec<u32>, recipe: Recipe) -> Self {
         let opt = AdamW::new(params.num_classes, recipe.lr, recipe.weight_decay);
-        Self { ema: params.clone(), params, recipe, step: 0, losses: Vec::new(), opt, points, labels, partial: None }
+        let clf = recipe.classifier.then(|| {
+            let c = ClassifierParams::init(params.num_classes, recipe.seed);
+            (c.clone(), c)
+        });
+        Self { ema: params.clone(), params, recipe, step: 0, losses: Vec::new(), clf, clf_losses: Vec::new(), opt, points, labels, partial: None }
     }
 
     pub fn done(&self) -> bool {
@@ -594,28 +830,44 @@ impl CpuTrainer {
     pub fn work(&mut self, rows: usize) -> usize {
         let mut done = 0;
         while done < rows && !self.done() {
-            let (batch, at, mut g, mut loss) = match self.partial.take() {
+            let nc = self.params.num_classes;
+            let mut part = match self.partial.take() {
                 Some(p) => p,
                 None => {
                     let r = &self.recipe;
-                    let b = TrainBatch::draw(&self.points, &self.labels, self.params.num_classes, r.batch, self.step, r.seed, r.t_power, r.target);
-                    (b, 0, ScoreParams::zeros(self.params.num_classes), 0.0)
+                    let batch = TrainBatch::draw(&self.points, &self.labels, nc, r.batch, self.step, r.seed, r.t_power, r.target);
+                    Partial { batch, at: 0, g: ScoreParams::zeros(nc), loss: 0.0, clf_g: ClassifierParams::zeros(if self.clf.is_some() { nc } else { 0 }), clf_loss: 0.0 }
                 }
             };
-            let end = (at + rows - done).min(batch.x_t.len());
-            loss += accumulate_rows(&self.params, &batch, at..end, &mut g);
+            let (at, len) = (part.at, part.batch.x_t.len());
+            let end = (at + rows - done).min(len);
+            part.loss += accumulate_rows(&self.params, &part.batch, at..end, &mut part.g);
+            if let Some((cp, _)) = &self.clf {
+                part.clf_loss += accumulate_classifier_rows(cp, &part.batch, at..end, &mut part.clf_g);
+            }
             done += end - at;
-            if end < batch.x_t.len() {
-                self.partial = Some((batch, end, g, loss));
+            if end < len {
+                part.at = end;
+                self.partial = Some(part);
                 break;
             }
             self.opt.lr = self.recipe.lr_at(self.step) as f64;
-            self.opt.update(&mut self.params, &g);
             let decay = ema_decay(self.step);
-            for (e, p) in self.ema.tensors.iter_mut().flatten().zip(self.params.tensors.iter().flatten()) {
-                *e = decay * *e + (1.0 - decay) * p;
+            let average = |ema: &mut [Vec<f32>], p: &[Vec<f32>]| {
+                for (e, p) in ema.iter_mut().flatten().zip(p.iter().flatten()) {
+                    *e = decay * *e + (1.0 - decay) * p;
+                }
+            };
+            match &mut self.clf {
+                Some((cp, cema)) => {
+                    self.opt.update_both(&mut self.params, &part.g, Some((cp, &part.clf_g)));
+                    average(&mut cema.tensors, &cp.tensors);
+                    self.clf_losses.push((part.clf_loss / len as f64) as f32);
+                }
+                None => self.opt.update(&mut self.params, &part.g),
             }
-            self.losses.push((loss / (2 * batch.x_t.len()) as f64) as f32);
+            average(&mut self.ema.tensors, &self.params.tensors);
+            self.losses.push((part.loss / (2 * len) as f64) as f32);
             self.step += 1;
         }
         done
@@ -639,6 +891,9 @@ pub const MODEL_BYTES_MAX: usize = 1 << 20;
 /// The score tensors' names in a weights file, in [`ScoreParams`]' order.
 pub const TENSOR_NAMES: [&str; 9] = ["score.w0", "score.b0", "score.w1", "score.b1", "score.w2", "score.b2", "score.w3", "score.b3", "score.class_emb"];
 
+/// The classifier's tensors' names (the shipped files'), in [`ClassifierParams`]' order.
+pub const CLASSIFIER_NAMES: [&str; 6] = ["classifier.w0", "classifier.b0", "classifier.w1", "classifier.b1", "classifier.w2", "classifier.b2"];
+
 /// A hash of a point set (FNV-1a over the coordinates' bits and the labels), hex: the metadata `data_hash`.
 pub fn data_hash(points: &[[f32; 2]], labels: &[u32]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -652,26 +907,32 @@ pub fn data_hash(points: &[[f32; 2]], labels: &[u32]) -> String {
 }
 
 /// A trained model as a safetensors file in the shipped format
-/// (model::weights: the `score.*` tensors, unfolded, f32, row-major), with
-/// `dataset = custom`, `num_classes` and the caller's metadata (the recipe,
-/// seed, target, data hash, losses).
-pub fn export_model(p: &ScoreParams, metadata: &std::collections::BTreeMap<String, String>) -> Result<Vec<u8>, crate::model::weights::WeightsError> {
-    let tensors: Vec<crate::model::weights::NamedTensor> = TENSOR_NAMES
-        .iter()
-        .zip(shapes(p.num_classes))
-        .zip(&p.tensors)
-        .map(|((name, (r, c)), t)| (name.to_string(), if c == 1 { vec![r] } else { vec![r, c] }, t.clone()))
-        .collect();
+/// (model::weights: the `score.*` tensors and, when trained, the
+/// `classifier.*` ones, unfolded, f32, row-major), with `dataset = custom`,
+/// `num_classes` and the caller's metadata (the recipe, seed, target, data
+/// hash, losses).
+pub fn export_model(p: &ScoreParams, clf: Option<&ClassifierParams>, metadata: &std::collections::BTreeMap<String, String>) -> Result<Vec<u8>, crate::model::weights::WeightsError> {
+    let named = |names: &[&str], shapes: &[(usize, usize)], tensors: &[Vec<f32>]| -> Vec<crate::model::weights::NamedTensor> {
+        names.iter().zip(shapes).zip(tensors).map(|((name, &(r, c)), t)| (name.to_string(), if c == 1 { vec![r] } else { vec![r, c] }, t.clone())).collect()
+    };
+    let mut tensors = named(&TENSOR_NAMES, &shapes(p.num_classes), &p.tensors);
+    if let Some(c) = clf {
+        tensors.extend(named(&CLASSIFIER_NAMES, &classifier_shapes(c.num_classes), &c.tensors));
+    }
     let mut meta = metadata.clone();
     meta.insert("dataset".into(), "custom".into());
     meta.insert("num_classes".into(), p.num_classes.to_string());
     crate::model::weights::serialize(&tensors, &meta)
 }
 
+/// A model file read back: the score network, its classifier if the file
+/// has one, and the file's metadata.
+pub type ImportedModel = (ScoreParams, Option<ClassifierParams>, std::collections::BTreeMap<String, String>);
+
 /// Reads a trained model back, checked: the size limit, the format, a
 /// class count of 1–8, every score tensor present with its shape, f32 and
-/// finite. Returns the parameters and the file's metadata.
-pub fn import_model(bytes: &[u8]) -> Result<(ScoreParams, std::collections::BTreeMap<String, String>), crate::model::weights::WeightsError> {
+/// finite; the classifier's tensors likewise, all six or none.
+pub fn import_model(bytes: &[u8]) -> Result<ImportedModel, crate::model::weights::WeightsError> {
     use crate::model::weights::{tensor, WeightsError, FORMAT};
     if bytes.len() > MODEL_BYTES_MAX {
         return Err(WeightsError::Parse(format!("the file is {} bytes, more than a trained model's {MODEL_BYTES_MAX}", bytes.len())));
@@ -685,11 +946,23 @@ pub fn import_model(bytes: &[u8]) -> Result<(ScoreParams, std::collections::BTre
     let nc = metadata.get("num_classes").ok_or(WeightsError::MissingMetadata("num_classes"))?;
     let c = nc.parse::<usize>().ok().filter(|c| (1..=8).contains(c)).ok_or_else(|| WeightsError::BadMetadata { key: "num_classes", value: nc.clone(), expected: "1 to 8".into() })?;
     let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| WeightsError::Parse(e.to_string()))?;
+    let read = |names: &[&str], shapes: &[(usize, usize)], out: &mut [Vec<f32>]| -> Result<(), WeightsError> {
+        for ((name, &(r, cols)), t) in names.iter().zip(shapes).zip(out.iter_mut()) {
+            *t = tensor(&st, name, &if cols == 1 { vec![r] } else { vec![r, cols] })?;
+        }
+        Ok(())
+    };
     let mut p = ScoreParams::zeros(c);
-    for ((name, (r, cols)), t) in TENSOR_NAMES.iter().zip(shapes(c)).zip(p.tensors.iter_mut()) {
-        *t = tensor(&st, name, &if cols == 1 { vec![r] } else { vec![r, cols] })?;
-    }
-    Ok((p, metadata))
+    read(&TENSOR_NAMES, &shapes(c), &mut p.tensors)?;
+    let has_classifier = st.names().iter().any(|n| n.starts_with("classifier."));
+    let clf = if has_classifier {
+        let mut q = ClassifierParams::zeros(c);
+        read(&CLASSIFIER_NAMES, &classifier_shapes(c), &mut q.tensors)?;
+        Some(q)
+    } else {
+        None
+    };
+    Ok((p, clf, metadata))
 }
 
 /// The training kernels (shaders/train.wgsl), after the RNG they draw from.
@@ -758,7 +1031,15 @@ pub struct TrainParams {
     /// science::targets::Target: 0 ε, 1 x0, 2 v, 3 flow (`target` is a WGSL keyword); the loss weights' offset.
     pub target_kind: u32,
     pub weight_off: u32,
-    pub pad: u32,
+    /// 1 when the classifier trains too; its input rows `[x, temb]`, the
+    /// rows' own classes, its logits, ∂L/∂logits and loss terms.
+    pub clf: u32,
+    pub clf_u_off: u32,
+    pub clf_label_off: u32,
+    pub logits_off: u32,
+    pub dlogits_off: u32,
+    pub clf_loss_off: u32,
+    pub pad: [u32; 2],
 }
 
 /// Where everything lies in the kernels' one storage arena (f32 words).
@@ -766,6 +1047,11 @@ pub struct TrainParams {
 pub struct ArenaLayout {
     /// Each parameter tensor's offset within θ (and within m, v and g).
     pub tensor: [u32; 9],
+    /// The classifier's tensors' offsets there, after the score network's
+    /// (so one `adamw` dispatch runs over both).
+    pub clf_tensor: [u32; 6],
+    /// The score network's parameter count, and the span AdamW runs over (with the classifier's).
+    pub score_params: u32,
     pub params: u32,
     pub theta: u32,
     pub m: u32,
@@ -790,16 +1076,33 @@ pub struct ArenaLayout {
     /// δ0, δ1, δ2.
     pub delta: [u32; 3],
     pub du: u32,
+    /// The classifier's rows (empty without it): inputs `[x, temb]`, classes,
+    /// z0, h0, z1, h1, logits, ∂L/∂logits, loss terms, δ0, δ1.
+    pub clf_u: u32,
+    pub clf_label: u32,
+    pub clf_hidden: [u32; 4],
+    pub logits: u32,
+    pub dlogits: u32,
+    pub clf_loss: u32,
+    pub clf_delta: [u32; 2],
     pub total: u32,
 }
 
 impl ArenaLayout {
-    pub fn new(num_classes: usize, batch: usize, points: usize) -> Self {
+    pub fn new(num_classes: usize, batch: usize, points: usize, classifier: bool) -> Self {
         let mut tensor = [0u32; 9];
         let mut at = 0u32;
         for (k, (r, c)) in shapes(num_classes).into_iter().enumerate() {
             tensor[k] = at;
             at += (r * c) as u32;
+        }
+        let score_params = at;
+        let mut clf_tensor = [0u32; 6];
+        if classifier {
+            for (k, (r, c)) in classifier_shapes(num_classes).into_iter().enumerate() {
+                clf_tensor[k] = at;
+                at += (r * c) as u32;
+            }
         }
         let params = at;
         let b = batch as u32;
@@ -817,7 +1120,16 @@ impl ArenaLayout {
         let (out, dout, loss) = (take(2 * b), take(2 * b), take(b));
         let delta = [take(h), take(h), take(h)];
         let du = take(b * INPUT as u32);
-        Self { tensor, params, theta, m, v, g, ema, step, freqs, ones, points, u, target, weight, label, hidden, out, dout, loss, delta, du, total: next }
+        let on = u32::from(classifier);
+        let (ch, nc) = (on * b * CLF_HIDDEN as u32, on * b * num_classes as u32);
+        let (clf_u, clf_label) = (take(on * b * CLF_INPUT as u32), take(on * b));
+        let clf_hidden = [take(ch), take(ch), take(ch), take(ch)];
+        let (logits, dlogits, clf_loss) = (take(nc), take(nc), take(on * b));
+        let clf_delta = [take(ch), take(ch)];
+        Self {
+            tensor, clf_tensor, score_params, params, theta, m, v, g, ema, step, freqs, ones, points, u, target, weight, label, hidden, out, dout, loss, delta, du,
+            clf_u, clf_label, clf_hidden, logits, dlogits, clf_loss, clf_delta, total: next,
+        }
     }
 }
 
@@ -828,6 +1140,9 @@ pub struct Watched {
     pub ema: ScoreParams,
     /// That step's loss (the mean of its terms, as [`GpuTrainer::loss`]).
     pub loss: f32,
+    /// The classifier's moving average and last loss, when it trains.
+    pub clf_ema: Option<ClassifierParams>,
+    pub clf_loss: Option<f32>,
 }
 
 /// The training run on a GPU: the arena, the pipelines, and the step's
@@ -844,22 +1159,27 @@ pub struct GpuTrainer {
     pub layout: ArenaLayout,
     pub num_classes: usize,
     pub batch: usize,
+    pub classifier: bool,
 }
 
-const ENTRIES: [&str; 6] = ["draw_batch", "gemm", "loss_grad", "class_grad", "adamw", "advance"];
+const ENTRIES: [&str; 7] = ["draw_batch", "gemm", "loss_grad", "class_grad", "adamw", "advance", "clf_loss_grad"];
 
 impl GpuTrainer {
-    /// A run of `recipe` from `params` on the points (labels `labels`).
+    /// A run of `recipe` from `params` on the points (labels `labels`); with
+    /// the recipe's classifier, it starts from [`ClassifierParams::init`].
     pub fn new(ctx: &crate::engine::gpu::GpuContext, params: &ScoreParams, points: &[[f32; 2]], labels: &[u32], recipe: &Recipe) -> Self {
         let (batch, seed, t_power, lr, weight_decay) = (recipe.batch, recipe.seed, recipe.t_power, recipe.lr, recipe.weight_decay);
         use wgpu::util::DeviceExt;
         let d = &ctx.device;
         let c = params.num_classes;
-        let l = ArenaLayout::new(c, batch, points.len());
+        let l = ArenaLayout::new(c, batch, points.len(), recipe.classifier);
         let mut arena = vec![0.0f32; l.total as usize];
+        let clf_start = recipe.classifier.then(|| ClassifierParams::init(c, seed));
+        let clf_tensors = clf_start.iter().flat_map(|p| p.tensors.iter());
+        let all: Vec<&Vec<f32>> = params.tensors.iter().chain(clf_tensors).collect();
         for start in [l.theta, l.ema] {
             let mut at = start as usize;
-            for t in &params.tensors {
+            for t in &all {
                 arena[at..at + t.len()].copy_from_slice(t);
                 at += t.len();
             }
@@ -919,7 +1239,13 @@ impl GpuTrainer {
                 Target::Flow => 3,
             },
             weight_off: l.weight,
-            pad: 0,
+            clf: u32::from(recipe.classifier),
+            clf_u_off: l.clf_u,
+            clf_label_off: l.clf_label,
+            logits_off: l.logits,
+            dlogits_off: l.dlogits,
+            clf_loss_off: l.clf_loss,
+            pad: [0; 2],
         };
         // The step's GEMMs.
         let (b, hid) = (batch as u32, HIDDEN as u32);
@@ -955,6 +1281,27 @@ impl GpuTrainer {
             g(1, hid, b, 0, (l.ones, 0, 1), (d0, hid, 1), gr(1), hid, none, 0, 0),
             g(b, input, hid, 0, (d0, hid, 1), (th(0), input, 1), l.du, input, none, 0, 0),
         ];
+        // The classifier's GEMMs (when it trains): the same products for its
+        // three layers, 34 → 64 → 64 → C, with the cross-entropy between.
+        let (ch, ci, nc) = (CLF_HIDDEN as u32, CLF_INPUT as u32, c as u32);
+        let cth = |k: usize| l.theta + l.clf_tensor[k];
+        let cgr = |k: usize| l.g + l.clf_tensor[k];
+        let [cz0, ch0, cz1, ch1] = l.clf_hidden;
+        let [cd0, cd1] = l.clf_delta;
+        let clf_gemms = [
+            g(b, ch, ci, 1, (l.clf_u, ci, 1), (cth(0), 1, ci), cz0, ch, cth(1), ch0, 0),
+            g(b, ch, ch, 1, (ch0, ch, 1), (cth(2), 1, ch), cz1, ch, cth(3), ch1, 0),
+            g(b, nc, ch, 0, (ch1, ch, 1), (cth(4), 1, ch), l.logits, nc, cth(5), 0, 0),
+            g(nc, ch, b, 0, (l.dlogits, 1, nc), (ch1, ch, 1), cgr(4), ch, none, 0, 0),
+            g(1, nc, b, 0, (l.ones, 0, 1), (l.dlogits, nc, 1), cgr(5), nc, none, 0, 0),
+            g(b, ch, nc, 2, (l.dlogits, nc, 1), (cth(4), ch, 1), cd1, ch, none, 0, cz1),
+            g(ch, ch, b, 0, (cd1, 1, ch), (ch0, ch, 1), cgr(2), ch, none, 0, 0),
+            g(1, ch, b, 0, (l.ones, 0, 1), (cd1, ch, 1), cgr(3), ch, none, 0, 0),
+            g(b, ch, ch, 2, (cd1, ch, 1), (cth(2), ch, 1), cd0, ch, none, 0, cz0),
+            g(ch, ci, b, 0, (cd0, 1, ch), (l.clf_u, ci, 1), cgr(0), ci, none, 0, 0),
+            g(1, ch, b, 0, (l.ones, 0, 1), (cd0, ch, 1), cgr(1), ch, none, 0, 0),
+        ];
+        let gemms: Vec<GemmParams> = gemms.iter().chain(&clf_gemms[..if recipe.classifier { clf_gemms.len() } else { 0 }]).copied().collect();
         let stride = (std::mem::size_of::<GemmParams>() as u64).next_multiple_of(d.limits().min_uniform_buffer_offset_alignment as u64);
         let mut table = vec![0u8; stride as usize * gemms.len()];
         for (k, p) in gemms.iter().enumerate() {
@@ -994,15 +1341,18 @@ impl GpuTrainer {
         let mut dispatches = vec![(0, 0, b.div_ceil(64), 1)];
         for (k, p) in gemms.iter().enumerate() {
             dispatches.push((1, k as u32, p.n.div_ceil(64), p.m.div_ceil(64)));
+            // After each network's forward pass, its loss and ∂L/∂(output).
             if k == 3 {
                 dispatches.push((2, 0, b.div_ceil(64), 1));
+            } else if k == 18 {
+                dispatches.push((6, 0, b.div_ceil(64), 1));
             }
         }
         dispatches.push((3, 0, ((c as u32 + 1) * CLASS_DIM as u32).div_ceil(64), 1));
         let (ax, ay) = per(l.params);
         dispatches.push((4, 0, ax, ay));
         dispatches.push((5, 0, 1, 1));
-        Self { arena: buffer, gemm_uniforms, bind_group, pipelines, dispatches, stride, layout: l, num_classes: c, batch }
+        Self { arena: buffer, gemm_uniforms, bind_group, pipelines, dispatches, stride, layout: l, num_classes: c, batch, classifier: recipe.classifier }
     }
 
     /// Encodes `count` whole training steps.
@@ -1033,41 +1383,44 @@ impl GpuTrainer {
 
     /// `count` steps, then only what a run watches read back: the moving
     /// average of the weights (the model it keeps) and the last step's loss
-    /// — about 1/30 of the arena at batch 1 024 (its activations and Adam's
-    /// moments stay on the GPU).
+    /// (the classifier's too, when it trains) — about 1/30 of the arena at
+    /// batch 1 024 (its activations and Adam's moments stay on the GPU).
     pub fn run_and_watch(&self, ctx: &crate::engine::gpu::GpuContext, count: usize) -> impl std::future::Future<Output = Result<Watched, crate::engine::gpu::GpuError>> + 'static {
         let d = &ctx.device;
         let mut enc = d.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("train") });
         self.encode_steps(&mut enc, count);
         let l = &self.layout;
         let (ema_words, loss_words) = (l.params as u64, self.batch as u64);
-        let staging = d.create_buffer(&wgpu::BufferDescriptor { label: Some("train watch"), size: 4 * (ema_words + loss_words), usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        let clf_words = if self.classifier { loss_words } else { 0 };
+        let staging = d.create_buffer(&wgpu::BufferDescriptor { label: Some("train watch"), size: 4 * (ema_words + loss_words + clf_words), usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
         enc.copy_buffer_to_buffer(&self.arena, 4 * l.ema as u64, &staging, 0, 4 * ema_words);
         enc.copy_buffer_to_buffer(&self.arena, 4 * l.loss as u64, &staging, 4 * ema_words, 4 * loss_words);
+        if self.classifier {
+            enc.copy_buffer_to_buffer(&self.arena, 4 * l.clf_loss as u64, &staging, 4 * (ema_words + loss_words), 4 * clf_words);
+        }
         ctx.queue.submit(Some(enc.finish()));
         let read = crate::engine::gpu::map_and_read(ctx, staging);
-        let (tensor, num_classes, params) = (l.tensor, self.num_classes, l.params as usize);
+        let (layout, num_classes, classifier, batch) = (l.clone(), self.num_classes, self.classifier, self.batch);
         async move {
             let words: Vec<f32> = bytemuck::pod_collect_to_vec(&read.await?);
-            let mut ema = ScoreParams::zeros(num_classes);
-            for (k, t) in ema.tensors.iter_mut().enumerate() {
-                let (o, n) = (tensor[k] as usize, t.len());
-                t.copy_from_slice(&words[o..o + n]);
-            }
-            let terms = &words[params..];
-            let loss = (terms.iter().map(|&v| v as f64).sum::<f64>() / (2 * terms.len()) as f64) as f32;
-            Ok(Watched { ema, loss })
+            let params = layout.params as usize;
+            let ema = read_score(&layout, num_classes, &words, 0);
+            let clf_ema = classifier.then(|| read_classifier(&layout, num_classes, &words, 0));
+            let mean = |terms: &[f32], per: usize| (terms.iter().map(|&v| v as f64).sum::<f64>() / (per * terms.len()) as f64) as f32;
+            let loss = mean(&words[params..params + batch], 2);
+            let clf_loss = classifier.then(|| mean(&words[params + batch..], 1));
+            Ok(Watched { ema, loss, clf_ema, clf_loss })
         }
     }
 
     /// The parameters (or, with `at = layout.g`, the last step's gradients) in an arena read back.
     pub fn tensors(&self, arena: &[f32], at: u32) -> ScoreParams {
-        let mut p = ScoreParams::zeros(self.num_classes);
-        for (k, t) in p.tensors.iter_mut().enumerate() {
-            let (o, n) = ((at + self.layout.tensor[k]) as usize, t.len());
-            t.copy_from_slice(&arena[o..o + n]);
-        }
-        p
+        read_score(&self.layout, self.num_classes, arena, at as usize)
+    }
+
+    /// The classifier's parameters (or gradients) likewise, when it trains.
+    pub fn classifier(&self, arena: &[f32], at: u32) -> Option<ClassifierParams> {
+        self.classifier.then(|| read_classifier(&self.layout, self.num_classes, arena, at as usize))
     }
 
     /// The last step's loss (the mean of its terms) in an arena read back.
@@ -1075,4 +1428,32 @@ impl GpuTrainer {
         let o = self.layout.loss as usize;
         (arena[o..o + self.batch].iter().map(|&v| v as f64).sum::<f64>() / (2 * self.batch) as f64) as f32
     }
+
+    /// The last step's classifier loss (the mean cross-entropy), when it trains.
+    pub fn clf_loss(&self, arena: &[f32]) -> Option<f32> {
+        let o = self.layout.clf_loss as usize;
+        self.classifier.then(|| (arena[o..o + self.batch].iter().map(|&v| v as f64).sum::<f64>() / self.batch as f64) as f32)
+    }
+}
+
+/// The score network's tensors from a block of `words` laid out as θ (starting at `at`).
+fn read_score(l: &ArenaLayout, num_classes: usize, words: &[f32], at: usize) -> ScoreParams {
+    let mut p = ScoreParams::zeros(num_classes);
+    for (k, t) in p.tensors.iter_mut().enumerate() {
+        let o = at + l.tensor[k] as usize;
+        let n = t.len();
+        t.copy_from_slice(&words[o..o + n]);
+    }
+    p
+}
+
+/// The classifier's tensors likewise.
+fn read_classifier(l: &ArenaLayout, num_classes: usize, words: &[f32], at: usize) -> ClassifierParams {
+    let mut p = ClassifierParams::zeros(num_classes);
+    for (k, t) in p.tensors.iter_mut().enumerate() {
+        let o = at + l.clf_tensor[k] as usize;
+        let n = t.len();
+        t.copy_from_slice(&words[o..o + n]);
+    }
+    p
 }

@@ -634,8 +634,12 @@ impl State {
                 return;
             }
             Ok(Some(m)) if !m.has_classifier() && matches!(self.config.conditioning().active(), crate::science::guidance::Guidance::Classifier { .. }) => {
-                let which = if matches!(m, ScoreModel::Energy(_)) { "energy" } else { "trained" };
-                self.refuse(plan, seed, format!("the {which} model has no noisy-input classifier, so classifier guidance cannot run: pick guidance=cfg (its null class is trained) or none"));
+                let why = if matches!(m, ScoreModel::Energy(_)) {
+                    "the energy model has no noisy-input classifier, so classifier guidance cannot run: pick guidance=cfg (its null class is trained) or none".to_string()
+                } else {
+                    "the trained model has no noisy-input classifier, so classifier guidance cannot run: retrain with the classifier ticked (clf=1), or pick guidance=cfg (its null class is trained) or none".to_string()
+                };
+                self.refuse(plan, seed, why);
                 return;
             }
             Ok(Some(m)) if self.config.class.is_some_and(|c| m.num_classes().is_some_and(|n| c as usize >= n)) => {

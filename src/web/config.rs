@@ -116,6 +116,8 @@ pub struct Config {
     pub train_seed: u32,
     /// What the trained network predicts: `eps`, `x0`, `v` or `flow` (science::targets).
     pub target: String,
+    /// Also train the noisy-input classifier, for classifier guidance (`clf=1`).
+    pub clf: bool,
     pub sampler: String,
     pub steps: usize,
     pub n: usize,
@@ -185,6 +187,7 @@ impl Default for Config {
             t_sampling: "u2".into(),
             train_seed: 1,
             target: "eps".into(),
+            clf: false,
             sampler: "ddpm".into(),
             steps: 200,
             n: 4096,
@@ -378,6 +381,7 @@ impl Config {
             "t_sampling" => self.t_sampling = one_of(value, &T_SAMPLINGS)?,
             "train_seed" => self.train_seed = parse_int(value, 0, u32::MAX as u64)? as u32,
             "target" => self.target = one_of(value, &TARGETS.map(|t| t.0))?,
+            "clf" => self.clf = parse_int(value, 0, 1)? == 1,
             "sampler" => self.sampler = one_of(value, &options().sampler)?,
             "eta" => self.eta = parse_float(value, 0.0, 1.0)?,
             "model" => self.model = one_of(value, &options().model)?,
@@ -469,6 +473,7 @@ impl Config {
             t_power: if self.t_sampling == "uniform" { 1 } else { 2 },
             seed: self.train_seed,
             target: crate::science::targets::Target::from_id(&self.target).unwrap_or_default(),
+            classifier: self.clf,
         }
     }
 
@@ -516,6 +521,7 @@ impl Config {
             t_sampling: String::new(),
             train_seed: 0,
             target: String::new(),
+            clf: false,
             ..c.clone()
         };
         strip(self) == strip(other)
@@ -594,6 +600,7 @@ impl Config {
                 ("t_sampling", self.t_sampling.clone()),
                 ("train_seed", self.train_seed.to_string()),
                 ("target", self.target.clone()),
+                ("clf", (self.clf as u8).to_string()),
             ]);
         }
         if let Data::Custom(set) = &self.dataset {
@@ -789,16 +796,16 @@ mod tests {
     #[test]
     fn the_trainer_keys_round_trip_and_default_to_the_engine_recipe() {
         assert_eq!(Config::default().recipe(), crate::engine::train::Recipe::default());
-        let frag = "model=trained&train_steps=300&batch=1024&lr=0.003&wd=0.01&t_sampling=uniform&train_seed=5&target=v";
+        let frag = "model=trained&train_steps=300&batch=1024&lr=0.003&wd=0.01&t_sampling=uniform&train_seed=5&target=v&clf=1";
         let (c, ignored) = Config::from_fragment(frag);
         assert!(ignored.is_empty(), "{ignored:?}");
         let r = c.recipe();
         assert_eq!((r.steps, r.batch, r.lr, r.weight_decay, r.t_power, r.seed, r.warmup), (300, 1024, 0.003, 0.01, 1, 5, 25));
-        assert_eq!(r.target, crate::science::targets::Target::V);
+        assert_eq!((r.target, r.classifier), (crate::science::targets::Target::V, true));
         assert_eq!(Config::from_fragment(&c.to_fragment()).0, c);
         assert!(!Config::default().to_fragment().contains("train_steps"), "the recipe travels only with model=trained");
-        let (_, ignored) = Config::from_fragment("batch=8&lr=2&t_sampling=cubic&train_steps=0&target=score");
-        assert_eq!(ignored.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["batch", "lr", "t_sampling", "train_steps", "target"]);
+        let (_, ignored) = Config::from_fragment("batch=8&lr=2&t_sampling=cubic&train_steps=0&target=score&clf=yes");
+        assert_eq!(ignored.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["batch", "lr", "t_sampling", "train_steps", "target", "clf"]);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::engine::cpu::CpuSampler;
 use crate::engine::gpu::{GpuContext, GpuError};
-use crate::engine::train::{data_hash, export_model, import_model, CpuTrainer, GpuTrainer, Recipe, ScoreParams, Watched};
+use crate::engine::train::{data_hash, export_model, import_model, ClassifierParams, CpuTrainer, GpuTrainer, Recipe, ScoreParams, Watched};
 use crate::model::{Conditioning, ScoreModel};
 use crate::science::datasets::PointSet;
 use crate::science::metrics::energy_distance;
@@ -54,13 +54,15 @@ pub enum Phase {
 
 enum Runner {
     Cpu(CpuTrainer),
-    Gpu { trainer: Rc<GpuTrainer>, step: u32, ema: ScoreParams, chunk: usize, in_flight: bool },
+    Gpu { trainer: Rc<GpuTrainer>, step: u32, ema: ScoreParams, clf_ema: Option<ClassifierParams>, chunk: usize, in_flight: bool },
 }
 
 /// A model the page can sample from as `model=trained`.
 #[derive(Clone, Debug)]
 pub struct Trained {
     pub params: ScoreParams,
+    /// The noisy-input classifier trained beside it (or in the file), for classifier guidance.
+    pub classifier: Option<ClassifierParams>,
     /// What the network outputs (read as ε̂ by every sampler).
     pub target: Target,
     /// The file metadata: recipe, seed, data hash, losses, backend ("source": trained or imported).
@@ -69,7 +71,7 @@ pub struct Trained {
 
 impl Trained {
     pub fn model(&self) -> ScoreModel {
-        ScoreModel::Mlp { score: self.params.score_mlp().with_target(self.target), classifier: None }
+        ScoreModel::Mlp { score: self.params.score_mlp().with_target(self.target), classifier: self.classifier.as_ref().map(ClassifierParams::classifier) }
     }
 }
 
@@ -82,6 +84,8 @@ pub struct Job {
     pub phase: Phase,
     /// (step, loss): the CPU's mean over each 10 steps; the GPU's last step of each submit.
     pub losses: Vec<[f64; 2]>,
+    /// The classifier's cross-entropy likewise, when it trains.
+    pub clf_losses: Vec<[f64; 2]>,
     /// (step, energy distance of a preview to the data).
     pub distances: Vec<[f64; 2]>,
     /// The latest preview's samples, and the preview under way (its step and sampler).
@@ -113,6 +117,8 @@ pub struct Status<'a> {
     pub backend: Option<&'static str>,
     pub batch: usize,
     pub losses: &'a [[f64; 2]],
+    /// The classifier's losses (empty unless the recipe trains it).
+    pub clf_losses: &'a [[f64; 2]],
     pub distances: &'a [[f64; 2]],
     pub null_distance: Option<f64>,
     pub error: Option<&'a str>,
@@ -142,7 +148,10 @@ impl Trainer {
         let classes = set.num_classes();
         let init = ScoreParams::init(classes, recipe.seed);
         let runner = match gpu {
-            Some(ctx) => Runner::Gpu { trainer: Rc::new(GpuTrainer::new(ctx, &init, &set.points, &set.labels, &recipe)), step: 0, ema: init, chunk: GPU_CHUNK_START, in_flight: false },
+            Some(ctx) => {
+                let clf_ema = recipe.classifier.then(|| ClassifierParams::init(classes, recipe.seed));
+                Runner::Gpu { trainer: Rc::new(GpuTrainer::new(ctx, &init, &set.points, &set.labels, &recipe)), step: 0, ema: init, clf_ema, chunk: GPU_CHUNK_START, in_flight: false }
+            }
             None => Runner::Cpu(CpuTrainer::new(init, set.points.clone(), set.labels.clone(), recipe.clone())),
         };
         let reference = if set.points.len() <= REFERENCE_POINTS { set.points.clone() } else { set.sample_range(0, REFERENCE_POINTS, PREVIEW_SEED).0 };
@@ -154,6 +163,7 @@ impl Trainer {
             runner,
             phase: Phase::Running,
             losses: Vec::new(),
+            clf_losses: Vec::new(),
             distances: Vec::new(),
             preview: Vec::new(),
             preview_run: None,
@@ -209,8 +219,11 @@ impl Trainer {
                 for s in before..t.losses.len() {
                     if (s + 1) % 10 == 0 || s + 1 == t.recipe.steps {
                         let from = s + 1 - ((s % 10) + 1);
-                        let mean = t.losses[from..=s].iter().map(|&l| l as f64).sum::<f64>() / (s + 1 - from) as f64;
-                        j.losses.push([(s + 1) as f64, mean]);
+                        let mean = |v: &[f32]| v[from..=s].iter().map(|&l| l as f64).sum::<f64>() / (s + 1 - from) as f64;
+                        j.losses.push([(s + 1) as f64, mean(&t.losses)]);
+                        if !t.clf_losses.is_empty() {
+                            j.clf_losses.push([(s + 1) as f64, mean(&t.clf_losses)]);
+                        }
                     }
                 }
             }
@@ -252,13 +265,17 @@ impl Trainer {
     /// loss and step; a failure ends the run with the reason. Returns true when the run ended.
     pub fn gpu_landed(&mut self, generation: u64, count: usize, result: Result<Watched, GpuError>, round_trip_ms: f64) -> bool {
         let Some(j) = self.job.as_mut().filter(|j| j.generation == generation) else { return false };
-        let Runner::Gpu { step, ema, chunk, in_flight, .. } = &mut j.runner else { return false };
+        let Runner::Gpu { step, ema, clf_ema, chunk, in_flight, .. } = &mut j.runner else { return false };
         *in_flight = false;
         match result {
             Ok(watched) => {
                 *step += count as u32;
                 *ema = watched.ema;
+                *clf_ema = watched.clf_ema;
                 j.losses.push([*step as f64, watched.loss as f64]);
+                if let Some(l) = watched.clf_loss {
+                    j.clf_losses.push([*step as f64, l as f64]);
+                }
                 if round_trip_ms < GPU_CHUNK_GROW_MS {
                     *chunk = (*chunk * 2).min(GPU_CHUNK_MAX);
                 }
@@ -298,26 +315,30 @@ impl Trainer {
         let r = &j.recipe;
         metadata.insert("source".into(), "trained".into());
         metadata.insert("backend".into(), j.backend.into());
-        metadata.insert("recipe".into(), format!("steps={} batch={} lr={} warmup={} wd={} t_power={}", r.steps, r.batch, r.lr, r.warmup, r.weight_decay, r.t_power));
+        metadata.insert("recipe".into(), format!("steps={} batch={} lr={} warmup={} wd={} t_power={} classifier={}", r.steps, r.batch, r.lr, r.warmup, r.weight_decay, r.t_power, u8::from(r.classifier)));
         metadata.insert("seed".into(), r.seed.to_string());
         metadata.insert("target".into(), r.target.id().into());
         metadata.insert("steps_done".into(), j.step().to_string());
         metadata.insert("data_hash".into(), data_hash(&j.set.points, &j.set.labels));
         metadata.insert("data_points".into(), j.set.points.len().to_string());
-        metadata.insert("losses".into(), j.losses.iter().map(|l| format!("{}:{:.5}", l[0], l[1])).collect::<Vec<_>>().join(","));
-        self.trained = Some(Trained { params: j.ema().clone(), target: r.target, metadata });
+        let losses = |v: &[[f64; 2]]| v.iter().map(|l| format!("{}:{:.5}", l[0], l[1])).collect::<Vec<_>>().join(",");
+        metadata.insert("losses".into(), losses(&j.losses));
+        if !j.clf_losses.is_empty() {
+            metadata.insert("classifier_losses".into(), losses(&j.clf_losses));
+        }
+        self.trained = Some(Trained { params: j.ema().clone(), classifier: j.clf_ema().cloned(), target: r.target, metadata });
     }
 
     /// Reads a model file (engine::train::import_model's checks); it becomes the model.
     pub fn import(&mut self, bytes: &[u8]) -> Result<&Trained, String> {
-        let (params, mut metadata) = import_model(bytes).map_err(|e| format!("the model file is unusable: {e}"))?;
+        let (params, classifier, mut metadata) = import_model(bytes).map_err(|e| format!("the model file is unusable: {e}"))?;
         // The shipped models predict ε and say nothing; a trained model's file names its target.
         let target = match metadata.get("target") {
             None => Target::Eps,
             Some(id) => Target::from_id(id).ok_or_else(|| format!("the model file is unusable: its target {id:?} is not one of eps, x0, v, flow"))?,
         };
         metadata.insert("source".into(), "imported".into());
-        self.trained = Some(Trained { params, target, metadata });
+        self.trained = Some(Trained { params, classifier, target, metadata });
         Ok(self.trained.as_ref().expect("just set"))
     }
 
@@ -326,7 +347,7 @@ impl Trainer {
         let t = self.trained.as_ref().ok_or("there is no trained model yet: train one (or load a file) first")?;
         let mut meta = t.metadata.clone();
         meta.remove("source");
-        export_model(&t.params, &meta).map_err(|e| e.to_string())
+        export_model(&t.params, t.classifier.as_ref(), &meta).map_err(|e| e.to_string())
     }
 
     pub fn status(&self) -> Status<'_> {
@@ -345,6 +366,7 @@ impl Trainer {
             backend: j.map(|j| j.backend),
             batch: j.map_or(0, |j| j.recipe.batch),
             losses: j.map_or(&[], |j| &j.losses),
+            clf_losses: j.map_or(&[], |j| &j.clf_losses),
             distances: j.map_or(&[], |j| &j.distances),
             null_distance: j.and_then(|j| j.null_distance()),
             error: j.and_then(|j| j.error.as_deref()),
@@ -365,6 +387,14 @@ impl Job {
         match &self.runner {
             Runner::Cpu(t) => &t.ema,
             Runner::Gpu { ema, .. } => ema,
+        }
+    }
+
+    /// The classifier's moving average, when it trains.
+    fn clf_ema(&self) -> Option<&ClassifierParams> {
+        match &self.runner {
+            Runner::Cpu(t) => t.clf.as_ref().map(|c| &c.1),
+            Runner::Gpu { clf_ema, .. } => clf_ema.as_ref(),
         }
     }
 
@@ -423,7 +453,7 @@ mod tests {
     #[test]
     fn a_sliced_run_is_the_twin_run_and_leaves_a_model() {
         let set = moons(500);
-        let recipe = Recipe { steps: 240, batch: 128, ..Recipe::default() };
+        let recipe = Recipe { steps: 240, batch: 128, classifier: true, ..Recipe::default() };
         let mut tr = Trainer::default();
         assert!(tr.start(PointSet::default(), recipe.clone(), None).unwrap_err().contains("no points"));
         tr.start(set.clone(), recipe.clone(), None).unwrap();
@@ -442,9 +472,11 @@ mod tests {
         twin.run_steps(recipe.steps);
         let t = tr.trained.as_ref().unwrap();
         assert_eq!(t.params, twin.ema, "bit-identical to whole steps");
+        assert_eq!(t.classifier.as_ref(), twin.clf.as_ref().map(|c| &c.1), "and its classifier");
+        assert!(t.model().has_classifier(), "the trained model offers classifier guidance");
         let j = tr.job.as_ref().unwrap();
         assert_eq!((j.phase, j.step()), (Phase::Done, 240));
-        assert_eq!(j.losses.len(), 24);
+        assert_eq!((j.losses.len(), j.clf_losses.len()), (24, 24));
         assert!(j.distances.len() >= 12, "{}", j.distances.len());
         assert_eq!(j.distances.last().unwrap()[0], 240.0, "the run ends with its last step's preview");
         let (first, last) = (j.distances[0][1], j.distances.last().unwrap()[1]);
@@ -453,7 +485,8 @@ mod tests {
         // Export and import give the same weights back.
         let bytes = tr.export().unwrap();
         let mut other = Trainer::default();
-        assert_eq!(other.import(&bytes).unwrap().params, twin.ema);
+        let back = other.import(&bytes).unwrap();
+        assert_eq!((&back.params, back.classifier.as_ref()), (&twin.ema, twin.clf.as_ref().map(|c| &c.1)));
         assert!(other.import(b"not a model").unwrap_err().contains("unusable"));
         assert_eq!(other.trained.as_ref().unwrap().params, twin.ema, "a bad file keeps the model");
         // Stop: the weights so far.

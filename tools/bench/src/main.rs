@@ -429,31 +429,40 @@ fn lab_table(ctx: &GpuContext, args: &Args) -> String {
         row("ais", format!("{particles} particles, 3 MALA moves a temperature"), temperatures, gpu, cpu);
     }
     // Training (engine::train, issue 12): steps of the score MLP at batch 1 024.
-    use diffusion_playground::engine::train::{loss_and_grads, AdamW as TwinAdamW, GpuTrainer, Recipe, ScoreParams, TrainBatch};
+    // With `clf`, the noisy-input classifier trains beside it (the recipe's classifier).
+    use diffusion_playground::engine::train::{classifier_loss_and_grads, loss_and_grads, AdamW as TwinAdamW, ClassifierParams, GpuTrainer, Recipe, ScoreParams, TrainBatch};
     let (pts, labs) = Dataset::Moons.sample(1000, 1);
     let labs: Vec<u32> = labs.iter().map(|&l| l as u32).collect();
     let start = ScoreParams::init(2, 1);
-    let trainer = GpuTrainer::new(ctx, &start, &pts, &labs, &Recipe { batch: 1024, ..Recipe::default() });
     let steps = if smoke { 1 } else { args.steps };
-    let time_gpu = || {
-        let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("train bench") });
-        trainer.encode_steps(&mut enc, steps);
-        let t0 = Instant::now();
-        ctx.queue.submit(Some(enc.finish()));
-        wait(ctx);
-        t0.elapsed().as_secs_f64()
-    };
-    time_gpu();
-    let gpu = median((0..args.runs).map(|_| time_gpu()).collect());
-    let cpu = median((0..args.runs).map(|_| {
-        let (mut p, mut opt) = (start.clone(), TwinAdamW::new(2, 2e-3, 0.0));
-        let t0 = Instant::now();
-        let b = TrainBatch::draw(&pts, &labs, 2, 1024, 0, 1, 1, Default::default());
-        let (_, g) = loss_and_grads(&p, &b);
-        opt.update(&mut p, &g);
-        1.0 / t0.elapsed().as_secs_f64()
-    }).collect());
-    row("train", "score MLP, batch 1 024".into(), steps, gpu, cpu);
+    for classifier in [false, true] {
+        let trainer = GpuTrainer::new(ctx, &start, &pts, &labs, &Recipe { batch: 1024, classifier, ..Recipe::default() });
+        let time_gpu = || {
+            let mut enc = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("train bench") });
+            trainer.encode_steps(&mut enc, steps);
+            let t0 = Instant::now();
+            ctx.queue.submit(Some(enc.finish()));
+            wait(ctx);
+            t0.elapsed().as_secs_f64()
+        };
+        time_gpu();
+        let gpu = median((0..args.runs).map(|_| time_gpu()).collect());
+        let cpu = median((0..args.runs).map(|_| {
+            let (mut p, mut opt, mut c) = (start.clone(), TwinAdamW::new(2, 2e-3, 0.0), ClassifierParams::init(2, 1));
+            let t0 = Instant::now();
+            let b = TrainBatch::draw(&pts, &labs, 2, 1024, 0, 1, 1, Default::default());
+            let (_, g) = loss_and_grads(&p, &b);
+            if classifier {
+                let (_, cg) = classifier_loss_and_grads(&c, &b);
+                opt.update_both(&mut p, &g, Some((&mut c, &cg)));
+            } else {
+                opt.update(&mut p, &g);
+            }
+            1.0 / t0.elapsed().as_secs_f64()
+        }).collect());
+        let what = if classifier { "score MLP and classifier, batch 1 024" } else { "score MLP, batch 1 024" };
+        row("train", what.into(), steps, gpu, cpu);
+    }
     md += "\nA GRF step is three FFT passes over every field; an AIS step one temperature of every particle. The Langevin and AIS rows' GPU time includes uploading the state and reading it back (the labs do both each frame or run).\n";
     md
 }
