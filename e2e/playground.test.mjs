@@ -904,8 +904,10 @@ test("every control changes the config and the URL", async () => {
   await page.locator("#train_steps").dispatchEvent("change");
   await page.selectOption("#target", "v");
   await page.selectOption("#t_sampling", "uniform");
+  assert.equal(await page.locator("#clf").isChecked(), false);
+  await page.locator("#clf").check();
   const c = await page.evaluate(() => window.playground.config());
-  assert.deepEqual([c.train_steps, c.target, c.t_sampling], [321, "v", "uniform"]);
+  assert.deepEqual([c.train_steps, c.target, c.t_sampling, c.clf], [321, "v", "uniform", true]);
   assert.equal(/train_steps=321&.*target=v/.test(await page.evaluate(() => location.hash)), c.model === "trained", "the recipe is in the URL exactly with model=trained");
   assert.deepEqual(errors, []);
   await page.close();
