@@ -212,7 +212,7 @@ impl App {
                     return Ok(to_js(&st.trainer.status()));
                 }
                 let gpu = st.gpu.clone();
-                let ended = st.trainer.cpu_slice(budget_ms, &now_ms) || st.trainer.gpu_between();
+                let ended = st.trainer.cpu_slice(budget_ms, &now_ms) || st.trainer.gpu_between(budget_ms, &now_ms);
                 if ended {
                     st.on_trained();
                     return Ok(to_js(&st.trainer.status()));
@@ -226,7 +226,7 @@ impl App {
                 let st = &mut *guard;
                 // A failed submit ends the run with the reason (trainStatus().error, the
                 // panel); the sampler finds out about a lost device on its own readback.
-                if st.trainer.gpu_landed(generation, count, result, now_ms() - sent) || st.trainer.gpu_between() {
+                if st.trainer.gpu_landed(generation, count, result, now_ms() - sent) || st.trainer.gpu_between(budget_ms, &now_ms) {
                     st.on_trained();
                 }
             }

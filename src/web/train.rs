@@ -20,7 +20,7 @@ use crate::engine::gpu::{GpuContext, GpuError};
 use crate::engine::train::{data_hash, export_model, import_model, ClassifierParams, CpuTrainer, GpuTrainer, Recipe, ScoreParams, Watched};
 use crate::model::{Conditioning, ScoreModel};
 use crate::science::datasets::PointSet;
-use crate::science::metrics::energy_distance;
+use crate::science::metrics::EnergyReference;
 use crate::science::plan::{SamplerKind, Spacing, StepPlan};
 use crate::science::schedule::ScheduleKind;
 use crate::science::targets::Target;
@@ -30,6 +30,11 @@ use crate::science::targets::Target;
 pub const PREVIEW_SAMPLES: usize = 400;
 pub const PREVIEW_STEPS: usize = 20;
 pub const PREVIEW_SEED: u32 = 0x9e37;
+/// Share of a CPU task's budget the training slice takes; the preview's
+/// blocks (model::mlp::BLOCK = 32 samples each) take the rest, at least one.
+/// A 400-sample DDIM step (13 blocks) in one task took 8–28 ms of the page's
+/// main thread in Chromium (wasm), beside the training slice.
+const TRAIN_SHARE: f64 = 0.8;
 /// Data points the previews are measured against (a draw of the set, when larger).
 pub const REFERENCE_POINTS: usize = 1000;
 /// Data draws whose distance to the reference is the previews' floor.
@@ -92,7 +97,11 @@ pub struct Job {
     pub preview: Vec<[f32; 2]>,
     preview_run: Option<(u32, CpuSampler)>,
     next_preview: u32,
-    reference: Vec<[f32; 2]>,
+    /// The data the previews are measured against (its own mean pairwise distance computed once).
+    reference: EnergyReference,
+    /// A data draw's distance is due (one follows each of the first
+    /// NULL_DRAWS previews, in the task after it, so no task measures twice).
+    null_due: bool,
     /// Energy distances of PREVIEW_SAMPLES data draws to the reference: the
     /// previews' floor is their mean. One is drawn as each of the first
     /// NULL_DRAWS previews ends, so no task of the page computes them all.
@@ -154,7 +163,7 @@ impl Trainer {
             }
             None => Runner::Cpu(CpuTrainer::new(init, set.points.clone(), set.labels.clone(), recipe.clone())),
         };
-        let reference = if set.points.len() <= REFERENCE_POINTS { set.points.clone() } else { set.sample_range(0, REFERENCE_POINTS, PREVIEW_SEED).0 };
+        let reference = EnergyReference::new(&if set.points.len() <= REFERENCE_POINTS { set.points.clone() } else { set.sample_range(0, REFERENCE_POINTS, PREVIEW_SEED).0 });
         self.generation += 1;
         self.job = Some(Job {
             backend: if gpu.is_some() { "webgpu" } else { "cpu" },
@@ -169,6 +178,7 @@ impl Trainer {
             preview_run: None,
             next_preview: 0,
             reference,
+            null_due: false,
             null_draws: Vec::new(),
             ms: 0.0,
             error: None,
@@ -213,7 +223,7 @@ impl Trainer {
         let start = now();
         if let Runner::Cpu(t) = &mut j.runner {
             // Rows in small pieces until the budget is spent (a piece is well under a millisecond a row).
-            while !t.done() && now() - start < budget_ms * 0.8 {
+            while !t.done() && now() - start < budget_ms * TRAIN_SHARE {
                 let before = t.losses.len();
                 t.work(16);
                 for s in before..t.losses.len() {
@@ -228,7 +238,7 @@ impl Trainer {
                 }
             }
         }
-        j.advance_preview();
+        j.advance_preview(&mut || now() - start > budget_ms);
         j.ms += now() - start;
         let done = match &j.runner {
             Runner::Cpu(t) => t.done(),
@@ -290,14 +300,16 @@ impl Trainer {
         false
     }
 
-    /// Work between GPU submits (the previews), and the end of a GPU run once
-    /// its last preview is drawn. Returns true when the run ended.
-    pub fn gpu_between(&mut self) -> bool {
+    /// Work between GPU submits (the previews, for up to `budget_ms` by
+    /// `now`), and the end of a GPU run once its last preview is drawn.
+    /// Returns true when the run ended.
+    pub fn gpu_between(&mut self, budget_ms: f64, now: &dyn Fn() -> f64) -> bool {
         let Some(j) = self.job.as_mut() else { return false };
         if j.phase != Phase::Running || !matches!(j.runner, Runner::Gpu { .. }) {
             return false;
         }
-        j.advance_preview();
+        let start = now();
+        j.advance_preview(&mut || now() - start > budget_ms);
         if let Runner::Gpu { step, in_flight: false, .. } = j.runner {
             if step as usize >= j.recipe.steps && j.previewed_end() {
                 j.phase = Phase::Done;
@@ -403,15 +415,24 @@ impl Job {
         (!self.null_draws.is_empty()).then(|| self.null_draws.iter().sum::<f64>() / self.null_draws.len() as f64)
     }
 
-    /// Whether the last step's preview is drawn (a run ends with it).
+    /// Whether the last step's preview is drawn and measured (a run ends with it).
     fn previewed_end(&self) -> bool {
-        self.preview_run.is_none() && self.distances.last().is_some_and(|d| d[0] as u32 == self.step())
+        self.preview_run.is_none() && !self.null_due && self.distances.last().is_some_and(|d| d[0] as u32 == self.step())
     }
 
     /// Previews: one is started from the current weights each twelfth of
-    /// the run (and at its end) and advances a DDIM step a frame; when it
-    /// ends its samples are shown and measured against the data.
-    fn advance_preview(&mut self) {
+    /// the run (or as soon as the last one ends, when they take longer) and
+    /// at its end, and advances blocks of its samples until `out_of_time`;
+    /// when it ends its samples are shown and measured against the data. A
+    /// task measures one thing at most: a preview's distance, or (in the
+    /// next task) a data draw's.
+    fn advance_preview(&mut self, out_of_time: &mut dyn FnMut() -> bool) {
+        if self.null_due {
+            self.null_due = false;
+            let draw = self.set.sample_range(0, PREVIEW_SAMPLES, PREVIEW_SEED + 1 + self.null_draws.len() as u32).0;
+            self.null_draws.push(self.reference.distance(&draw));
+            return;
+        }
         let step = self.step();
         let every = (self.recipe.steps as u32 / 12).max(1);
         let end = step as usize >= self.recipe.steps;
@@ -421,17 +442,14 @@ impl Job {
             self.next_preview = step + every;
         }
         if let Some((at, s)) = self.preview_run.as_mut() {
-            s.run_steps(1);
-            if s.step_index() >= s.total_steps() {
+            s.run_slice(&mut *out_of_time);
+            if s.done() {
                 let healthy: Vec<[f32; 2]> = s.particles.iter().copied().filter(|p| p[0].is_finite() && p[1].is_finite()).collect();
-                let d = if healthy.len() == s.particles.len() { energy_distance(&healthy, &self.reference) } else { f64::INFINITY };
+                let d = if healthy.len() == s.particles.len() { self.reference.distance(&healthy) } else { f64::INFINITY };
                 self.distances.push([*at as f64, d]);
                 self.preview = healthy;
                 self.preview_run = None;
-                if self.null_draws.len() < NULL_DRAWS {
-                    let draw = self.set.sample_range(0, PREVIEW_SAMPLES, PREVIEW_SEED + 1 + self.null_draws.len() as u32).0;
-                    self.null_draws.push(energy_distance(&draw, &self.reference));
-                }
+                self.null_due = self.null_draws.len() < NULL_DRAWS;
             }
         }
     }
@@ -448,8 +466,9 @@ mod tests {
     }
 
     /// A run in frame slices ends with the same weights as the CPU twin's
-    /// whole steps (the link's promise), draws previews whose distance
-    /// falls, and leaves a model; stop keeps the weights so far.
+    /// whole steps (the link's promise) — its classifier too — draws
+    /// previews whose distance falls, and leaves a model; stop keeps the
+    /// weights so far.
     #[test]
     fn a_sliced_run_is_the_twin_run_and_leaves_a_model() {
         let set = moons(500);
@@ -477,7 +496,11 @@ mod tests {
         let j = tr.job.as_ref().unwrap();
         assert_eq!((j.phase, j.step()), (Phase::Done, 240));
         assert_eq!((j.losses.len(), j.clf_losses.len()), (24, 24));
-        assert!(j.distances.len() >= 12, "{}", j.distances.len());
+        // Previews at least a twelfth of the run apart (the last one at the
+        // end), as often as their slices allow: with this clock a preview
+        // spans about 2½ twelfths (6 of them).
+        let at: Vec<f64> = j.distances.iter().map(|d| d[0]).collect();
+        assert!(at.len() >= 5 && at.windows(2).rev().skip(1).all(|w| w[1] - w[0] >= 20.0), "{at:?}");
         assert_eq!(j.distances.last().unwrap()[0], 240.0, "the run ends with its last step's preview");
         let (first, last) = (j.distances[0][1], j.distances.last().unwrap()[1]);
         assert!(last < first / 4.0, "the previews approach the data: {first} → {last}");
