@@ -11,6 +11,11 @@
   let lastStatus = null;
   let opts = null;
   const $ = (id) => document.getElementById(id);
+  // Per-frame writers change the DOM only when a value changes: an unchanged
+  // write still restyles, repaints and recomposites the page every frame (an
+  // idle page kept two cores busy in headless Chromium).
+  const setText = (el, s) => { if (el.textContent !== s) el.textContent = s; };
+  const setProp = (obj, key, v) => { if (obj[key] !== v) obj[key] = v; };
   const CLASS_COLOURS = ["#ffb040", "#5ac8fa", "#fa6e8c", "#82dc78", "#c896ff", "#ffe664", "#50dcc8", "#f08c50"];
   const need = () => { if (!app) throw new Error("playground is not ready yet: await playground.ready"); return app; };
 
@@ -203,9 +208,9 @@
   let metricsShownFor = -1;
 
   function showMetrics(st) {
-    $("m-nfe").textContent = st.nfe.toLocaleString("en");
-    $("m-time").textContent = `${(st.elapsedMs / 1000).toFixed(2)} s`;
-    $("m-rate").textContent = st.particleStepsPerSecond ? st.particleStepsPerSecond.toExponential(2) : "–";
+    setText($("m-nfe"), st.nfe.toLocaleString("en"));
+    setText($("m-time"), `${(st.elapsedMs / 1000).toFixed(2)} s`);
+    setText($("m-rate"), st.particleStepsPerSecond ? st.particleStepsPerSecond.toExponential(2) : "–");
     // Distance and diversity once a run has finished (they cost a few ms).
     const finished = !st.running && st.totalSteps > 0 && st.step >= st.totalSteps;
     const key = finished ? st.nfe * 1e6 + st.n : -1;
@@ -218,8 +223,8 @@
       $("m-div").parentElement.title = `Diversity: log-determinant of the sample covariance; per class: ${m.logDetByClass.map((v, k) => `${k}: ${fmtNum(v)}`).join(", ")}`;
     } else if (!finished) {
       metricsShownFor = -1;
-      $("m-dist").textContent = "–";
-      $("m-div").textContent = "–";
+      setText($("m-dist"), "–");
+      setText($("m-div"), "–");
     }
   }
 
@@ -273,23 +278,23 @@
   function showStatus(st, fresh = false) {
     lastStatus = st;
     const badge = $("backend-badge");
-    badge.textContent = st.backend === "webgpu" ? "WebGPU" : "CPU";
-    badge.className = `badge ${st.backend}`;
-    $("backend-reason").textContent = st.backendReason +
-      (st.renderer === "webgpu" ? "; drawn by a WebGPU render pass straight from GPU memory" : "");
-    $("progress-bar").style.width = `${st.totalSteps ? (100 * st.step) / st.totalSteps : 0}%`;
-    $("status-line").textContent =
+    setText(badge, st.backend === "webgpu" ? "WebGPU" : "CPU");
+    setProp(badge, "className", `badge ${st.backend}`);
+    setText($("backend-reason"), st.backendReason +
+      (st.renderer === "webgpu" ? "; drawn by a WebGPU render pass straight from GPU memory" : ""));
+    setProp($("progress-bar").style, "width", `${st.totalSteps ? (100 * st.step) / st.totalSteps : 0}%`);
+    setText($("status-line"),
       `step ${st.step} / ${st.totalSteps} · NFE ${st.nfe} · ${st.n.toLocaleString()} particles` +
       (st.loading ? " · loading the model…" : st.running ? "" : st.step >= st.totalSteps ? " · done" : " · paused") +
-      (st.escaped ? ` · ${st.escaped.toLocaleString()} escaped beyond ±100 (guidance overshoot)` : "");
-    $("play").textContent = st.running ? "Pause" : "Play";
+      (st.escaped ? ` · ${st.escaped.toLocaleString()} escaped beyond ±100 (guidance overshoot)` : ""));
+    setText($("play"), st.running ? "Pause" : "Play");
     showMetrics(st);
     // The scrubber follows the run while live.
     const sc = app.scrubState();
     const slider = $("scrub");
-    slider.max = String(Math.max(0, sc.frames - 1));
-    if (sc.index == null) slider.value = slider.max;
-    $("scrub-out").textContent = sc.index == null ? "live" : `step ${sc.step} / ${sc.totalSteps}`;
+    setProp(slider, "max", String(Math.max(0, sc.frames - 1)));
+    if (sc.index == null) setProp(slider, "value", slider.max);
+    setText($("scrub-out"), sc.index == null ? "live" : `step ${sc.step} / ${sc.totalSteps}`);
     if (fresh) {
       $("notices").replaceChildren();
       for (const msg of st.ignored) notice(`Ignored ${msg}`);
