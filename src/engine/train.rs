@@ -1,5 +1,5 @@
-//! Training the score MLP in the page (issue 12, in progress; the page does
-//! not train yet): the CPU twin of the training step — the batch from the
+//! Training the score MLP in the page (issue 12; web::train runs it): the
+//! CPU twin of the training step — the batch from the
 //! counter RNG, the class-conditional ε-MLP's forward pass, its backward
 //! pass written out by hand, the loss, and AdamW — in f32, and the same step
 //! on the GPU ([`GpuTrainer`], `shaders/train.wgsl`: tiled GEMMs for every
@@ -14,7 +14,10 @@
 //! first layer's input `[x, temb(t), E[c]]` (2 + 32 + 16), three SiLU layers
 //! of 128 units, and the class table `E [(C + 1), 16]` whose last row is the
 //! null class. The loss is candle's `mse`: the mean over the batch and both
-//! coordinates of `(ε̂ − ε)²`.
+//! coordinates of `(ε̂ − ε)²` (each term weighted for the other targets).
+//! With `Recipe::classifier`, the noisy-input classifier (model::mlp's
+//! `[x, temb]` → 64 → 64 → C) trains in the same steps on the same noised
+//! points with candle's `cross_entropy`: [`ClassifierParams`].
 
 use crate::engine::quality::T_MIN;
 use crate::model::mlp::{time_embedding, CLASS_DIM, CLF_HIDDEN, HIDDEN, TIME_DIM};

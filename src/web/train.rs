@@ -103,7 +103,7 @@ pub struct Job {
     /// NULL_DRAWS previews, in the task after it, so no task measures twice).
     null_due: bool,
     /// Energy distances of PREVIEW_SAMPLES data draws to the reference: the
-    /// previews' floor is their mean. One is drawn as each of the first
+    /// previews' floor is their mean. One is drawn after each of the first
     /// NULL_DRAWS previews ends, so no task of the page computes them all.
     null_draws: Vec<f64>,
     /// Milliseconds spent running (pauses excluded).
