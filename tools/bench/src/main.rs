@@ -531,7 +531,7 @@ mod tests {
         eprintln!("{md}");
         assert_eq!(md.lines().filter(|l| l.contains("| DDIM") || l.contains("| Heun")).count(), 2 * configs().len());
         assert!(md.contains("GFLOP/s"));
-        assert_eq!(md.lines().filter(|l| l.starts_with("| grf |") || l.starts_with("| langevin |") || l.starts_with("| ais |") || l.starts_with("| train |")).count(), 7);
+        assert_eq!(md.lines().filter(|l| l.starts_with("| grf |") || l.starts_with("| langevin |") || l.starts_with("| ais |") || l.starts_with("| train |")).count(), 8);
     }
 
     #[test]
