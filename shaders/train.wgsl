@@ -23,11 +23,16 @@
 const TILE: u32 = 64u;
 const KT: u32 = 16u;
 
+// GemmParams.mode (engine::train::GemmMode).
+const GEMM_PLAIN: u32 = 0u;
+const GEMM_SILU: u32 = 1u;
+const GEMM_SILU_GRAD: u32 = 2u;
+
 struct GemmParams {
     m: u32,
     n: u32,
     k: u32,
-    // 0: C = A·B (+ bias); 1: Z = A·B + bias, H = SiLU(Z); 2: C = (A·B) · SiLU'(Z).
+    // GEMM_PLAIN: C = A·B (+ bias); GEMM_SILU: Z = A·B + bias, H = SiLU(Z); GEMM_SILU_GRAD: C = (A·B) · SiLU'(Z).
     mode: u32,
     a_off: u32,
     a_rs: u32,
@@ -37,7 +42,7 @@ struct GemmParams {
     b_cs: u32,
     c_off: u32,
     c_rs: u32,
-    // Offsets of the bias (0xffffffff: none), of H (mode 1) and of Z (mode 2, row stride c_rs).
+    // Offsets of the bias (0xffffffff: none), of H (GEMM_SILU) and of Z (GEMM_SILU_GRAD, row stride c_rs).
     bias_off: u32,
     h_off: u32,
     z_off: u32,
@@ -253,10 +258,10 @@ fn gemm(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
                 v = arena[gp.bias_off + j] + v;
             }
             let at = i * gp.c_rs + j;
-            if (gp.mode == 1u) {
+            if (gp.mode == GEMM_SILU) {
                 arena[gp.c_off + at] = v;
                 arena[gp.h_off + at] = v * sigmoid(v);
-            } else if (gp.mode == 2u) {
+            } else if (gp.mode == GEMM_SILU_GRAD) {
                 let z = arena[gp.z_off + at];
                 let s = sigmoid(z);
                 arena[gp.c_off + at] = v * s * (1.0 + z * (1.0 - s));

@@ -199,27 +199,11 @@ pub fn particle_steps(p: &AisParams, c0: &[[f32; 4]], c1: &[[f32; 4]], i: u32, s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::gpu::wgsl_layout;
-    use std::mem::{offset_of, size_of};
+    use crate::engine::gpu::layout::assert_wgsl_layout;
 
     #[test]
     fn params_match_the_wgsl_layout() {
-        let (members, span) = wgsl_layout(AIS_WGSL, "AisParams");
-        assert_eq!(span as usize, size_of::<AisParams>());
-        for (f, o) in [
-            ("particles", offset_of!(AisParams, particles)),
-            ("seed", offset_of!(AisParams, seed)),
-            ("temperatures", offset_of!(AisParams, temperatures)),
-            ("steps", offset_of!(AisParams, steps)),
-            ("k_begin", offset_of!(AisParams, k_begin)),
-            ("k_end", offset_of!(AisParams, k_end)),
-            ("n0", offset_of!(AisParams, n0)),
-            ("n1", offset_of!(AisParams, n1)),
-            ("eps", offset_of!(AisParams, eps)),
-            ("power", offset_of!(AisParams, power)),
-        ] {
-            assert_eq!(members.iter().find(|(m, _)| m == f).map(|(_, off)| *off as usize), Some(o), "{f}");
-        }
+        assert_wgsl_layout!(AIS_WGSL, "AisParams" => AisParams { particles, seed, temperatures, steps, k_begin, k_end, n0, n1, eps, power });
     }
 
     /// The f32 twin against science::ais's f64 reference on the same noise:

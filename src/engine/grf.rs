@@ -232,26 +232,12 @@ impl GrfGpu {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::gpu::wgsl_layout;
+    use crate::engine::gpu::layout::assert_wgsl_layout;
     use crate::science::grf::{Sampler, Shells, Spectrum};
-    use std::mem::{offset_of, size_of};
 
     #[test]
     fn params_match_the_wgsl_layout() {
-        let (members, span) = wgsl_layout(GRF_WGSL, "GrfParams");
-        assert_eq!(span as usize, size_of::<GrfParams>());
-        for (f, o) in [
-            ("n", offset_of!(GrfParams, n)),
-            ("fields", offset_of!(GrfParams, fields)),
-            ("seed", offset_of!(GrfParams, seed)),
-            ("step", offset_of!(GrfParams, step)),
-            ("sigma2", offset_of!(GrfParams, sigma2)),
-            ("eps", offset_of!(GrfParams, eps)),
-            ("noise", offset_of!(GrfParams, noise)),
-            ("pad", offset_of!(GrfParams, pad)),
-        ] {
-            assert_eq!(members.iter().find(|(m, _)| m == f).map(|(_, off)| *off as usize), Some(o), "{f}");
-        }
+        assert_wgsl_layout!(GRF_WGSL, "GrfParams" => GrfParams { n, fields, seed, step, sigma2, eps, noise, pad });
     }
 
     /// The Langevin step's score is `−IDFT(DFT(x)/(P + σ²))`: one step with

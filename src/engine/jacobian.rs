@@ -104,16 +104,12 @@ pub fn jacobians_gpu(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::gpu::wgsl_layout;
-    use std::mem::{offset_of, size_of};
+    use crate::engine::gpu::layout::assert_wgsl_layout;
 
     #[test]
     fn params_match_the_wgsl_layout() {
         for source in [JACOBIAN_WGSL, JACOBIAN_ENERGY_WGSL] {
-            let (members, span) = wgsl_layout(source, "JacobianParams");
-            assert_eq!(span as usize, size_of::<JacobianParams>());
-            let rust = [("n", offset_of!(JacobianParams, n)), ("level", offset_of!(JacobianParams, level)), ("n_classes", offset_of!(JacobianParams, n_classes)), ("c_in", offset_of!(JacobianParams, c_in))];
-            assert_eq!(members.iter().map(|(m, o)| (m.as_str(), *o as usize)).collect::<Vec<_>>(), rust.to_vec());
+            assert_wgsl_layout!(source, "JacobianParams" => JacobianParams { n, level, n_classes, c_in });
         }
     }
 }

@@ -211,29 +211,12 @@ pub struct LangevinParams {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::gpu::wgsl_layout;
+    use crate::engine::gpu::layout::assert_wgsl_layout;
     use crate::science::langevin::{first_order_covariance, stationary_covariance, Preconditioner, Update};
-    use std::mem::{offset_of, size_of};
 
     #[test]
     fn params_match_the_wgsl_layout() {
-        let (members, span) = wgsl_layout(LANGEVIN_WGSL, "LangevinParams");
-        assert_eq!(span as usize, size_of::<LangevinParams>());
-        let named: Vec<(&str, usize)> = vec![
-            ("n", offset_of!(LangevinParams, n)),
-            ("seed", offset_of!(LangevinParams, seed)),
-            ("step_begin", offset_of!(LangevinParams, step_begin)),
-            ("step_end", offset_of!(LangevinParams, step_end)),
-            ("target_kind", offset_of!(LangevinParams, target_kind)),
-            ("sigma_inv", offset_of!(LangevinParams, sigma_inv)),
-            ("gain", offset_of!(LangevinParams, gain)),
-            ("noise", offset_of!(LangevinParams, noise)),
-            ("means", offset_of!(LangevinParams, means)),
-            ("variance", offset_of!(LangevinParams, variance)),
-        ];
-        for (f, o) in named {
-            assert_eq!(members.iter().find(|(m, _)| m == f).map(|(_, off)| *off as usize), Some(o), "{f}");
-        }
+        assert_wgsl_layout!(LANGEVIN_WGSL, "LangevinParams" => LangevinParams { n, seed, step_begin, step_end, target_kind, sigma_inv, gain, noise, means, variance });
     }
 
     /// 20 000 chains after 400 steps against the exact stationary covariance

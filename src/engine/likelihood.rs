@@ -204,40 +204,16 @@ pub fn log_likelihood_gpu(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::gpu::wgsl_layout;
+    use crate::engine::gpu::layout::assert_wgsl_layout;
     use crate::model::weights::ModelFile;
     use crate::model::ExactMixture;
     use crate::science::datasets::Dataset;
-    use std::mem::{offset_of, size_of};
 
     #[test]
     fn host_structs_match_the_wgsl_layout() {
-        let step = [
-            ("a_start", offset_of!(OdeStep, a_start)),
-            ("a_end", offset_of!(OdeStep, a_end)),
-            ("h", offset_of!(OdeStep, h)),
-            ("w_start", offset_of!(OdeStep, w_start)),
-            ("w_end", offset_of!(OdeStep, w_end)),
-            ("sigma_start", offset_of!(OdeStep, sigma_start)),
-            ("sigma_end", offset_of!(OdeStep, sigma_end)),
-            ("level_start", offset_of!(OdeStep, level_start)),
-            ("level_end", offset_of!(OdeStep, level_end)),
-        ];
-        let params = [
-            ("n", offset_of!(OdeParams, n)),
-            ("step_begin", offset_of!(OdeParams, step_begin)),
-            ("step_end", offset_of!(OdeParams, step_end)),
-            ("n_model", offset_of!(OdeParams, n_model)),
-        ];
         for src in [LIKELIHOOD_MLP_WGSL, LIKELIHOOD_ENERGY_WGSL, LIKELIHOOD_MIXTURE_WGSL] {
-            for (name, rust, size) in [("OdeStep", &step[..], size_of::<OdeStep>()), ("OdeParams", &params[..], size_of::<OdeParams>())] {
-                let (members, span) = wgsl_layout(src, name);
-                assert_eq!(span as usize, size, "{name}: size");
-                assert_eq!(members.len(), rust.len(), "{name}: members");
-                for ((m, off), (f, o)) in members.iter().zip(rust) {
-                    assert_eq!((m.as_str(), *off as usize), (*f, *o), "{name}");
-                }
-            }
+            assert_wgsl_layout!(src, "OdeStep" => OdeStep { a_start, a_end, h, w_start, w_end, sigma_start, sigma_end, level_start, level_end });
+            assert_wgsl_layout!(src, "OdeParams" => OdeParams { n, step_begin, step_end, n_model });
         }
     }
 

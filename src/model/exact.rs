@@ -11,7 +11,7 @@ use crate::science::mixture::Mixture;
 pub struct GpuComponent {
     pub mean: [f32; 2],
     /// Per-coordinate variance `s_k²` at t = 0.
-    pub var: f32,
+    pub variance: f32,
     pub log_weight: f32,
     pub label: u32,
     pub _pad: [u32; 3],
@@ -31,7 +31,7 @@ impl ExactMixture {
                 .iter()
                 .map(|c| GpuComponent {
                     mean: [c.mean[0] as f32, c.mean[1] as f32],
-                    var: (c.std * c.std) as f32,
+                    variance: (c.std * c.std) as f32,
                     log_weight: c.weight.ln() as f32,
                     label: c.label as u32,
                     _pad: [0; 3],
@@ -49,7 +49,7 @@ impl ExactMixture {
                 .iter()
                 .map(|c| Component {
                     mean: [c.mean[0] as f64, c.mean[1] as f64],
-                    std: (c.var as f64).sqrt(),
+                    std: (c.variance as f64).sqrt(),
                     weight: (c.log_weight as f64).exp(),
                     label: c.label as usize,
                 })
@@ -63,7 +63,7 @@ impl ExactMixture {
         let mut m = f32::MIN;
         let mut z = 0.0f32;
         for c in &self.components {
-            let var = alpha * alpha * c.var + sigma * sigma;
+            let var = alpha * alpha * c.variance + sigma * sigma;
             let d = [x[0] - alpha * c.mean[0], x[1] - alpha * c.mean[1]];
             let logit = c.log_weight - (d[0] * d[0] + d[1] * d[1]) / (2.0 * var) - var.ln();
             let m_new = m.max(logit);
@@ -88,7 +88,7 @@ impl ExactMixture {
             if class.is_some_and(|k| k != c.label) {
                 continue;
             }
-            let var = alpha * alpha * c.var + sigma * sigma;
+            let var = alpha * alpha * c.variance + sigma * sigma;
             let d = [x[0] - alpha * c.mean[0], x[1] - alpha * c.mean[1]];
             let logit = c.log_weight - (d[0] * d[0] + d[1] * d[1]) / (2.0 * var) - var.ln();
             let m_new = m.max(logit);
@@ -111,7 +111,7 @@ impl ExactMixture {
         let mut m = f32::MIN;
         let (mut acc, mut q, mut ic, mut z) = ([0.0f32; 2], 0.0f32, 0.0f32, 0.0f32);
         for c in &self.components {
-            let var = alpha * alpha * c.var + sigma * sigma;
+            let var = alpha * alpha * c.variance + sigma * sigma;
             let d = [x[0] - alpha * c.mean[0], x[1] - alpha * c.mean[1]];
             let dd = d[0] * d[0] + d[1] * d[1];
             let logit = c.log_weight - dd / (2.0 * var) - var.ln();
