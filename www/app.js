@@ -16,7 +16,8 @@
   // idle page kept two cores busy in headless Chromium).
   const setText = (el, s) => { if (el.textContent !== s) el.textContent = s; };
   const setProp = (obj, key, v) => { if (obj[key] !== v) obj[key] = v; };
-  const CLASS_COLOURS = ["#ffb040", "#5ac8fa", "#fa6e8c", "#82dc78", "#c896ff", "#ffe664", "#50dcc8", "#f08c50"];
+  /** Class k's colour: the palette Rust draws with (options().palette). */
+  const classColour = (k) => opts.palette[k % opts.palette.length];
   const need = () => { if (!app) throw new Error("playground is not ready yet: await playground.ready"); return app; };
 
   // The automation API (README: "Automation API"). Names are stable.
@@ -92,6 +93,9 @@
     runs: () => runs.slice(),
   };
 
+  /** The keys that belong to one sampler or guidance (options().samplerUses, guidanceUses). */
+  const ownKeys = () => new Set([...Object.values(opts.samplerUses), ...Object.values(opts.guidanceUses)].flat());
+
   function notice(text, kind = "") {
     const p = document.createElement("p");
     p.className = `notice ${kind}`;
@@ -100,7 +104,7 @@
   }
 
   function embedCode() {
-    const url = `${location.origin}${location.pathname}#${need().fragment().replace(/(^|&)embed=0/, "$1embed=1")}`;
+    const url = `${location.origin}${location.pathname}#${window.wasmBindings.linkWith(need().fragment(), "embed", "1")}`;
     return `<iframe src="${url}" width="480" height="560" style="border:0;max-width:100%" loading="lazy" title="Diffusion playground"></iframe>`;
   }
 
@@ -122,6 +126,20 @@
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  }
+
+  /** The layer checkboxes, from Rust's layer table (options().layerHelp). */
+  function buildLayers() {
+    const help = $("layers-help");
+    for (const id of opts.layers) {
+      const label = document.createElement("label");
+      label.title = opts.layerHelp[id].help;
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = id;
+      label.append(box, ` ${opts.layerHelp[id].label}`);
+      help.before(label);
+    }
   }
 
   // Dataset thumbnails: 600 draws each, coloured by class, as buttons.
@@ -150,7 +168,7 @@
       const g = c.getContext("2d");
       const { x, label } = window.wasmBindings.App.datasetSample(id, 600, 1);
       for (let i = 0; i < x.length; i += 2) {
-        g.fillStyle = CLASS_COLOURS[label[i / 2] % CLASS_COLOURS.length];
+        g.fillStyle = classColour(label[i / 2]);
         g.fillRect(28 + x[i] * 6.2, 28 - x[i + 1] * 6.2, 1.5, 1.5);
       }
       b.appendChild(c);
@@ -196,8 +214,8 @@
       series: [
         { label: "NFE" },
         ...samplers.map((s, k) => ({
-          label: s, stroke: CLASS_COLOURS[k % CLASS_COLOURS.length], width: 1.5, spanGaps: true,
-          points: { show: true, size: 6, fill: CLASS_COLOURS[k % CLASS_COLOURS.length] },
+          label: s, stroke: classColour(k), width: 1.5, spanGaps: true,
+          points: { show: true, size: 6, fill: classColour(k) },
         })),
         { label: "two data samples", stroke: fg, width: 1, dash: [4, 4], points: { show: false } },
       ],
@@ -240,12 +258,9 @@
     }
     $("steps-out").textContent = String(c.steps);
     $("eta-out").textContent = String(c.eta);
-    // Each sampler's and guidance's own parameters show only when they apply.
-    const shown = { eta: c.sampler === "ddim", variance: c.sampler === "ddpm", k: c.sampler === "langevin",
-      eps: c.sampler === "langevin", m: c.sampler === "pc", snr: c.sampler === "pc",
-      noise: ["ddpm", "em", "langevin", "pc"].includes(c.sampler) || (c.sampler === "ddim" && c.eta > 0),
-      w: c.guidance === "cfg", g: c.guidance === "classifier" };
-    for (const [key, on] of Object.entries(shown)) $(`${key}-field`).hidden = !on;
+    // Each sampler's and guidance's own parameters show only when they apply (Rust's rule: app.uses()).
+    const uses = new Set(app.uses());
+    for (const key of ownKeys()) $(`${key}-field`).hidden = !uses.has(key);
     for (const key of ["w", "g", "snr", "noise"]) $(`${key}-out`).textContent = String(c[key]);
     $("schedule-help").textContent = opts.scheduleHelp[c.schedule] || "";
     const on = new Set(c.layers.split(",").filter(Boolean));
@@ -254,7 +269,7 @@
     document.documentElement.dataset.theme = c.theme;
     document.body.classList.toggle("embed", c.embed);
     $("open-full").hidden = !c.embed;
-    $("open-full").href = `${location.pathname}#${app.fragment().replace(/(^|&)embed=1/, "$1embed=0")}`;
+    $("open-full").href = `${location.pathname}#${window.wasmBindings.linkWith(app.fragment(), "embed", "0")}`;
     $("guidance-help").textContent = opts.guidanceHelp[c.guidance] || "";
     $("sampler-help").textContent = opts.samplerHelp[c.sampler] || "";
     $("model-help").textContent = opts.modelHelp[c.model] || "";
@@ -449,7 +464,12 @@
         return;
       }
       opts = bindings.App.options();
-      for (const key of ["dataset", "sampler", "variance", "schedule", "spacing", "model", "guidance", "backend", "theme", "t_sampling", "target"]) fillSelect($(key), opts[key]);
+      // Every enumerated key with a menu on the page gets its ids from Rust's key table.
+      for (const key of Object.keys(opts.keys)) {
+        const el = $(key);
+        if (el && el.tagName === "SELECT" && Array.isArray(opts[key])) fillSelect(el, opts[key]);
+      }
+      buildLayers();
       $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];
       $("n").min = opts.n[0]; $("n").max = opts.n[1];
       app = await bindings.App.create($("canvas"), $("canvas-gpu"), location.hash);

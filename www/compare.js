@@ -9,8 +9,6 @@
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  /** Keys both panels share (src/web/compare.rs SHARED): a change in one panel is copied to the other. */
-  const SHARED = ["seed", "n", "embed", "autoplay", "theme"];
 
   function notice(text, kind = "") {
     const p = document.createElement("p");
@@ -45,6 +43,8 @@
    * Resolves to the page's automation API in compare mode.
    */
   async function start(bindings, panels) {
+    /** Keys both panels share (Rust's options().compareShared): a change in one panel is copied to the other. */
+    const shared = bindings.App.options().compareShared;
     document.body.classList.add("comparing");
     $("compare-view").hidden = false;
     const embed = new URLSearchParams(panels.a).get("embed") === "1";
@@ -65,7 +65,7 @@
       if (embed) {
         exit.textContent = "Open the full playground ↗";
         exit.target = "_blank";
-        exit.href = `${location.pathname}#${link.replace(/(^|&)embed=1/, "$1embed=0")}`;
+        exit.href = `${location.pathname}#${bindings.linkWith(link, "embed", "0")}`;
       } else {
         exit.href = `${location.pathname}#${fragments.a}`;
       }
@@ -80,9 +80,9 @@
       $(`cmp-${id}`).contentWindow.addEventListener("playground:config", (e) => {
         fragments[id] = e.detail.fragment;
         const mine = api[id].config(), theirs = api[other].config();
-        const shared = {};
-        for (const key of SHARED) if (mine[key] !== theirs[key]) shared[key] = mine[key];
-        if (Object.keys(shared).length) api[other].setConfig(shared);
+        const copy = {};
+        for (const key of shared) if (mine[key] !== theirs[key]) copy[key] = mine[key];
+        if (Object.keys(copy).length) api[other].setConfig(copy);
         document.documentElement.dataset.theme = mine.theme;
         showLink();
       });

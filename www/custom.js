@@ -6,7 +6,8 @@
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const CLASSES = ["#ffb040", "#5ac8fa", "#fa6e8c", "#82dc78", "#c896ff", "#ffe664", "#50dcc8", "#f08c50"];
+  /** The class palette Rust draws with (options().palette). */
+  const classes = () => window.wasmBindings.App.options().palette;
   const fmt = (v, d = 3) => (v == null || !Number.isFinite(v) ? "–" : Number(v).toPrecision(d));
   let pg = null;
   let lossChart = null, distChart = null, chartedAt = -1;
@@ -59,7 +60,7 @@
 
   function wireEditor() {
     const swatches = $("edit-classes");
-    CLASSES.forEach((colour, k) => {
+    classes().forEach((colour, k) => {
       const b = document.createElement("button");
       b.type = "button";
       b.dataset.k = String(k);
@@ -201,10 +202,10 @@
         chartedAt = now;
         if (ts.losses.length > 1) {
           // The classifier's cross-entropy shares the steps (it trains in the same steps).
-          const series = [{ label: "loss", stroke: CLASSES[1], width: 1.5 }];
+          const series = [{ label: "loss", stroke: classes()[1], width: 1.5 }];
           const data = [ts.losses.map((l) => l[0]), ts.losses.map((l) => l[1])];
           if (ts.clfLosses.length === ts.losses.length) {
-            series.push({ label: "classifier", stroke: CLASSES[2], width: 1.5 });
+            series.push({ label: "classifier", stroke: classes()[2], width: 1.5 });
             data.push(ts.clfLosses.map((l) => l[1]));
           }
           lossChart = chart(lossChart, "train-loss-chart", "loss", series, data, true);
@@ -212,7 +213,7 @@
         if (ts.distances.length > 1) {
           const xs = ts.distances.map((d) => d[0]);
           distChart = chart(distChart, "train-dist-chart", "distance to data", [
-            { label: "samples", stroke: CLASSES[0], width: 1.5, points: { show: true, size: 5 } },
+            { label: "samples", stroke: classes()[0], width: 1.5, points: { show: true, size: 5 } },
             { label: "data samples", stroke: getComputedStyle(document.documentElement).getPropertyValue("--muted").trim(), dash: [4, 4], width: 1, points: { show: false } },
           ], [xs, ts.distances.map((d) => Math.max(d[1], 1e-6)), xs.map(() => Math.max(ts.nullDistance, 1e-6))], true);
         }

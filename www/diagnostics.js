@@ -5,6 +5,8 @@
 // sweep a level per task (the page stays responsive) and draws it with uPlot.
 (() => {
   "use strict";
+  /** The class palette Rust draws with (options().palette), read once the page is ready. */
+  let palette = [];
   const $ = (id) => document.getElementById(id);
   /** Network times of the sweep: log-spaced from 0.01 to 1. */
   const LEVELS = Array.from({ length: 16 }, (_, i) => 0.01 * Math.pow(100, i / 15));
@@ -45,8 +47,8 @@
       axes: [{ label: "network time t", scale: "x" }, { label: "mean angle (°)", scale: "deg", side: 3 }, { label: "mean |curl|", scale: "curl", side: 1 }],
       series: [
         { label: "t" },
-        { label: "mean angle to the exact score (°)", scale: "deg", stroke: "#5ac8fa", width: 1.5, points: { show: true, size: 5 } },
-        { label: "mean |curl|", scale: "curl", stroke: "#ffb040", width: 1.5, dash: [4, 3], points: { show: true, size: 5 } },
+        { label: "mean angle to the exact score (°)", scale: "deg", stroke: palette[1], width: 1.5, points: { show: true, size: 5 } },
+        { label: "mean |curl|", scale: "curl", stroke: palette[0], width: 1.5, dash: [4, 3], points: { show: true, size: 5 } },
       ],
       data: [rows.map((r) => r.t), rows.map((r) => r.meanAngleDeg), rows.map((r) => r.curlMeanAbs)],
     });
@@ -99,21 +101,21 @@
       axes: [{ label: "ODE steps" }, { label: "NLL (nats)" }],
       series: [
         { label: "steps" },
-        { label: "model's NLL by the ODE", stroke: "#5ac8fa", width: 1.5, points: { show: true, size: 5 } },
-        ...(hasExact ? [{ label: "exact NLL", stroke: "#ffb040", width: 1.5, dash: [4, 3] }] : []),
+        { label: "model's NLL by the ODE", stroke: palette[1], width: 1.5, points: { show: true, size: 5 } },
+        ...(hasExact ? [{ label: "exact NLL", stroke: palette[0], width: 1.5, dash: [4, 3] }] : []),
       ],
       data: [rows.map((r) => r.steps), rows.map((r) => r.nll), ...(hasExact ? [rows.map((r) => -r.exactMeanLogP)] : [])],
     });
   }
 
-  /** Ray colours: the page's class palette (src/web/render.rs, PALETTE). */
-  const RAY_COLOURS = ["#ffb040", "#5ac8fa", "#fa6e8c", "#82dc78", "#c896ff", "#ffe664"];
+  /** Rays drawn, each in its class colour of the palette. */
+  const RAY_COUNT = 6;
   let raysChart = null;
 
   function drawRays() {
     const button = $("rays-run");
     try {
-      const r = window.playground.logDensityRays([0, 0], 0, RAY_COLOURS.length);
+      const r = window.playground.logDensityRays([0, 0], 0, RAY_COUNT);
       $("rays-now").textContent = `t = ${fmt(r.t, 2)}: six rays of length 4 from (0, 0); the reconstruction (solid) against the exact log p_t (dashed) has an RMS error of ${fmt(r.rmse)} nats`;
       $("rays-chart-box").hidden = false;
       raysChart = chart(raysChart, "rays-chart", {
@@ -122,8 +124,8 @@
         series: [
           { label: "r" },
           ...r.rays.flatMap((ray, k) => [
-            { label: `${Math.round(ray.angleDeg)}° model`, stroke: RAY_COLOURS[k], width: 1.5 },
-            { label: `${Math.round(ray.angleDeg)}° exact`, stroke: RAY_COLOURS[k], width: 1, dash: [4, 3] },
+            { label: `${Math.round(ray.angleDeg)}° model`, stroke: palette[k], width: 1.5 },
+            { label: `${Math.round(ray.angleDeg)}° exact`, stroke: palette[k], width: 1, dash: [4, 3] },
           ]),
         ],
         data: [r.r, ...r.rays.flatMap((ray) => [ray.model, ray.exact])],
@@ -186,6 +188,7 @@
 
   window.playground.ready.then(() => {
     if (!window.playground.scoreDiagnostics) return; // compare mode: each panel has its own
+    palette = window.playground.options().palette;
     $("score-run").addEventListener("click", measure);
     $("ll-run").addEventListener("click", measureLikelihood);
     $("rays-run").addEventListener("click", drawRays);

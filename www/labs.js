@@ -6,6 +6,8 @@
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
+  /** The class palette Rust draws with (options().palette), read when a lab starts. */
+  let palette = [];
   /** Controls of the Langevin lab: element id → config key. */
   const KEYS = { "lab-target": "target", "lab-kappa": "kappa", "lab-angle": "angle", "lab-eps": "eps", "lab-precond": "precond", "lab-noise": "noise", "lab-lambda": "lambda", "lab-n": "n", "lab-speed": "speed" };
   const fmt = (v, d = 3) => (Number.isFinite(v) ? Number(v).toPrecision(d) : "–");
@@ -23,7 +25,7 @@
     document.documentElement.dataset.theme = c.theme;
     document.body.classList.toggle("embed", c.embed);
     $(fullLink).hidden = !c.embed;
-    $(fullLink).href = `${location.pathname}#${fragment.replace(/(^|&)embed=1/, "$1embed=0")}`;
+    $(fullLink).href = `${location.pathname}#${window.wasmBindings.linkWith(fragment, "embed", "0")}`;
     history.replaceState(null, "", `#${fragment}`);
   }
 
@@ -72,13 +74,15 @@
     };
   }
 
+  /** Each lab's page, by its id in links (Rust's router lists the ids: options().labs). */
+  const LAB_PAGES = { langevin: startLangevin, guidance: startGuidance, fokker_planck: startFokkerPlanck, grf: startGrf, ais: startAis };
+
   async function start(bindings, lab) {
+    const page = LAB_PAGES[lab];
+    if (!page) throw new Error(`no page for lab ${JSON.stringify(lab)} (labs: ${Object.keys(LAB_PAGES).join(", ")})`);
     document.body.classList.add("in-lab");
-    if (lab === "fokker_planck") return startFokkerPlanck(bindings);
-    if (lab === "ais") return startAis(bindings);
-    if (lab === "grf") return startGrf(bindings);
-    if (lab === "guidance") return startGuidance(bindings);
-    return startLangevin(bindings, lab);
+    palette = bindings.App.options().palette;
+    return page(bindings, lab);
   }
 
   /** A uPlot chart against one x with a left and a right axis (series: [label, stroke, side]). */
@@ -132,9 +136,9 @@
       for (const c of Object.values(charts)) c.destroy();
       const name = app.config().guidance === "cfg" ? "w" : "g";
       charts = {
-        fit: dualChart($("guidance-chart-fit"), `strength ${name}`, "energy distance", "accuracy", [["distance to the class", "#ffb040", "l"], ["accuracy", "#5ac8fa", "r"]], fit, over),
-        shape: dualChart($("guidance-chart-shape"), `strength ${name}`, "log", "mean |x|", [["log det Σ", "#82dc78", "l"], ["log eigenvalue ratio", "#c38cff", "l"], ["mean |x|", "#fa6e8c", "r"]], shape, over),
-        fair: dualChart($("guidance-chart-fair"), "fidelity loss F(λ)", "gap D(λ)", "", [["D against F", "#5ac8fa", "l"]], fairData, null),
+        fit: dualChart($("guidance-chart-fit"), `strength ${name}`, "energy distance", "accuracy", [["distance to the class", palette[0], "l"], ["accuracy", palette[1], "r"]], fit, over),
+        shape: dualChart($("guidance-chart-shape"), `strength ${name}`, "log", "mean |x|", [["log det Σ", palette[3], "l"], ["log eigenvalue ratio", palette[4], "l"], ["mean |x|", palette[2], "r"]], shape, over),
+        fair: dualChart($("guidance-chart-fair"), "fidelity loss F(λ)", "gap D(λ)", "", [["D against F", palette[1], "l"]], fairData, null),
       };
       const st = app.status();
       const head = st.model === "loading" ? "loading the model… " : "";
@@ -211,11 +215,11 @@
           cursor: { drag: { x: false, y: false } },
           series: [
             { label: "|k|" },
-            { label: "measured", stroke: "#5ac8fa", width: 0, points: { show: true, size: 5, fill: "#5ac8fa" } },
-            { label: "− 1 s.e.", stroke: "#5ac8fa", width: 1, dash: [2, 3] },
-            { label: "+ 1 s.e.", stroke: "#5ac8fa", width: 1, dash: [2, 3] },
+            { label: "measured", stroke: palette[1], width: 0, points: { show: true, size: 5, fill: palette[1] } },
+            { label: "− 1 s.e.", stroke: palette[1], width: 1, dash: [2, 3] },
+            { label: "+ 1 s.e.", stroke: palette[1], width: 1, dash: [2, 3] },
             { label: "P(k)", stroke: getComputedStyle(document.documentElement).getPropertyValue("--fg").trim() || "#fff", width: 1.5 },
-            { label: "expected now", stroke: "#ffb040", width: 1.5, dash: [1, 3] },
+            { label: "expected now", stroke: palette[0], width: 1.5, dash: [1, 3] },
           ],
         }, data, $("grf-chart"));
       }
@@ -276,9 +280,9 @@
         cursor: { drag: { x: false, y: false } },
         series: [
           { label: "K" },
-          { label: "AIS estimate", stroke: "#5ac8fa", width: 2, points: { show: true, size: 7 } },
-          { label: "− 1 s.e.", stroke: "#5ac8fa", width: 1, dash: [3, 3] },
-          { label: "+ 1 s.e.", stroke: "#5ac8fa", width: 1, dash: [3, 3] },
+          { label: "AIS estimate", stroke: palette[1], width: 2, points: { show: true, size: 7 } },
+          { label: "− 1 s.e.", stroke: palette[1], width: 1, dash: [3, 3] },
+          { label: "+ 1 s.e.", stroke: palette[1], width: 1, dash: [3, 3] },
           { label: "exact", stroke: fg, width: 1.5, dash: [8, 4] },
         ],
       }, data, $("ais-chart"));
@@ -355,10 +359,10 @@
           series: [
             { label: "x" },
             { label: "exact", stroke: getComputedStyle(document.documentElement).getPropertyValue("--fg").trim() || "#fff", width: 2, dash: [6, 4] },
-            { label: "PDE grid", stroke: "#ffb040", width: 2 },
-            { label: "forward SDE", stroke: "#5ac8fa", width: 1 },
-            { label: "reverse SDE", stroke: "#fa6e8c", width: 1 },
-            { label: "PF-ODE", stroke: "#82dc78", width: 1 },
+            { label: "PDE grid", stroke: palette[0], width: 2 },
+            { label: "forward SDE", stroke: palette[1], width: 1 },
+            { label: "reverse SDE", stroke: palette[2], width: 1 },
+            { label: "PF-ODE", stroke: palette[3], width: 1 },
           ],
         }, data, $("fp-chart"));
       }
@@ -432,7 +436,7 @@
         axes: [axis("step ε"), axis("ESS per 1 000 steps")],
         legend: { live: false },
         cursor: { drag: { x: false, y: false } },
-        series: [{ label: "ε" }, { label: "analysis (Gaussian target)", stroke: "#5ac8fa", width: 1.5 }, { label: "current ε", stroke: "#ffb040", width: 0, points: { show: true, size: 8, fill: "#ffb040" } }],
+        series: [{ label: "ε" }, { label: "analysis (Gaussian target)", stroke: palette[1], width: 1.5 }, { label: "current ε", stroke: palette[0], width: 0, points: { show: true, size: 8, fill: palette[0] } }],
       }, data, $("lab-ess-chart"));
     };
 

@@ -13,11 +13,15 @@
   const CALLS = ["setConfig", "run", "play", "pause", "step", "status", "config", "samples", "metrics", "scrub"];
   const parentWindow = window.parent !== window ? window.parent : null;
 
-  /** The origins allowed to drive this page, or null for any (from the link's `origins` key). */
-  function allowedOrigins() {
-    const raw = new URLSearchParams(location.hash.replace(/^#/, "")).get("origins");
-    if (!raw) return null;
-    return raw.split(",").map((o) => o.trim()).filter(Boolean);
+  /** The origins allowed to drive this page, or null for any: the link's `origins` key, parsed and checked in Rust. */
+  function originsNow() {
+    return window.wasmBindings ? window.wasmBindings.originsOf(location.hash) : [];
+  }
+
+  /** The same, once the wasm module has loaded (a message may come first). */
+  async function allowedOrigins() {
+    if (!window.wasmBindings) await window.playground.ready.catch(() => {});
+    return originsNow();
   }
 
   /** Whether `data` is a well-formed request; else the reason it is not. */
@@ -36,7 +40,7 @@
     // to the window (other scripts' messages) is not our business.
     if (data === null || typeof data !== "object" || data.playground === undefined) return;
     const reply = (body) => e.source?.postMessage({ playground: 1, id: data.id ?? null, ...body }, e.origin === "null" ? "*" : e.origin);
-    const allowed = allowedOrigins();
+    const allowed = await allowedOrigins();
     if (allowed && !allowed.includes(e.origin)) {
       reply({ error: `origin ${e.origin} may not drive this playground (the link allows ${allowed.join(", ")})` });
       return;
@@ -62,8 +66,9 @@
 
   // Events to the parent: ready once, done after each finished run, error on a run's error.
   if (parentWindow) {
-    const target = () => { const a = allowedOrigins(); return a && a.length === 1 ? a[0] : "*"; };
-    const post = (body) => { try { parentWindow.postMessage({ playground: 1, ...body }, target()); } catch { /* a disallowed parent origin */ } };
+    // One allowed origin: post to it alone; any origin: to any; an invalid list allows none.
+    const target = () => { const a = originsNow(); return a === null ? "*" : a.length === 1 ? a[0] : a.length === 0 ? null : "*"; };
+    const post = (body) => { const t = target(); if (t === null) return; try { parentWindow.postMessage({ playground: 1, ...body }, t); } catch { /* a disallowed parent origin */ } };
     window.playground.ready.then((api) => {
       post({ event: "ready", config: api.config() });
       // Compare mode's page (www/compare.js) has no run of its own to watch: its panels post their own events.

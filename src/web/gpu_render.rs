@@ -323,3 +323,14 @@ impl GpuRenderer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::gpu::layout::assert_wgsl_layout;
+
+    #[test]
+    fn the_view_matches_the_wgsl_layout() {
+        assert_wgsl_layout!(RENDER_WGSL, "View" => View { size, half_width, dot_px, label_g, label_half_width, gain, n, plain, palette });
+    }
+}

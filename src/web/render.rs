@@ -406,6 +406,60 @@ impl Layers {
         Layers { data: false, particles: false, trajectories: false, field: false, density: false, curl: false, angle: false, magnitude: false, divergence: false, likelihood: false };
     pub const DEFAULT: Layers =
         Layers { data: true, particles: true, trajectories: false, field: false, density: false, curl: false, angle: false, magnitude: false, divergence: false, likelihood: false };
+
+    /// Each layer: its id in links (`layers=`, in this order), its label and what it shows.
+    pub const TABLE: [(&'static str, &'static str, &'static str); 10] = [
+        ("data", "data", "The dataset, drawn faintly behind"),
+        ("particles", "particles", "The particles, coloured by the class region they are in"),
+        ("trajectories", "trajectories", "The paths of 64 particles"),
+        ("field", "score field", "The score s = −ε̂/σ at the current noise level, as arrows"),
+        ("density", "density", "Exact log-density at the current level (model=exact), else a histogram of the particles"),
+        ("curl", "curl", "The curl of the model's score at the current level (magenta counter-clockwise, green clockwise), relative to its own size: a true score has none, so the exact model shows nothing"),
+        ("angle", "angle error", "Where the model's score points away from the exact score: the angle between them, full red at 90° or more (the exact score of the mixtures, or the empirical score of 1 024 draws)"),
+        ("magnitude", "magnitude error", "Whether the model's score is too strong (red-orange) or too weak (indigo) against the exact score: log₂ of their length ratio, full colour at twice or half"),
+        ("divergence", "divergence error", "The model's divergence ∇·s minus the exact Δ log p (amber above, azure below), relative to the exact one's size"),
+        ("likelihood", "log-likelihood", "When a run ends: 1 024 particles coloured by their log-likelihood under the model, through the probability-flow ODE (16 steps): yellow likeliest, dark purple least (5th to 95th percentile)"),
+    ];
+
+    fn slot(&mut self, id: &str) -> Option<&mut bool> {
+        Some(match id {
+            "data" => &mut self.data,
+            "particles" => &mut self.particles,
+            "trajectories" => &mut self.trajectories,
+            "field" => &mut self.field,
+            "density" => &mut self.density,
+            "curl" => &mut self.curl,
+            "angle" => &mut self.angle,
+            "magnitude" => &mut self.magnitude,
+            "divergence" => &mut self.divergence,
+            "likelihood" => &mut self.likelihood,
+            _ => return None,
+        })
+    }
+
+    /// Whether layer `id` is drawn.
+    pub fn has(&self, id: &str) -> bool {
+        let mut copy = *self;
+        copy.slot(id).is_some_and(|on| *on)
+    }
+
+    pub fn ids() -> impl Iterator<Item = &'static str> {
+        Self::TABLE.iter().map(|(id, ..)| *id)
+    }
+
+    /// A comma-separated list of layer ids, in any order (empty: none), or the first unknown one.
+    pub fn parse(list: &str) -> Result<Layers, String> {
+        let mut out = Layers::NONE;
+        for id in list.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+            *out.slot(id).ok_or_else(|| format!("unknown layer {id} (allowed: {})", Self::ids().collect::<Vec<_>>().join(", ")))? = true;
+        }
+        Ok(out)
+    }
+
+    /// The drawn layers' ids, comma-separated, in [`Layers::TABLE`]'s order.
+    pub fn to_list(&self) -> String {
+        Self::ids().filter(|id| self.has(id)).collect::<Vec<_>>().join(",")
+    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use crate::engine::ais::AisRun;
 use crate::science::ais::{AisEstimate, AisSettings, Energy};
-use crate::web::config::{parse_float, parse_int};
-use crate::web::labs::{one_of, unknown_key, LabConfig, Presentation};
+use crate::web::link::{parse_float, parse_int};
+use crate::web::labs::{unknown_key, LabConfig, Presentation};
+use crate::web::link::one_of;
 
 /// The temperature counts of the sweep.
 pub const SWEEP: [usize; 6] = [1, 3, 10, 30, 100, 300];
@@ -138,8 +139,9 @@ mod page {
 
     use super::{AisConfig, SweepPoint, SWEEP};
     use crate::engine::gpu::GpuContext;
-    use crate::web::config::Ignored;
-    use crate::web::labs::js::{set_config, to_js};
+    use crate::web::link::Ignored;
+    use crate::web::js::to_js;
+use crate::web::labs::js::set_config;
     use crate::web::labs::LabConfig;
 
     /// The AIS lab as the page drives it (www/labs.js): the particles run in
@@ -169,7 +171,7 @@ mod page {
         pub async fn create(fragment: String) -> AisLab {
             console_error_panic_hook::set_once();
             let (cfg, ignored) = AisConfig::from_fragment(&fragment);
-            let gpu = GpuContext::new().await.ok().map(Rc::new);
+            let gpu = crate::web::js::probe_gpu().await.ok().map(Rc::new);
             AisLab { cfg, ignored, gpu }
         }
 

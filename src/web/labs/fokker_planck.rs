@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use crate::engine::fokker_planck::{histogram, l1, particles, Carrier};
 use crate::science::fokker_planck::{tau, DensityGrid, Mixture1d};
-use crate::web::config::{parse_float, parse_int};
-use crate::web::labs::{one_of, unknown_key, LabConfig, Presentation};
+use crate::web::link::{parse_float, parse_int};
+use crate::web::labs::{unknown_key, LabConfig, Presentation};
+use crate::web::link::one_of;
 
 /// The grid's half-width and its τ step.
 const HALF_WIDTH: f64 = 6.0;
@@ -154,8 +155,9 @@ mod page {
     use wasm_bindgen::prelude::*;
 
     use super::{FokkerPlanck, FokkerPlanckConfig};
-    use crate::web::config::Ignored;
-    use crate::web::labs::js::{set_config, status, to_js};
+    use crate::web::link::Ignored;
+    use crate::web::js::to_js;
+use crate::web::labs::js::{set_config, status};
     use crate::web::labs::LabConfig;
 
     /// The Fokker–Planck lab as the page drives it (www/labs.js).

@@ -12,8 +12,9 @@ mod page;
 use serde::Serialize;
 
 use crate::science::grf::{Fft, Sampler, Schedule, Shells, Spectrum};
-use crate::web::config::{parse_float, parse_int};
-use crate::web::labs::{one_of, unknown_key, LabConfig, Presentation};
+use crate::web::link::{parse_float, parse_int};
+use crate::web::labs::{unknown_key, LabConfig, Presentation};
+use crate::web::link::one_of;
 
 /// The lab's link state.
 #[derive(Clone, Debug, PartialEq, Serialize)]

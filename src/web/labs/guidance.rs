@@ -17,8 +17,9 @@ use crate::model::ScoreModel;
 use crate::science::datasets::Dataset;
 use crate::science::guidance::{fidelity_loss, group_gap, overshoot_start, strengths, sweep_point, FairnessPoint, SweepPoint, CFG_W_MAX, CLASSIFIER_G_MAX};
 use crate::science::mixture::Mixture;
-use crate::web::config::{parse_float, parse_int};
-use crate::web::labs::{one_of, unknown_key, LabConfig, Presentation};
+use crate::web::link::{parse_float, parse_int};
+use crate::web::labs::{unknown_key, LabConfig, Presentation};
+use crate::web::link::one_of;
 
 /// The fairness toy's strengths λ.
 pub const FAIRNESS_LAMBDAS: [f64; 8] = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];

@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use crate::engine::langevin::Target;
 use crate::science::langevin::{ess_per_step, first_order_covariance, stability_limit, stationary_covariance, Preconditioner, Sym2, Update};
-use crate::web::config::{parse_float, parse_int};
-use crate::web::labs::{one_of, unknown_key, LabConfig, Presentation};
+use crate::web::link::{parse_float, parse_int};
+use crate::web::labs::{unknown_key, LabConfig, Presentation};
+use crate::web::link::one_of;
 
 /// Most chains.
 pub const N_MAX: usize = 262_144;

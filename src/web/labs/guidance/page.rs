@@ -15,9 +15,11 @@ use crate::engine::gpu::{GpuContext, GpuSampler};
 use crate::engine::guidance::{conditioning, lab_plan};
 use crate::model::weights::ModelFile;
 use crate::model::{ExactMixture, ScoreModel};
-use crate::web::app::{fetch_bytes, model_url};
-use crate::web::config::Ignored;
-use crate::web::labs::js::{context_2d, put_rgba, set_config, to_js};
+use crate::web::config::BackendChoice;
+use crate::web::link::Ignored;
+use crate::web::playground::backend::{self, Backend, GpuFacts};
+use crate::web::js::{context_2d, put_rgba, to_js};
+use crate::web::labs::js::set_config;
 use crate::web::labs::LabConfig;
 use crate::web::render::{Layers, Overlay, Raster};
 
@@ -60,30 +62,23 @@ struct LabState {
 }
 
 impl LabState {
-    fn use_gpu(&self) -> bool {
+    /// The one backend policy's choice for the sweep (web::playground::backend), and why.
+    fn backend(&self) -> (Backend, String) {
         if self.gpu_failed {
-            return false;
+            return (Backend::Cpu, "WebGPU failed during this page view: the sweep goes on on the CPU".into());
         }
-        match (self.cfg.backend.as_str(), &self.gpu) {
-            ("cpu", _) | (_, None) => false,
-            ("webgpu", Some(_)) => true,
-            (_, Some(g)) => g.emulation().is_none(),
-        }
+        let choice = BackendChoice::from_id(&self.cfg.backend).unwrap_or(BackendChoice::Auto);
+        let describe = self.gpu.as_ref().map(|g| g.describe());
+        let facts = self.gpu.as_ref().zip(describe.as_deref()).map(|(g, d)| GpuFacts { describe: d, emulation: g.emulation() });
+        backend::uncalibrated(choice, facts)
+    }
+
+    fn use_gpu(&self) -> bool {
+        self.backend().0 == Backend::Webgpu
     }
 
     fn backend_reason(&self) -> String {
-        if self.gpu_failed {
-            return "WebGPU failed during this page view: the sweep goes on on the CPU".into();
-        }
-        match (self.cfg.backend.as_str(), &self.gpu) {
-            ("cpu", _) => "the link asks for the CPU".into(),
-            (_, None) => "this browser has no usable WebGPU".into(),
-            ("webgpu", Some(_)) => "the link asks for WebGPU".into(),
-            (_, Some(g)) => match g.emulation() {
-                Some(e) => format!("WebGPU here is {e}, a CPU emulation: the CPU backend is faster"),
-                None => "WebGPU on this GPU".into(),
-            },
-        }
+        self.backend().1
     }
 
     fn total(&self) -> usize {
@@ -122,11 +117,7 @@ impl LabState {
         let me = self.me.clone();
         let wanted = self.cfg.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let url = model_url(d);
-            let loaded = match fetch_bytes(&url).await {
-                Ok(bytes) => ModelFile::from_bytes(&bytes, d).map(|f| ScoreModel::learned(&f)).map_err(|e| format!("the learned model for {} ({url}) is unusable: {e}", d.id())),
-                Err(e) => Err(format!("the learned model for {} ({url}) could not be loaded: {e}", d.id())),
-            };
+            let loaded = crate::web::assets::load::<ModelFile>(d).await.map(|f| ScoreModel::learned(&f));
             let Some(state) = me.upgrade() else { return };
             let mut st = state.borrow_mut();
             if !st.cfg.same_model(&wanted) {
@@ -249,15 +240,7 @@ impl GuidanceLab {
         console_error_panic_hook::set_once();
         let ctx2d = context_2d(&canvas)?;
         let (cfg, ignored) = GuidanceConfig::from_fragment(&fragment);
-        let gpu = match GpuContext::new().await {
-            Ok(mut ctx) => {
-                if let Some(name) = crate::web::adapter::emulation().await {
-                    ctx.set_emulation(Some(name));
-                }
-                Some(Rc::new(ctx))
-            }
-            Err(_) => None,
-        };
+        let gpu = crate::web::js::probe_gpu().await.ok().map(Rc::new);
         let reference = Reference::new(&cfg);
         let state = Rc::new_cyclic(|me| {
             RefCell::new(LabState {

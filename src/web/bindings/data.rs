@@ -1,66 +1,16 @@
 //! `window.playground`'s own-data and training methods (issue 12): the data
-//! editor (web::editor) on the stage canvas, CSV and `setData`, and the
-//! in-page trainer (web::train) with its status, preview and model files.
-//! A second `#[wasm_bindgen] impl App` beside app.rs's sampling surface.
-
-use std::rc::Rc;
+//! editor on the stage canvas, CSV and `setData`, and the in-page trainer
+//! with its status, preview and model files, forwarding to the session
+//! (web::playground::custom).
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::science::datasets::{Dataset, PointSet, CUSTOM_CLASSES_MAX};
-use crate::web::app::{now_ms, App, State};
-use crate::web::data::{self, Added, Data};
-use crate::web::labs::js::{context_2d, put_rgba, to_js};
-use crate::web::render::PALETTE;
-
-/// What an edit left: the set's size and classes, and what was left out.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EditReport {
-    points: usize,
-    classes: usize,
-    kept: usize,
-    outside: usize,
-    over_limit: usize,
-    notice: Option<String>,
-    can_undo: bool,
-}
-
-impl State {
-    /// Replaces the user's points (remembering the old ones for undo),
-    /// shows them (`dataset=custom`) and starts a run on them.
-    fn put_points(&mut self, set: PointSet, added: &Added) -> JsValue {
-        let before = self.config.points.clone();
-        self.editor.remember(&before);
-        self.show_points(set, added);
-        self.restart();
-        self.edit_report(added)
-    }
-
-    /// The user's points become `set`, shown (`dataset=custom`), with the
-    /// notice of what `added` left out; the run is left as it is.
-    fn show_points(&mut self, set: PointSet, added: &Added) {
-        self.config.set_points(set);
-        if self.config.dataset.builtin().is_some() {
-            self.config.set("dataset", "custom").expect("custom is a dataset");
-        }
-        self.data_notice = added.notice();
-    }
-
-    fn edit_report(&self, added: &Added) -> JsValue {
-        let p = &self.config.points;
-        to_js(&EditReport {
-            points: p.points.len(),
-            classes: if p.is_empty() { 0 } else { p.num_classes() },
-            kept: added.kept,
-            outside: added.outside,
-            over_limit: added.over_limit,
-            notice: added.notice(),
-            can_undo: self.editor.can_undo(),
-        })
-    }
-}
+use crate::web::bindings::app::App;
+use crate::web::js::to_js;
+use crate::web::playground::custom::train_tick;
+use crate::web::playground::data::{self, Added, Data};
 
 #[wasm_bindgen]
 impl App {
@@ -94,8 +44,8 @@ impl App {
     pub fn edit_dab(&self, u: f64, v: f64, start: bool) -> JsValue {
         let mut guard = self.state.borrow_mut();
         let st = &mut *guard;
-        let at = st.raster.data_point(u as f32, v as f32);
-        let current = st.config.points.clone();
+        let at = st.view.raster.data_point(u as f32, v as f32);
+        let current = st.link.config.points.clone();
         if start {
             st.editor.remember(&current);
         }
@@ -126,7 +76,7 @@ impl App {
     pub fn undo_edit(&self) -> JsValue {
         let mut st = self.state.borrow_mut();
         if let Some(before) = st.editor.undo() {
-            st.config.set_points((*before).clone());
+            st.link.config.set_points((*before).clone());
             st.data_notice = None;
             st.restart();
         }
@@ -142,7 +92,7 @@ impl App {
     #[wasm_bindgen(js_name = loadPreset)]
     pub fn load_preset(&self, id: String) -> Result<JsValue, JsError> {
         let d = Dataset::from_id(&id).ok_or_else(|| JsError::new(&format!("unknown dataset {id}")))?;
-        let set = crate::web::editor::preset(d);
+        let set = crate::web::playground::editor::preset(d);
         let added = Added { kept: set.points.len(), ..Default::default() };
         Ok(self.state.borrow_mut().put_points(set, &added))
     }
@@ -158,7 +108,7 @@ impl App {
     /// The user's points as CSV (`x,y,label`).
     #[wasm_bindgen(js_name = dataCsv)]
     pub fn data_csv(&self) -> String {
-        data::to_csv(&self.state.borrow().config.points)
+        data::to_csv(&self.state.borrow().link.config.points)
     }
 
     /// `{ points, classes, notice, canUndo, linkNotice }`: the user's set now.
@@ -177,12 +127,12 @@ impl App {
             link_notice: Option<String>,
             link_chars: usize,
         }
-        let p = &st.config.points;
+        let p = &st.link.config.points;
         let (value, link_notice) = data::encode_for_link(p);
         to_js(&DataStatus {
             points: p.points.len(),
             classes: if p.is_empty() { 0 } else { p.num_classes() },
-            shown: matches!(st.config.dataset, Data::Custom(_)),
+            shown: matches!(st.link.config.dataset, Data::Custom(_)),
             notice: st.data_notice.as_deref(),
             can_undo: st.editor.can_undo(),
             link_notice,
@@ -203,36 +153,7 @@ impl App {
     /// submit and its readback. Resolves to `trainStatus()`.
     #[wasm_bindgen(js_name = trainTick)]
     pub fn train_tick(&self, budget_ms: f64) -> js_sys::Promise {
-        let state: Rc<std::cell::RefCell<State>> = self.state.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
-            let submit = {
-                let mut guard = state.borrow_mut();
-                let st = &mut *guard;
-                if !st.trainer.running() {
-                    return Ok(to_js(&st.trainer.status()));
-                }
-                let gpu = st.gpu.clone();
-                let ended = st.trainer.cpu_slice(budget_ms, &now_ms) || st.trainer.gpu_between(budget_ms, &now_ms);
-                if ended {
-                    st.on_trained();
-                    return Ok(to_js(&st.trainer.status()));
-                }
-                gpu.and_then(|g| st.trainer.gpu_submit(&g))
-            };
-            if let Some((generation, count, read)) = submit {
-                let sent = now_ms();
-                let result = read.await;
-                let mut guard = state.borrow_mut();
-                let st = &mut *guard;
-                // A failed submit ends the run with the reason (trainStatus().error, the
-                // panel); the sampler finds out about a lost device on its own readback.
-                if st.trainer.gpu_landed(generation, count, result, now_ms() - sent) || st.trainer.gpu_between(budget_ms, &now_ms) {
-                    st.on_trained();
-                }
-            }
-            let st = state.borrow();
-            Ok(to_js(&st.trainer.status()))
-        })
+        wasm_bindgen_futures::future_to_promise(train_tick(self.state.clone(), budget_ms))
     }
 
     /// `trainStatus()`: `{ phase, step, steps, loss, seconds, etaSeconds,
@@ -268,7 +189,7 @@ impl App {
     pub fn import_model(&self, bytes: Vec<u8>) -> Result<JsValue, JsError> {
         let mut st = self.state.borrow_mut();
         let meta = st.trainer.import(&bytes).map_err(|e| JsError::new(&e))?.metadata.clone();
-        if st.config.model == "trained" {
+        if st.link.config.model == crate::web::config::ModelKind::Trained {
             st.restart();
         }
         Ok(to_js(&meta))
@@ -278,31 +199,6 @@ impl App {
     /// accent colour, over the training points in grey) on `canvas`.
     #[wasm_bindgen(js_name = drawTrainPreview)]
     pub fn draw_train_preview(&self, canvas: web_sys::HtmlCanvasElement) -> Result<(), JsError> {
-        let st = self.state.borrow();
-        let (w, h) = (canvas.width() as usize, canvas.height() as usize);
-        let mut rgba = vec![0u8; w * h * 4];
-        let half = st.raster.half_width();
-        let mut dot = |p: &[f32; 2], c: [u8; 3], r: i32| {
-            let u = ((p[0] + half) / (2.0 * half) * w as f32) as i32;
-            let v = ((half - p[1]) / (2.0 * half) * h as f32) as i32;
-            for dy in 0..r {
-                for dx in 0..r {
-                    let (x, y) = (u + dx, v + dy);
-                    if x >= 0 && y >= 0 && (x as usize) < w && (y as usize) < h {
-                        let i = 4 * (y as usize * w + x as usize);
-                        rgba[i..i + 4].copy_from_slice(&[c[0], c[1], c[2], 255]);
-                    }
-                }
-            }
-        };
-        if let Some(j) = st.trainer.job.as_ref() {
-            for p in &j.set.points {
-                dot(p, [110, 120, 140], 1);
-            }
-            for p in &j.preview {
-                dot(p, PALETTE[0], 2);
-            }
-        }
-        put_rgba(&context_2d(&canvas)?, &rgba, w as u32, h as u32).map_err(|e| JsError::new(&e))
+        self.state.borrow().draw_train_preview(&canvas)
     }
 }

@@ -9,42 +9,15 @@
 
 use crate::engine::cpu::CpuSampler;
 use crate::engine::gpu::{GpuContext, GpuError, GpuSampler};
+use crate::web::js::now_ms;
 use crate::model::{Conditioning, ScoreModel};
 use crate::science::plan::StepPlan;
+use crate::web::playground::backend::Calibration;
 
 /// Most particles a calibration runs (half the page's default n: it delays the first run).
 pub const CALIBRATION_N: usize = 2048;
 /// Plan steps a calibration times on each backend.
 pub const CALIBRATION_STEPS: usize = 1;
-
-/// What a calibration measured: particle-steps per second on each backend.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Calibration {
-    pub cpu_rate: f64,
-    pub gpu_rate: f64,
-}
-
-impl Calibration {
-    /// Whether the CPU samples faster.
-    pub fn cpu_faster(&self) -> bool {
-        self.cpu_rate > self.gpu_rate
-    }
-
-    /// The choice in words, e.g. "CPU: 5.1× faster than this browser's
-    /// software WebGPU (SwiftShader), measured on this page".
-    pub fn describe(&self, emulation: &str) -> String {
-        if self.cpu_faster() {
-            format!("CPU: {:.1}× faster than this browser's software WebGPU ({emulation}), measured on this page", self.cpu_rate / self.gpu_rate)
-        } else {
-            format!("WebGPU on a software adapter ({emulation}): {:.1}× faster than the CPU, measured on this page", self.gpu_rate / self.cpu_rate)
-        }
-    }
-}
-
-fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
-}
 
 /// Times `plan`'s first steps of `model` on both backends at `n ≤
 /// CALIBRATION_N` particles.

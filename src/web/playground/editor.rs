@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::science::datasets::{Dataset, PointSet, CUSTOM_CLASSES_MAX};
 use crate::science::rng::{gaussian2, hash_key, unit};
-use crate::web::data::{self, Added};
+use crate::web::playground::data::{self, Added};
 
 /// Brush radius range (data units), and points a dab sprays at most.
 pub const RADIUS_RANGE: [f32; 2] = [0.05, 1.5];

@@ -7,13 +7,9 @@
 //! the reason. The page (www/compare.js) shows each panel as a playground of
 //! its own and keeps the shared keys equal.
 
-use super::config::{Config, Ignored};
-
-/// The prefix of panel B's keys.
-pub const PREFIX: &str = "b.";
-
-/// Keys both panels take from A: the noise (seed, particle count) and the page's presentation.
-pub const SHARED: [&str; 6] = ["seed", "n", "embed", "autoplay", "theme", "origins"];
+use crate::web::config::Config;
+use crate::web::link::route::{route, Route, COMPARE_PREFIX as PREFIX, COMPARE_SHARED as SHARED};
+use crate::web::link::{pairs, Ignored};
 
 /// The two panels' configs (each a full fragment a playground reads) and the keys neither could use.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -23,18 +19,9 @@ pub struct Panels {
     pub ignored: Vec<Ignored>,
 }
 
-fn pairs(fragment: &str) -> Result<Vec<(String, String)>, Ignored> {
-    let body = fragment.strip_prefix('#').unwrap_or(fragment);
-    serde_urlencoded::from_str::<Vec<(String, String)>>(body).map_err(|e| Ignored {
-        key: "#".into(),
-        value: body.chars().take(80).collect(),
-        reason: format!("unreadable link fragment ({e})"),
-    })
-}
-
 /// Whether the fragment asks for compare mode (`compare=1`).
 pub fn is_compare(fragment: &str) -> bool {
-    pairs(fragment).is_ok_and(|p| p.iter().any(|(k, v)| k == "compare" && v == "1"))
+    route(fragment).0 == Route::Compare
 }
 
 /// Splits a compare link into the panels' fragments.
@@ -106,6 +93,7 @@ pub fn fragment(a: &str, b: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::config::SamplerId;
 
     fn cfg(fragment: &str) -> Config {
         let (c, ignored) = Config::from_fragment(fragment);
@@ -118,13 +106,13 @@ mod tests {
         let p = panels("#v=1&compare=1&dataset=moons&sampler=ddpm&steps=100&seed=9&n=3000&b.sampler=dpmpp2m&b.steps=20&b.w=5");
         assert_eq!(p.ignored, vec![]);
         let (a, b) = (cfg(&p.a), cfg(&p.b));
-        assert_eq!((a.sampler.as_str(), a.steps), ("ddpm", 100));
-        assert_eq!((b.sampler.as_str(), b.steps, b.w), ("dpmpp2m", 20, 5.0));
+        assert_eq!((a.sampler, a.steps), (SamplerId::Ddpm, 100));
+        assert_eq!((b.sampler, b.steps, b.w), (SamplerId::DpmPp2m, 20, 5.0));
         assert_eq!(b.dataset, a.dataset);
         assert_eq!((a.seed, a.n), (9, 3000));
         assert_eq!((b.seed, b.n), (a.seed, a.n), "the same noise");
         // Only where they differ.
-        assert!(Config { sampler: "ddpm".into(), steps: 100, w: a.w, ..b.clone() } == a);
+        assert!(Config { sampler: SamplerId::Ddpm, steps: 100, w: a.w, ..b.clone() } == a);
     }
 
     #[test]

@@ -1,0 +1,7 @@
+//! The `#[wasm_bindgen]` surface behind `window.playground` (www/app.js):
+//! thin `impl App` blocks that forward to the session (web::playground),
+//! one per concern. Every exported JS name is kept as the page knows it.
+
+pub mod app;
+pub mod data;
+pub mod link;
