@@ -46,12 +46,20 @@ async function runAndSample(page) {
   return { st, x };
 }
 
-/** The canvas's RGBA values, and how many of two such arrays differ. */
-const canvasPixels = (page) => page.evaluate(() => {
+/**
+ * The canvas's RGBA values kept in the page under `name` (1.6 M values take
+ * seconds to send to Node), and how many values differ between two kept pictures.
+ */
+const keepCanvas = (page, name) => page.evaluate((name) => {
   const c = document.querySelector("#canvas");
-  return Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data);
-});
-const diff = (a, b) => a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
+  (window.__kept ||= {})[name] = c.getContext("2d").getImageData(0, 0, c.width, c.height).data.slice();
+}, name);
+const keptDiff = (page, a, b) => page.evaluate(([a, b]) => {
+  const x = window.__kept[a], y = window.__kept[b];
+  let n = 0;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) n++;
+  return n;
+}, [a, b]);
 /** The same kept in the page (1.6 M values take seconds to send): a snapshot, then how many values changed since. */
 const snapCanvas = (page) => page.evaluate(() => {
   const c = document.querySelector("#canvas");
@@ -916,8 +924,7 @@ test("every control changes the config and the URL", async () => {
 test("the time scrubber replays the run, and shows the forward process at the same time", async () => {
   const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&steps=60&n=1500&seed=3&layers=particles");
   await page.evaluate(() => window.playground.run());
-  const pixels = () => canvasPixels(page);
-  const live = await pixels();
+  await keepCanvas(page, "live");
   const sc = await page.evaluate(() => window.playground.scrubState());
   assert.ok(sc.frames >= 2 && sc.index === null, `frames recorded: ${JSON.stringify(sc)}`);
   // Drag to the start: x_T (step 0), a different picture; the run stays finished.
@@ -926,12 +933,12 @@ test("the time scrubber replays the run, and shows the forward process at the sa
   let st = await page.evaluate(() => window.playground.scrubState());
   assert.deepEqual([st.index, st.step], [0, 0]);
   assert.match(await page.textContent("#scrub-out"), /^step 0 \/ 60$/);
-  const start = await pixels();
-  assert.ok(diff(live, start) > 1000, "frame 0 shows the noise");
+  await keepCanvas(page, "start");
+  assert.ok(await keptDiff(page, "live", "start") > 1000, "frame 0 shows the noise");
   // The forward process at step 0 is pure noise too, but of fresh data: another picture.
   await page.check("#forward");
-  const fwdStart = await pixels();
-  assert.ok(diff(start, fwdStart) > 1000);
+  await keepCanvas(page, "fwdStart");
+  assert.ok(await keptDiff(page, "start", "fwdStart") > 1000);
   // Frame 0 of the forward view is noise: most of its drawn pixels lie away from the modes.
   const noisy = await nearModes(page);
   assert.ok(noisy.lit > 500 && noisy.near < 0.6, `the forward view at step 0: ${JSON.stringify(noisy)}`);
@@ -946,10 +953,12 @@ test("the time scrubber replays the run, and shows the forward process at the sa
   // Back to live from a picture that is not the live one (frame 0 of the run).
   await page.uncheck("#forward");
   await page.evaluate(() => window.playground.scrub(0));
-  assert.ok(diff(live, await pixels()) > 1000, "frame 0 differs from the live picture");
+  await keepCanvas(page, "frame0");
+  assert.ok(await keptDiff(page, "live", "frame0") > 1000, "frame 0 differs from the live picture");
   await page.evaluate(() => window.playground.scrub(-1));
   assert.equal((await page.evaluate(() => window.playground.scrubState())).index, null);
-  assert.ok(diff(live, await pixels()) < 100, "live again");
+  await keepCanvas(page, "again");
+  assert.ok(await keptDiff(page, "live", "again") < 100, "live again");
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -470,8 +470,11 @@
         if (el && el.tagName === "SELECT" && Array.isArray(opts[key])) fillSelect(el, opts[key]);
       }
       buildLayers();
-      $("steps").min = opts.steps[0]; $("steps").max = opts.steps[1];
-      $("n").min = opts.n[0]; $("n").max = opts.n[1];
+      // Every number's limits come from the key table too (options().<key> = [min, max]).
+      for (const el of document.querySelectorAll("input[data-key]")) {
+        const r = opts[el.dataset.key];
+        if (el.type !== "checkbox" && Array.isArray(r) && r.length === 2 && typeof r[0] === "number") { el.min = String(r[0]); el.max = String(r[1]); }
+      }
       app = await bindings.App.create($("canvas"), $("canvas-gpu"), location.hash);
       drawThumbs();
       wire();

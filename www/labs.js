@@ -42,7 +42,11 @@
    * link's ignored keys are listed. Returns nothing: `set` and `sync` are the lab's.
    */
   function wire(prefix, app, keys, set, sync, live = []) {
+    // Each number's limits come from the lab's own key table in Rust (labOptions).
+    const ranges = window.wasmBindings.labOptions(window.wasmBindings.labOf(location.hash).lab) || {};
     for (const [id, key] of Object.entries(keys)) {
+      const r = ranges[key];
+      if (r && (r.kind === "int" || r.kind === "float")) { $(id).min = String(r.min); $(id).max = String(r.max); }
       $(id).addEventListener(live.includes(id) ? "input" : "change", () => {
         try { set({ [key]: $(id).value }); } catch (e) { notice(String(e.message || e), "error", `${prefix}-notices`); sync(); }
       });

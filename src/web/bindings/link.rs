@@ -35,3 +35,13 @@ pub fn origins_of(fragment: String) -> JsValue {
         Some(list) => crate::web::js::to_js(&list),
     }
 }
+
+/// A lab's keys and the values each takes (`{ key: { kind, min, max } |
+/// { kind: "choice", ids } }`), for its page's controls; null for an unknown lab.
+#[wasm_bindgen(js_name = labOptions)]
+pub fn lab_options(id: String) -> JsValue {
+    match crate::web::labs::ranges(&id) {
+        None => JsValue::NULL,
+        Some(ranges) => crate::web::js::to_js(&ranges.iter().map(|(k, r)| (*k, *r)).collect::<std::collections::BTreeMap<_, _>>()),
+    }
+}

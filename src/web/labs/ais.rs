@@ -10,9 +10,7 @@ use serde::Serialize;
 
 use crate::engine::ais::AisRun;
 use crate::science::ais::{AisEstimate, AisSettings, Energy};
-use crate::web::link::{parse_float, parse_int};
-use crate::web::labs::{unknown_key, LabConfig, Presentation};
-use crate::web::link::one_of;
+use crate::web::labs::{unknown_key, LabConfig, Presentation, Range};
 
 /// The temperature counts of the sweep.
 pub const SWEEP: [usize; 6] = [1, 3, 10, 30, 100, 300];
@@ -44,16 +42,25 @@ impl Default for AisConfig {
 impl LabConfig for AisConfig {
     const ID: &'static str = "ais";
     const NAME: &'static str = "AIS lab";
+    const RANGES: &'static [(&'static str, Range)] = &[
+        ("from", Range::Choice { ids: &["gaussian", "ring", "pair"] }),
+        ("to", Range::Choice { ids: &["gaussian", "ring", "pair"] }),
+        ("temperatures", Range::Int { min: 1, max: 5000 }),
+        ("particles", Range::Int { min: 10, max: 20_000 }),
+        ("steps", Range::Int { min: 1, max: 50 }),
+        ("eps", Range::Float { min: 1e-4, max: 1.0 }),
+        ("seed", Range::Int { min: 0, max: u32::MAX as u64 }),
+    ];
 
     fn set_own(&mut self, key: &str, value: &str) -> Result<(), String> {
         match key {
-            "from" => one_of(value, &["gaussian", "ring", "pair"]).map(|v| self.from = v),
-            "to" => one_of(value, &["gaussian", "ring", "pair"]).map(|v| self.to = v),
-            "temperatures" => parse_int(value, 1, 5000).map(|v| self.temperatures = v as usize),
-            "particles" => parse_int(value, 10, 20_000).map(|v| self.particles = v as usize),
-            "steps" => parse_int(value, 1, 50).map(|v| self.steps = v as usize),
-            "eps" => parse_float(value, 1e-4, 1.0).map(|v| self.eps = v),
-            "seed" => parse_int(value, 0, u32::MAX as u64).map(|v| self.seed = v as u32),
+            "from" => Self::choice(key, value).map(|v| self.from = v),
+            "to" => Self::choice(key, value).map(|v| self.to = v),
+            "temperatures" => Self::int(key, value).map(|v| self.temperatures = v as usize),
+            "particles" => Self::int(key, value).map(|v| self.particles = v as usize),
+            "steps" => Self::int(key, value).map(|v| self.steps = v as usize),
+            "eps" => Self::float(key, value).map(|v| self.eps = v),
+            "seed" => Self::int(key, value).map(|v| self.seed = v as u32),
             _ => unknown_key::<Self>(),
         }
     }

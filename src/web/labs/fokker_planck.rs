@@ -10,9 +10,7 @@ use serde::Serialize;
 
 use crate::engine::fokker_planck::{histogram, l1, particles, Carrier};
 use crate::science::fokker_planck::{tau, DensityGrid, Mixture1d};
-use crate::web::link::{parse_float, parse_int};
-use crate::web::labs::{unknown_key, LabConfig, Presentation};
-use crate::web::link::one_of;
+use crate::web::labs::{unknown_key, LabConfig, Presentation, Range};
 
 /// The grid's half-width and its τ step.
 const HALF_WIDTH: f64 = 6.0;
@@ -44,14 +42,21 @@ impl Default for FokkerPlanckConfig {
 impl LabConfig for FokkerPlanckConfig {
     const ID: &'static str = "fokker_planck";
     const NAME: &'static str = "Fokker–Planck lab";
+    const RANGES: &'static [(&'static str, Range)] = &[
+        ("mixture", Range::Choice { ids: &["two", "three", "skewed"] }),
+        ("t", Range::Float { min: 0.0, max: 1.0 }),
+        ("n", Range::Int { min: 100, max: 20_000 }),
+        ("seed", Range::Int { min: 0, max: u32::MAX as u64 }),
+        ("cells", Range::Int { min: 120, max: 2000 }),
+    ];
 
     fn set_own(&mut self, key: &str, value: &str) -> Result<(), String> {
         match key {
-            "mixture" => one_of(value, &["two", "three", "skewed"]).map(|v| self.mixture = v),
-            "t" => parse_float(value, 0.0, 1.0).map(|v| self.t = v),
-            "n" => parse_int(value, 100, 20_000).map(|v| self.n = v as usize),
-            "seed" => parse_int(value, 0, u32::MAX as u64).map(|v| self.seed = v as u32),
-            "cells" => parse_int(value, 120, 2000).map(|v| self.cells = v as usize),
+            "mixture" => Self::choice(key, value).map(|v| self.mixture = v),
+            "t" => Self::float(key, value).map(|v| self.t = v),
+            "n" => Self::int(key, value).map(|v| self.n = v as usize),
+            "seed" => Self::int(key, value).map(|v| self.seed = v as u32),
+            "cells" => Self::int(key, value).map(|v| self.cells = v as usize),
             _ => unknown_key::<Self>(),
         }
     }

@@ -12,9 +12,7 @@ mod page;
 use serde::Serialize;
 
 use crate::science::grf::{Fft, Sampler, Schedule, Shells, Spectrum};
-use crate::web::link::{parse_float, parse_int};
-use crate::web::labs::{unknown_key, LabConfig, Presentation};
-use crate::web::link::one_of;
+use crate::web::labs::{unknown_key, LabConfig, Presentation, Range};
 
 /// The lab's link state.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -48,18 +46,29 @@ impl Default for GrfConfig {
 impl LabConfig for GrfConfig {
     const ID: &'static str = "grf";
     const NAME: &'static str = "Gaussian random field lab";
+    const RANGES: &'static [(&'static str, Range)] = &[
+        ("n", Range::Choice { ids: &["64", "128"] }),
+        ("alpha", Range::Float { min: 0.0, max: 4.0 }),
+        ("fields", Range::Int { min: 1, max: 64 }),
+        ("sampler", Range::Choice { ids: &["annealed", "langevin"] }),
+        ("steps", Range::Int { min: 1, max: 20_000 }),
+        ("levels", Range::Int { min: 1, max: 100 }),
+        ("fraction", Range::Float { min: 0.001, max: 0.99 }),
+        ("seed", Range::Int { min: 0, max: u32::MAX as u64 }),
+        ("speed", Range::Int { min: 1, max: 500 }),
+    ];
 
     fn set_own(&mut self, key: &str, value: &str) -> Result<(), String> {
         match key {
-            "n" => one_of(value, &["64", "128"]).map(|v| self.n = v.parse().expect("a size")),
-            "alpha" => parse_float(value, 0.0, 4.0).map(|v| self.alpha = v),
-            "fields" => parse_int(value, 1, 64).map(|v| self.fields = v as usize),
-            "sampler" => one_of(value, &["annealed", "langevin"]).map(|v| self.sampler = v),
-            "steps" => parse_int(value, 1, 20_000).map(|v| self.steps = v as usize),
-            "levels" => parse_int(value, 1, 100).map(|v| self.levels = v as usize),
-            "fraction" => parse_float(value, 0.001, 0.99).map(|v| self.fraction = v),
-            "seed" => parse_int(value, 0, u32::MAX as u64).map(|v| self.seed = v as u32),
-            "speed" => parse_int(value, 1, 500).map(|v| self.speed = v as usize),
+            "n" => Self::choice(key, value).map(|v| self.n = v.parse().expect("a size")),
+            "alpha" => Self::float(key, value).map(|v| self.alpha = v),
+            "fields" => Self::int(key, value).map(|v| self.fields = v as usize),
+            "sampler" => Self::choice(key, value).map(|v| self.sampler = v),
+            "steps" => Self::int(key, value).map(|v| self.steps = v as usize),
+            "levels" => Self::int(key, value).map(|v| self.levels = v as usize),
+            "fraction" => Self::float(key, value).map(|v| self.fraction = v),
+            "seed" => Self::int(key, value).map(|v| self.seed = v as u32),
+            "speed" => Self::int(key, value).map(|v| self.speed = v as usize),
             _ => unknown_key::<Self>(),
         }
     }

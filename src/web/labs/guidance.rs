@@ -17,9 +17,7 @@ use crate::model::ScoreModel;
 use crate::science::datasets::Dataset;
 use crate::science::guidance::{fidelity_loss, group_gap, overshoot_start, strengths, sweep_point, FairnessPoint, SweepPoint, CFG_W_MAX, CLASSIFIER_G_MAX};
 use crate::science::mixture::Mixture;
-use crate::web::link::{parse_float, parse_int};
-use crate::web::labs::{unknown_key, LabConfig, Presentation};
-use crate::web::link::one_of;
+use crate::web::labs::{unknown_key, LabConfig, Presentation, Range};
 
 /// The fairness toy's strengths λ.
 pub const FAIRNESS_LAMBDAS: [f64; 8] = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
@@ -77,12 +75,25 @@ impl Default for GuidanceConfig {
 impl LabConfig for GuidanceConfig {
     const ID: &'static str = "guidance";
     const NAME: &'static str = "guidance lab";
+    const RANGES: &'static [(&'static str, Range)] = &[
+        ("dataset", Range::Dataset),
+        ("class", Range::Int { min: 0, max: 24 }),
+        ("model", Range::Choice { ids: &["learned", "exact"] }),
+        ("guidance", Range::Choice { ids: &["cfg", "classifier"] }),
+        ("max", Range::Float { min: 0.5, max: CLASSIFIER_G_MAX }),
+        ("n", Range::Int { min: 50, max: 5000 }),
+        ("steps", Range::Int { min: 2, max: 200 }),
+        ("seed", Range::Int { min: 0, max: u32::MAX as u64 }),
+        ("groupA", Range::Int { min: 0, max: 24 }),
+        ("groupB", Range::Int { min: 0, max: 24 }),
+        ("angle", Range::Float { min: -180.0, max: 180.0 }),
+        ("backend", Range::Choice { ids: &["auto", "webgpu", "cpu"] }),
+    ];
 
     fn set_own(&mut self, key: &str, value: &str) -> Result<(), String> {
         match key {
             "dataset" => {
-                let ids: Vec<&str> = Dataset::ALL.iter().map(|d| d.id()).collect();
-                self.dataset = one_of(value, &ids)?;
+                self.dataset = Self::choice(key, value)?;
                 // A new dataset keeps the class and groups it has, else takes its first ones.
                 let classes = self.dataset().num_classes() as u32;
                 if self.class >= classes {
@@ -93,28 +104,28 @@ impl LabConfig for GuidanceConfig {
                 }
                 Ok(())
             }
-            "class" => parse_int(value, 0, 24).map(|v| self.class = v as u32),
-            "model" => one_of(value, &["learned", "exact"]).map(|v| self.model = v),
-            "guidance" => one_of(value, &["cfg", "classifier"]).map(|v| self.guidance = v),
-            "max" => parse_float(value, 0.5, CLASSIFIER_G_MAX).map(|v| self.max = v),
-            "n" => parse_int(value, 50, 5000).map(|v| self.n = v as usize),
-            "steps" => parse_int(value, 2, 200).map(|v| self.steps = v as usize),
-            "seed" => parse_int(value, 0, u32::MAX as u64).map(|v| self.seed = v as u32),
+            "class" => Self::int(key, value).map(|v| self.class = v as u32),
+            "model" => Self::choice(key, value).map(|v| self.model = v),
+            "guidance" => Self::choice(key, value).map(|v| self.guidance = v),
+            "max" => Self::float(key, value).map(|v| self.max = v),
+            "n" => Self::int(key, value).map(|v| self.n = v as usize),
+            "steps" => Self::int(key, value).map(|v| self.steps = v as usize),
+            "seed" => Self::int(key, value).map(|v| self.seed = v as u32),
             // Choosing the other group's class swaps the two (they stay different).
-            "groupA" => parse_int(value, 0, 24).map(|v| {
+            "groupA" => Self::int(key, value).map(|v| {
                 if v as u32 == self.group_b {
                     self.group_b = self.group_a;
                 }
                 self.group_a = v as u32;
             }),
-            "groupB" => parse_int(value, 0, 24).map(|v| {
+            "groupB" => Self::int(key, value).map(|v| {
                 if v as u32 == self.group_a {
                     self.group_a = self.group_b;
                 }
                 self.group_b = v as u32;
             }),
-            "angle" => parse_float(value, -180.0, 180.0).map(|v| self.angle = v),
-            "backend" => one_of(value, &["auto", "webgpu", "cpu"]).map(|v| self.backend = v),
+            "angle" => Self::float(key, value).map(|v| self.angle = v),
+            "backend" => Self::choice(key, value).map(|v| self.backend = v),
             _ => unknown_key::<Self>(),
         }
     }

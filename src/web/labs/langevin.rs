@@ -9,9 +9,7 @@ use serde::Serialize;
 
 use crate::engine::langevin::Target;
 use crate::science::langevin::{ess_per_step, first_order_covariance, stability_limit, stationary_covariance, Preconditioner, Sym2, Update};
-use crate::web::link::{parse_float, parse_int};
-use crate::web::labs::{unknown_key, LabConfig, Presentation};
-use crate::web::link::one_of;
+use crate::web::labs::{unknown_key, LabConfig, Presentation, Range};
 
 /// Most chains.
 pub const N_MAX: usize = 262_144;
@@ -62,19 +60,31 @@ impl Default for LangevinConfig {
 impl LabConfig for LangevinConfig {
     const ID: &'static str = "langevin";
     const NAME: &'static str = "Langevin lab";
+    const RANGES: &'static [(&'static str, Range)] = &[
+        ("target", Range::Choice { ids: &["gaussian", "mixture"] }),
+        ("kappa", Range::Float { min: 1.0, max: 1000.0 }),
+        ("angle", Range::Float { min: -90.0, max: 90.0 }),
+        ("eps", Range::Float { min: 1e-5, max: 10.0 }),
+        ("precond", Range::Choice { ids: &["none", "diagonal", "covariance"] }),
+        ("noise", Range::Choice { ids: &["right", "wrong"] }),
+        ("lambda", Range::Float { min: 0.05, max: 1.0 }),
+        ("n", Range::Int { min: 1, max: N_MAX as u64 }),
+        ("seed", Range::Int { min: 0, max: u32::MAX as u64 }),
+        ("speed", Range::Int { min: 1, max: 1000 }),
+    ];
 
     fn set_own(&mut self, key: &str, value: &str) -> Result<(), String> {
         match key {
-            "target" => one_of(value, &["gaussian", "mixture"]).map(|v| self.target = v),
-            "kappa" => parse_float(value, 1.0, 1000.0).map(|v| self.kappa = v),
-            "angle" => parse_float(value, -90.0, 90.0).map(|v| self.angle = v),
-            "eps" => parse_float(value, 1e-5, 10.0).map(|v| self.eps = v),
-            "precond" => one_of(value, &["none", "diagonal", "covariance"]).map(|v| self.precond = v),
-            "noise" => one_of(value, &["right", "wrong"]).map(|v| self.noise = v),
-            "lambda" => parse_float(value, 0.05, 1.0).map(|v| self.lambda = v),
-            "n" => parse_int(value, 1, N_MAX as u64).map(|v| self.n = v as usize),
-            "seed" => parse_int(value, 0, u32::MAX as u64).map(|v| self.seed = v as u32),
-            "speed" => parse_int(value, 1, 1000).map(|v| self.speed = v as u32),
+            "target" => Self::choice(key, value).map(|v| self.target = v),
+            "kappa" => Self::float(key, value).map(|v| self.kappa = v),
+            "angle" => Self::float(key, value).map(|v| self.angle = v),
+            "eps" => Self::float(key, value).map(|v| self.eps = v),
+            "precond" => Self::choice(key, value).map(|v| self.precond = v),
+            "noise" => Self::choice(key, value).map(|v| self.noise = v),
+            "lambda" => Self::float(key, value).map(|v| self.lambda = v),
+            "n" => Self::int(key, value).map(|v| self.n = v as usize),
+            "seed" => Self::int(key, value).map(|v| self.seed = v as u32),
+            "speed" => Self::int(key, value).map(|v| self.speed = v as u32),
             _ => unknown_key::<Self>(),
         }
     }
