@@ -19,6 +19,17 @@
   /** Class k's colour: the palette Rust draws with (options().palette). */
   const classColour = (k) => opts.palette[k % opts.palette.length];
   const need = () => { if (!app) throw new Error("playground is not ready yet: await playground.ready"); return app; };
+  /** A classic script of the page's, loaded once, when first wanted (the default page loads neither the charts nor the labs). */
+  const scripts = {};
+  const loadScript = (src) => scripts[src] ||= new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = src;
+    s.onload = resolve;
+    s.onerror = () => reject(new Error(`${src} could not be loaded`));
+    document.head.appendChild(s);
+  });
+  /** uPlot (the charts): loaded the first time a chart is wanted. */
+  window.needUplot = () => (window.uPlot ? Promise.resolve(window.uPlot) : loadScript("./uPlot.iife.min.js").then(() => window.uPlot));
 
   // The automation API (README: "Automation API"). Names are stable.
   window.playground = {
@@ -193,7 +204,9 @@
     fig.hidden = runs.length < 2;
     nfeChart?.destroy();
     nfeChart = null;
-    if (runs.length < 2) return;
+    // The chart library loads with the first finished run (the chart shows from the second).
+    if (runs.length < 2) { if (runs.length) window.needUplot().catch(() => {}); return; }
+    if (!window.uPlot) { window.needUplot().then(drawNfeChart, (e) => notice(String(e.message || e), "error")); return; }
     const css = getComputedStyle(document.documentElement);
     const fg = css.getPropertyValue("--muted").trim(), grid = css.getPropertyValue("--border").trim();
     const samplers = [...new Set(runs.map((r) => r.sampler))];
@@ -449,7 +462,8 @@
       const lab = bindings.labOf(location.hash);
       if (lab.lab) {
         $("status-line").textContent = "";
-        const api = await window.playgroundLab.start(bindings, lab.lab);
+        const [labBindings] = await Promise.all([window.loadLabBindings(), loadScript("./labs.js"), window.needUplot()]);
+        const api = await window.playgroundLab.start(labBindings, lab.lab);
         window.playground = { ready, ...api };
         readyResolve(window.playground);
         return;

@@ -159,6 +159,8 @@
   }
 
   function chart(old, id, label, series, data, yLog) {
+    // The chart library loads when first wanted; the next status draws the chart.
+    if (!window.uPlot) { window.needUplot().then(() => showTraining(pg.trainStatus())).catch(() => {}); return old; }
     old?.destroy();
     const css = getComputedStyle(document.documentElement);
     const fg = css.getPropertyValue("--muted").trim(), grid = css.getPropertyValue("--border").trim();

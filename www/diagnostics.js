@@ -66,6 +66,7 @@
   }
 
   async function measure() {
+    await window.needUplot();
     const api = window.playground;
     const button = $("score-run");
     button.disabled = true;
@@ -112,7 +113,8 @@
   const RAY_COUNT = 6;
   let raysChart = null;
 
-  function drawRays() {
+  async function drawRays() {
+    await window.needUplot();
     const button = $("rays-run");
     try {
       const r = window.playground.logDensityRays([0, 0], 0, RAY_COUNT);
@@ -137,6 +139,7 @@
   }
 
   async function measureLikelihood() {
+    await window.needUplot();
     const api = window.playground;
     const button = $("ll-run");
     button.disabled = true;

@@ -8,6 +8,8 @@
   const $ = (id) => document.getElementById(id);
   /** The class palette Rust draws with (options().palette), read when a lab starts. */
   let palette = [];
+  /** The labs' wasm bindings (www/loader.js loads them for a lab's link). */
+  let labBindings = null;
   /** Controls of the Langevin lab: element id → config key. */
   const KEYS = { "lab-target": "target", "lab-kappa": "kappa", "lab-angle": "angle", "lab-eps": "eps", "lab-precond": "precond", "lab-noise": "noise", "lab-lambda": "lambda", "lab-n": "n", "lab-speed": "speed" };
   const fmt = (v, d = 3) => (Number.isFinite(v) ? Number(v).toPrecision(d) : "–");
@@ -43,7 +45,7 @@
    */
   function wire(prefix, app, keys, set, sync, live = []) {
     // Each number's limits come from the lab's own key table in Rust (labOptions).
-    const ranges = window.wasmBindings.labOptions(window.wasmBindings.labOf(location.hash).lab) || {};
+    const ranges = labBindings.labOptions(labBindings.labOf(location.hash).lab) || {};
     for (const [id, key] of Object.entries(keys)) {
       const r = ranges[key];
       if (r && (r.kind === "int" || r.kind === "float")) { $(id).min = String(r.min); $(id).max = String(r.max); }
@@ -85,7 +87,8 @@
     const page = LAB_PAGES[lab];
     if (!page) throw new Error(`no page for lab ${JSON.stringify(lab)} (labs: ${Object.keys(LAB_PAGES).join(", ")})`);
     document.body.classList.add("in-lab");
-    palette = bindings.App.options().palette;
+    labBindings = bindings;
+    palette = bindings.pageOptions().palette;
     return page(bindings, lab);
   }
 

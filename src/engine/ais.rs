@@ -12,7 +12,7 @@ use crate::science::ais::{summarise, AisEstimate, AisSettings, Energy};
 use crate::science::rng::{gaussian2, hash_key, unit};
 
 /// The kernel, after the RNG it draws from.
-pub const AIS_WGSL: &str = concat!(include_str!("../../shaders/rng.wgsl"), "\n", include_str!("../../shaders/ais.wgsl"));
+pub const AIS_WGSL: &str = concat!(include_str!(concat!(env!("OUT_DIR"), "/shaders/rng.wgsl")), "\n", include_str!(concat!(env!("OUT_DIR"), "/shaders/ais.wgsl")));
 
 /// Most components an energy may have (WGSL `MAX_COMPONENTS`).
 pub const MAX_COMPONENTS: usize = 8;

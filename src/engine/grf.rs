@@ -10,7 +10,7 @@ use crate::science::grf::{power_table, Fft, Schedule};
 use crate::science::rng::gaussian2;
 
 /// The kernels, after the RNG they draw from.
-pub const GRF_WGSL: &str = concat!(include_str!("../../shaders/rng.wgsl"), "\n", include_str!("../../shaders/grf.wgsl"));
+pub const GRF_WGSL: &str = concat!(include_str!(concat!(env!("OUT_DIR"), "/shaders/rng.wgsl")), "\n", include_str!(concat!(env!("OUT_DIR"), "/shaders/grf.wgsl")));
 
 /// Threads of a line's workgroup (WGSL `THREADS`).
 pub const GRF_THREADS: u32 = 64;

@@ -13,20 +13,20 @@ use crate::model::ScoreModel;
 
 /// The Jacobian kernel: the MLP's common part, the forward-mode tile, the entry point.
 pub const JACOBIAN_WGSL: &str = concat!(
-    include_str!("../../shaders/mlp_common.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/mlp_common.wgsl")),
     "\n",
-    include_str!("../../shaders/score_mlp_jacobian.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/score_mlp_jacobian.wgsl")),
     "\n",
-    include_str!("../../shaders/jacobian.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/jacobian.wgsl")),
 );
 
 /// The Jacobian kernel of the energy model (the Hessian of φ).
 pub const JACOBIAN_ENERGY_WGSL: &str = concat!(
-    include_str!("../../shaders/mlp_common.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/mlp_common.wgsl")),
     "\n",
-    include_str!("../../shaders/score_energy_jacobian.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/score_energy_jacobian.wgsl")),
     "\n",
-    include_str!("../../shaders/jacobian.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/jacobian.wgsl")),
 );
 
 /// `ε̂` and its Jacobian, as `ScoreMlp::eps_hat_jacobian` returns them.

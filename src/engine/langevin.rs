@@ -10,7 +10,7 @@ use crate::science::langevin::{Mat2, Sym2};
 use crate::science::rng::gaussian2;
 
 /// The kernel: the RNG, then the chains.
-pub const LANGEVIN_WGSL: &str = concat!(include_str!("../../shaders/rng.wgsl"), "\n", include_str!("../../shaders/langevin.wgsl"));
+pub const LANGEVIN_WGSL: &str = concat!(include_str!(concat!(env!("OUT_DIR"), "/shaders/rng.wgsl")), "\n", include_str!(concat!(env!("OUT_DIR"), "/shaders/langevin.wgsl")));
 
 /// The RNG stream of the chains' starting points (never a step's).
 const INIT_STEP: u32 = 0xFFFF_FFF1;

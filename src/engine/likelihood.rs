@@ -16,28 +16,28 @@ use crate::science::likelihood::LikelihoodPlan;
 
 /// The likelihood kernel with the MLP's forward-mode Jacobian (cooperative).
 pub const LIKELIHOOD_MLP_WGSL: &str = concat!(
-    include_str!("../../shaders/mlp_common.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/mlp_common.wgsl")),
     "\n",
-    include_str!("../../shaders/score_mlp_jacobian.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/score_mlp_jacobian.wgsl")),
     "\n",
-    include_str!("../../shaders/likelihood.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/likelihood.wgsl")),
 );
 
 /// The likelihood kernel with the energy model's Jacobian, the Hessian of φ
 /// by forward over reverse (cooperative).
 pub const LIKELIHOOD_ENERGY_WGSL: &str = concat!(
-    include_str!("../../shaders/mlp_common.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/mlp_common.wgsl")),
     "\n",
-    include_str!("../../shaders/score_energy_jacobian.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/score_energy_jacobian.wgsl")),
     "\n",
-    include_str!("../../shaders/likelihood.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/likelihood.wgsl")),
 );
 
 /// The likelihood kernel with the exact mixture (one point a thread).
 pub const LIKELIHOOD_MIXTURE_WGSL: &str = concat!(
-    include_str!("../../shaders/score_mixture.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/score_mixture.wgsl")),
     "\n",
-    include_str!("../../shaders/likelihood.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/likelihood.wgsl")),
 );
 
 /// Points per workgroup of the kernels (WGSL `TILE`; tests/shaders.rs checks).

@@ -570,10 +570,10 @@ pub(crate) mod tests {
         assert_eq!(w[v(8384)..v(8384) + 4], [m.b3[0], m.b3[1], 0.0, 0.0]);
         assert_eq!(w[v(8385)..], m.class_bias[..]);
         assert_eq!(w.len() % 4, 0);
-        let layout = include_str!("../../shaders/mlp_common.wgsl");
+        let layout = include_str!(concat!(env!("OUT_DIR"), "/shaders/mlp_common.wgsl"));
         assert!(layout.contains("const HIDDEN: u32 = 128u;") && HIDDEN == 128);
         assert!(layout.contains("const V_CLASS_BIAS: u32 = V_B3 + 1u;"));
-        let src = include_str!("../../shaders/score_mlp.wgsl");
+        let src = include_str!(concat!(env!("OUT_DIR"), "/shaders/score_mlp.wgsl"));
         assert!(src.contains("let at = w + k * HIDDEN + rg;"), "the kernel's load order of W1 and W2");
     }
 

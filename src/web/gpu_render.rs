@@ -14,7 +14,7 @@ use super::layers::LabelGrid;
 use super::render::{dot_size, GAIN, PALETTE, PARTICLE};
 
 /// The render shader.
-pub const RENDER_WGSL: &str = include_str!("../../shaders/render.wgsl");
+pub const RENDER_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/shaders/render.wgsl"));
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

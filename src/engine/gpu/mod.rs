@@ -16,53 +16,53 @@ use crate::science::plan::StepPlan;
 /// The fused kernel with the exact mixture score: the RNG, the model and
 /// the shared declarations are prepended to the sampler.
 pub const SAMPLE_MIXTURE_WGSL: &str = concat!(
-    include_str!("../../../shaders/rng.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/rng.wgsl")),
     "\n",
-    include_str!("../../../shaders/score_mixture.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/score_mixture.wgsl")),
     "\n",
-    include_str!("../../../shaders/sample_common.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/sample_common.wgsl")),
     "\n",
-    include_str!("../../../shaders/sample.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/sample.wgsl")),
 );
 
 /// The fused kernel with the pretrained score MLP, cooperative (real GPUs).
 pub const SAMPLE_MLP_WGSL: &str = concat!(
-    include_str!("../../../shaders/rng.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/rng.wgsl")),
     "\n",
-    include_str!("../../../shaders/mlp_common.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/mlp_common.wgsl")),
     "\n",
-    include_str!("../../../shaders/score_mlp.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/score_mlp.wgsl")),
     "\n",
-    include_str!("../../../shaders/sample_common.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/sample_common.wgsl")),
     "\n",
-    include_str!("../../../shaders/sample.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/sample.wgsl")),
 );
 
 /// The fused kernel with the energy model's ε̂ = ∇ₓφ (model::energy), cooperative.
 pub const SAMPLE_ENERGY_WGSL: &str = concat!(
-    include_str!("../../../shaders/rng.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/rng.wgsl")),
     "\n",
-    include_str!("../../../shaders/mlp_common.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/mlp_common.wgsl")),
     "\n",
-    include_str!("../../../shaders/score_energy.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/score_energy.wgsl")),
     "\n",
-    include_str!("../../../shaders/sample_common.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/sample_common.wgsl")),
     "\n",
-    include_str!("../../../shaders/sample.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/sample.wgsl")),
 );
 
 /// The fused kernel with the MLP, 4 particles an invocation (CPU-emulated
 /// adapters: SwiftShader, llvmpipe).
 pub const SAMPLE_MLP_PER_THREAD_WGSL: &str = concat!(
-    include_str!("../../../shaders/rng.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/rng.wgsl")),
     "\n",
-    include_str!("../../../shaders/mlp_common.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/mlp_common.wgsl")),
     "\n",
-    include_str!("../../../shaders/score_mlp_per_thread.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/score_mlp_per_thread.wgsl")),
     "\n",
-    include_str!("../../../shaders/sample_common.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/sample_common.wgsl")),
     "\n",
-    include_str!("../../../shaders/sample_per_thread.wgsl"),
+    include_str!(concat!(env!("OUT_DIR"), "/shaders/sample_per_thread.wgsl")),
 );
 
 /// Which sampling kernel a variant compiles.
@@ -115,7 +115,7 @@ impl Kernel {
 }
 
 /// The health check (shaders/health.wgsl), the CPU twin of engine::health.
-pub const HEALTH_WGSL: &str = include_str!("../../../shaders/health.wgsl");
+pub const HEALTH_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/shaders/health.wgsl"));
 
 /// Most particles a [`Probe`] carries back (the page's trails and scrubber frames).
 pub const PROBE_PARTICLES: usize = 16_384;

@@ -9,7 +9,7 @@ use crate::science::targets::Target;
 
 
 /// The training kernels (shaders/train.wgsl), after the RNG they draw from.
-pub const TRAIN_WGSL: &str = concat!(include_str!("../../../shaders/rng.wgsl"), "\n", include_str!("../../../shaders/train.wgsl"));
+pub const TRAIN_WGSL: &str = concat!(include_str!(concat!(env!("OUT_DIR"), "/shaders/rng.wgsl")), "\n", include_str!(concat!(env!("OUT_DIR"), "/shaders/train.wgsl")));
 
 /// What a `gemm` dispatch writes (shaders/train.wgsl's `GEMM_*` constants;
 /// `GemmParams.mode`).

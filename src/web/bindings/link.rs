@@ -20,6 +20,13 @@ pub fn lab_of(fragment: String) -> JsValue {
     out.into()
 }
 
+/// The rules JS reads (the playground's `options()`: web::config::options),
+/// for pages without the playground (the labs).
+#[wasm_bindgen(js_name = pageOptions)]
+pub fn page_options() -> JsValue {
+    crate::web::js::to_js(&crate::web::config::options())
+}
+
 /// The fragment with `key` set to `value` (web::link::with_key).
 #[wasm_bindgen(js_name = linkWith)]
 pub fn link_with(fragment: String, key: String, value: String) -> String {
@@ -36,6 +43,7 @@ pub fn origins_of(fragment: String) -> JsValue {
     }
 }
 
+#[cfg(feature = "labs")]
 /// A lab's keys and the values each takes (`{ key: { kind, min, max } |
 /// { kind: "choice", ids } }`), for its page's controls; null for an unknown lab.
 #[wasm_bindgen(js_name = labOptions)]

@@ -2,6 +2,8 @@
 //! thin `impl App` blocks that forward to the session (web::playground),
 //! one per concern. Every exported JS name is kept as the page knows it.
 
+#[cfg(feature = "app")]
 pub mod app;
+#[cfg(feature = "app")]
 pub mod data;
 pub mod link;

@@ -138,7 +138,7 @@ pub struct SweepPoint {
     pub estimate: AisEstimate,
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "labs"))]
 mod page {
     use std::rc::Rc;
 

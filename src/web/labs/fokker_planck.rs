@@ -155,7 +155,7 @@ impl FokkerPlanck {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "labs"))]
 mod page {
     use wasm_bindgen::prelude::*;
 

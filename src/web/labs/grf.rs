@@ -6,7 +6,7 @@
 //! against the run's exact expectation. The config and figures are pure
 //! (tested natively); the wasm part drives a canvas.
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "labs"))]
 mod page;
 
 use serde::Serialize;

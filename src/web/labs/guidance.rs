@@ -8,7 +8,7 @@
 //! the figures are pure (tested natively); the wasm part runs the jobs in
 //! time slices (the sweep on WebGPU when the browser has it) and draws.
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "labs"))]
 mod page;
 
 use serde::Serialize;

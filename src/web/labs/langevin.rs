@@ -219,7 +219,7 @@ pub fn ellipse(c: &Sym2, segments: usize) -> Vec<[f32; 2]> {
         .collect()
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "labs"))]
 mod page;
 
 #[cfg(test)]

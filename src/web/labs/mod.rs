@@ -8,7 +8,7 @@ pub mod ais;
 pub mod fokker_planck;
 pub mod grf;
 pub mod guidance;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "labs"))]
 pub mod host;
 pub mod langevin;
 
@@ -142,7 +142,7 @@ pub fn unknown_key<C: LabConfig>() -> Result<(), String> {
     Err(format!("not a key of the {}", C::NAME))
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "labs"))]
 pub(crate) mod js {
     use wasm_bindgen::prelude::*;
 

@@ -5,7 +5,8 @@
 //! (`backend`), what the page measures (`diagnostics`, `measure`, wasm32),
 //! compare mode (`compare`), the user's points (`data`, `editor`, `custom`),
 //! the in-page trainer (`train`), the PF-ODE likelihood (`likelihood`) and
-//! backend=auto's calibration (`calibrate`, wasm32).
+//! backend=auto's calibration (`calibrate`, wasm32). The wasm32 parts are
+//! the `app` feature's (the playground's own wasm; the labs' leaves them out).
 
 pub mod backend;
 pub mod compare;
@@ -16,19 +17,19 @@ pub mod overlays;
 pub mod run;
 pub mod timeline;
 pub mod train;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "app"))]
 pub mod calibrate;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "app"))]
 pub mod custom;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "app"))]
 pub mod diagnostics;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "app"))]
 pub mod draw;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "app"))]
 pub mod frame;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "app"))]
 pub mod measure;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "app"))]
 pub mod session;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "app"))]
 pub mod view;
