@@ -254,9 +254,9 @@ fn take_error(slot: &Mutex<Option<String>>) -> Option<GpuError> {
 }
 
 /// The name of a known software rasterizer in an adapter's description
-/// (any case), e.g. "SwiftShader", "llvmpipe".
+/// (any ASCII case), e.g. "SwiftShader", "llvmpipe".
 pub fn emulation_named(text: &str) -> Option<String> {
-    let lower = text.to_lowercase();
+    let lower = text.to_ascii_lowercase();
     let known = ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "warp", "basic render"].into_iter().find(|k| lower.contains(k))?;
     Some(match known {
         "swiftshader" => "SwiftShader".to_string(),
