@@ -284,6 +284,34 @@ test("a share URL reopened in a new page gives the same config and the same samp
   await second.page.close();
 });
 
+// The 30 links written by the page before the web layer's redesign
+// (tests/data/links_before.jsonl, recorded at commit 1612b4f; tests/links.rs
+// checks their samples natively): each opens the same page mode with the same
+// config and the same ignored keys in the real page. The one wording the
+// redesign unified ("unknown value (allowed: …)" → "not one of …") is mapped.
+test("links written before the redesign open the same page", async () => {
+  const records = readFileSync(fileURLToPath(new URL("../tests/data/links_before.jsonl", import.meta.url)), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(records.length, 30);
+  const today = (reason) => reason.replace(/^unknown value \(allowed: (.*)\)$/, "not one of $1");
+  for (const r of records) {
+    const { page, errors } = await open(cpuBrowser, `${server.url}#${r.link}`);
+    const seen = await page.evaluate(() => {
+      const p = window.playground;
+      return { config: p.config ? p.config() : null, status: p.status ? p.status() : null, hash: location.hash.replace(/^#/, ""), compare: p.compare === true };
+    });
+    if (r.mode === "compare") {
+      assert.ok(seen.compare, `${r.link}: compare mode`);
+      assert.equal(seen.hash, r.fragment, `${r.link}: the compare link`);
+    } else {
+      assert.deepEqual(seen.config, r.config, `${r.link}: config`);
+      assert.deepEqual(seen.status.ignored, r.ignored.map((i) => `${i.key}=${i.value}: ${today(i.reason)}`), `${r.link}: ignored keys`);
+    }
+    // The test server breaks spirals' and rings' weights on purpose (BROKEN): the 404 is the browser's own log line.
+    assert.deepEqual(errors.filter((e) => !(/dataset=spirals/.test(r.link) && /404/.test(e))), [], r.link);
+    await page.close();
+  }
+});
+
 test("every sampler runs on WebGPU and reaches the mixture", async () => {
   const { page, errors } = await open(gpuBrowser, server.url + FRAG);
   // [sampler, steps, extra keys, plan steps, NFE]: Langevin takes k steps per

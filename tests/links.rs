@@ -7,7 +7,8 @@
 //! digest of 96 particles sampled natively on the CPU engine from that
 //! config (its plan, model, conditioning and seed). Recorded once by the
 //! page as it was (commit 1612b4f); this test reads each link with today's
-//! code and demands the same of each.
+//! code and demands the same of each. The browser test "links written
+//! before the redesign open the same page" opens the same 30 in the real page.
 
 use diffusion_playground::engine::cpu::CpuSampler;
 use diffusion_playground::model::weights::{EnergyFile, ModelFile};
