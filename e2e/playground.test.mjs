@@ -312,6 +312,23 @@ test("links written before the redesign open the same page", async () => {
   }
 });
 
+// What the page keeps per finished run is bounded (issue 31, item 3): the
+// distance-against-NFE history holds the latest 200 runs, the newest last.
+test("the finished-runs history keeps the latest 200 runs", async () => {
+  const { page, errors } = await open(cpuBrowser, server.url + "#v=1&dataset=gaussians8&model=exact&sampler=ddim&steps=2&n=64&autoplay=0");
+  const kept = await page.evaluate(async () => {
+    for (let i = 0; i < 205; i++) {
+      window.playground.setConfig({ steps: 2 + (i % 5) });
+      await window.playground.run();
+    }
+    return window.playground.runs().map((r) => r.nfe);
+  });
+  assert.equal(kept.length, 200);
+  assert.deepEqual(kept.slice(-5), [2, 3, 4, 5, 6], "the newest runs are the ones kept, in order");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("every sampler runs on WebGPU and reaches the mixture", async () => {
   const { page, errors } = await open(gpuBrowser, server.url + FRAG);
   // [sampler, steps, extra keys, plan steps, NFE]: Langevin takes k steps per

@@ -188,11 +188,15 @@
     }
   }
 
-  // Finished runs for the distance-against-NFE chart: { sampler, nfe, dist, base }.
+  // Finished runs for the distance-against-NFE chart: { sampler, nfe, dist, base },
+  // the latest RUNS_KEPT of them (the chart draws the latest run of each sampler
+  // and NFE), so a page left running for hours keeps a bounded history.
+  const RUNS_KEPT = 200;
   const runs = [];
   function recordRun(c, st, m) {
     if (m.energyDistance == null) return;
     runs.push({ sampler: c.sampler, nfe: st.nfe, dist: m.energyDistance, base: m.baseline });
+    if (runs.length > RUNS_KEPT) runs.splice(0, runs.length - RUNS_KEPT);
     drawNfeChart();
   }
   // The chart (uPlot, from npm, pinned in package.json): one line per sampler,
