@@ -87,6 +87,16 @@ impl SamplerId {
 }
 
 choice! {
+    /// Which backend the user asked for (`backend`; the one policy that
+    /// decides: web::playground::backend). Its ids need no help line.
+    BackendChoice {
+        Auto = "auto": "",
+        Webgpu = "webgpu": "",
+        Cpu = "cpu": "",
+    }
+}
+
+choice! {
     /// The score model (`model`).
     ModelKind {
         Learned = "learned": "learned: the pretrained ε-prediction MLP for this dataset (models/<dataset>.safetensors).",

@@ -4,8 +4,8 @@
 //! `same_run` and `options()` all derive from this table (as TensorFlow
 //! Playground's `state.ts` drives its (de)serialisation from one list).
 
-use super::choices::{Choice, GuidanceMode, ModelKind, SamplerId, TSampling, Theme};
-use super::state::{BackendChoice, Config, CPU_N_MAX, VERSION};
+use super::choices::{BackendChoice, Choice, GuidanceMode, ModelKind, SamplerId, TSampling, Theme};
+use super::state::{Config, CPU_N_MAX, VERSION};
 use crate::science::datasets::{Dataset, CUSTOM_CLASSES_MAX, CUSTOM_POINTS_MAX};
 use crate::science::guidance::{CFG_W_MAX, CLASSIFIER_G_MAX};
 use crate::science::plan::{DdpmVariance, Spacing};
@@ -84,10 +84,6 @@ fn datasets() -> Vec<(&'static str, &'static str)> {
     Dataset::ALL.iter().map(|d| (d.id(), "")).chain([("custom", "your own points (Edit data)")]).collect()
 }
 
-fn backends() -> Vec<(&'static str, &'static str)> {
-    BackendChoice::ALL.iter().map(|b| (b.id(), "")).collect()
-}
-
 /// Whether the recipe keys travel in the link (only with `model=trained`).
 fn trained(c: &Config) -> bool {
     c.model == ModelKind::Trained
@@ -156,9 +152,9 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "backend",
         role: Role::Run,
-        values: Values::Choice(backends),
+        values: Values::Choice(choices::<BackendChoice>),
         help: "Where the particles are computed: WebGPU, the CPU, or auto (the faster one here).",
-        set: |c, v| Ok(c.backend = BackendChoice::from_id(v).ok_or_else(|| crate::web::link::one_of(v, &backends().iter().map(|b| b.0).collect::<Vec<_>>()).unwrap_err())?),
+        set: |c, v| Ok(c.backend = BackendChoice::parse(v)?),
         get: |c| Some(c.backend.id().into()),
     },
     Key {

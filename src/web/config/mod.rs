@@ -18,17 +18,16 @@ mod tests;
 
 use std::rc::Rc;
 
-pub use self::choices::{Choice, GuidanceMode, ModelKind, SamplerId, TSampling, Theme};
+pub use self::choices::{BackendChoice, Choice, GuidanceMode, ModelKind, SamplerId, TSampling, Theme};
 pub use self::keys::{options, Role, BATCH_RANGE, LANGEVIN_EPS, LANGEVIN_K_MAX, LR_RANGE, NOISE_MAX, N_MAX, PC_M_MAX, STEPS_MAX, TRAIN_STEPS_MAX, WD_MAX};
 use crate::model::Conditioning;
 use crate::science::datasets::PointSet;
 use crate::science::guidance::Guidance;
-use crate::science::plan::{SamplerKind, Spacing};
-use crate::science::schedule::ScheduleKind;
+use crate::science::plan::SamplerKind;
 use crate::web::link::route::{self, COMPARE_PREFIX};
 pub use crate::web::link::Ignored;
 use crate::web::playground::data::Data;
-pub use self::state::{BackendChoice, Config, BATCH_DEFAULT, CPU_N_MAX, LR_DEFAULT, TRAIN_STEPS_DEFAULT, VERSION};
+pub use self::state::{Config, BATCH_DEFAULT, CPU_N_MAX, LR_DEFAULT, TRAIN_STEPS_DEFAULT, VERSION};
 
 impl Config {
     /// Applies one key; on error the config is unchanged.
@@ -137,19 +136,6 @@ impl Config {
                 (Data::Custom(a), Data::Custom(b)) => Rc::ptr_eq(a, b) || a == b,
                 _ => true,
             }
-    }
-
-    /// Whether layer `id` is drawn.
-    pub fn layer(&self, id: &str) -> bool {
-        self.layers.has(id)
-    }
-
-    pub fn schedule_kind(&self) -> ScheduleKind {
-        self.schedule
-    }
-
-    pub fn spacing_kind(&self) -> Spacing {
-        self.spacing
     }
 
     /// Parses a URL fragment (with or without the leading `#`) over the defaults.

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use serde::{Serialize, Serializer};
 
-use super::choices::{self, GuidanceMode, ModelKind, SamplerId, TSampling, Theme};
+use super::choices::{self, BackendChoice, GuidanceMode, ModelKind, SamplerId, TSampling, Theme};
 use crate::science::datasets::{Dataset, PointSet};
 use crate::science::plan::{DdpmVariance, Spacing};
 use crate::science::schedule::ScheduleKind;
@@ -23,31 +23,6 @@ pub const LR_DEFAULT: f64 = 1e-2;
 /// The CPU backend runs at most this many particles (the rest of a larger
 /// `n` needs WebGPU); the page says so when it caps.
 pub const CPU_N_MAX: usize = 65_536;
-
-/// Which backend the user asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendChoice {
-    /// WebGPU when the browser has a working adapter, else the CPU.
-    Auto,
-    Webgpu,
-    Cpu,
-}
-
-impl BackendChoice {
-    pub const ALL: [BackendChoice; 3] = [BackendChoice::Auto, BackendChoice::Webgpu, BackendChoice::Cpu];
-    pub fn id(&self) -> &'static str {
-        match self {
-            BackendChoice::Auto => "auto",
-            BackendChoice::Webgpu => "webgpu",
-            BackendChoice::Cpu => "cpu",
-        }
-    }
-
-    pub fn from_id(id: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|b| b.id() == id)
-    }
-}
 
 /// The playground's state as a link holds it (the keys' meaning: keys.rs).
 /// It serializes for JS with the link's ids as strings.

@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::science::datasets::Dataset;
-use crate::science::plan::DdpmVariance;
+use crate::science::plan::{DdpmVariance, Spacing};
+use crate::science::schedule::ScheduleKind;
 use crate::web::render::Layers;
 
 #[test]
@@ -99,11 +100,11 @@ fn schedule_spacing_and_sampler_parameters() {
     let (c, ignored) = Config::from_fragment("sampler=langevin&k=7&eps=0.0001&schedule=ve&spacing=quadratic");
     assert!(ignored.is_empty(), "{ignored:?}");
     assert_eq!(c.sampler_kind(), SamplerKind::Langevin { per_level: 7, step_size: 1e-4 });
-    assert_eq!((c.schedule_kind(), c.spacing_kind()), (ScheduleKind::Ve, Spacing::Quadratic));
+    assert_eq!((c.schedule, c.spacing), (ScheduleKind::Ve, Spacing::Quadratic));
     let (c, ignored) = Config::from_fragment("sampler=pc&m=3&snr=0.2&schedule=vp_cosine");
     assert!(ignored.is_empty());
     assert_eq!(c.sampler_kind(), SamplerKind::PredictorCorrector { correctors: 3, snr: 0.2 });
-    assert_eq!(c.schedule_kind(), ScheduleKind::VpCosine);
+    assert_eq!(c.schedule, ScheduleKind::VpCosine);
     assert_eq!(Config::from_fragment("sampler=dpmpp2m").0.sampler_kind(), SamplerKind::DpmPp2m);
     // Out-of-range or unknown values are reported and keep the defaults.
     let (c, ignored) = Config::from_fragment("k=0&eps=1&m=11&snr=0&schedule=vp_sigmoid&spacing=log");
@@ -132,7 +133,7 @@ fn schedule_spacing_and_sampler_parameters() {
     // Layers: any subset, stored in a fixed order; an empty list draws nothing.
     let (c, _) = Config::from_fragment("layers=field,data,trajectories");
     assert_eq!(c.layers.to_list(), "data,trajectories,field");
-    assert!(c.layer("field") && !c.layer("particles") && c.same_run(&Config::default()));
+    assert!(c.layers.has("field") && !c.layers.has("particles") && c.same_run(&Config::default()));
     assert_eq!(Config::from_fragment("layers=").0.layers, Layers::NONE);
     // The new keys round-trip.
     let (c, _) = Config::from_fragment("sampler=pc&m=0&snr=0.3&g=12.5&schedule=ve&spacing=quadratic&k=2&eps=0.000003");

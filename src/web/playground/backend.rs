@@ -3,6 +3,7 @@
 //! reason the page shows for it. Pure: the page passes what it knows of its
 //! WebGPU ([`GpuFacts`]) and of the calibration (web::playground::calibrate).
 
+use crate::engine::gpu::GpuContext;
 use crate::web::config::{BackendChoice, CPU_N_MAX};
 
 /// Where a run computes.
@@ -23,10 +24,17 @@ impl Backend {
 
 /// What the page knows of its WebGPU: the adapter in words, and the CPU
 /// emulation it is (SwiftShader, llvmpipe, a fallback adapter), if any.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct GpuFacts<'a> {
-    pub describe: &'a str,
+    pub describe: String,
     pub emulation: Option<&'a str>,
+}
+
+impl<'a> GpuFacts<'a> {
+    /// The facts of the page's WebGPU context.
+    pub fn of(gpu: &'a GpuContext) -> Self {
+        Self { describe: gpu.describe(), emulation: gpu.emulation() }
+    }
 }
 
 /// What a calibration measured: particle-steps per second on each backend.
@@ -58,7 +66,7 @@ impl Calibration {
 /// `backend=auto` on a CPU emulation, the calibration's faster backend
 /// (the CPU only up to its particle cap); the CPU when WebGPU is missing
 /// (`gpu_failure` says why). A CPU run above the cap says how many it samples.
-pub fn sampling(choice: BackendChoice, gpu: Option<GpuFacts>, calibration: Option<&Result<Calibration, String>>, n: usize, gpu_failure: Option<&str>) -> (Backend, String) {
+pub fn sampling(choice: BackendChoice, gpu: Option<&GpuFacts>, calibration: Option<&Result<Calibration, String>>, n: usize, gpu_failure: Option<&str>) -> (Backend, String) {
     let (backend, mut reason) = match (choice, gpu) {
         (BackendChoice::Cpu, _) => (Backend::Cpu, "CPU, as the link asks (backend=cpu)".to_string()),
         (choice, Some(gpu)) => match (gpu.emulation, calibration) {
@@ -91,14 +99,14 @@ pub fn sampling(choice: BackendChoice, gpu: Option<GpuFacts>, calibration: Optio
 /// Whether `backend=auto` must time both backends before sampling: WebGPU
 /// is a CPU emulation, the CPU could take the run, and no calibration of
 /// this model kind exists yet.
-pub fn needs_calibration(choice: BackendChoice, gpu: Option<GpuFacts>, calibrated: bool, n: usize) -> bool {
+pub fn needs_calibration(choice: BackendChoice, gpu: Option<&GpuFacts>, calibrated: bool, n: usize) -> bool {
     choice == BackendChoice::Auto && gpu.is_some_and(|g| g.emulation.is_some()) && n <= CPU_N_MAX && !calibrated
 }
 
 /// Where work without a calibration runs — the in-page trainer, a lab's
 /// sweep — and why: the link's choice, else WebGPU on a GPU and the CPU on
 /// a CPU emulation of one (the CPU twin is faster there).
-pub fn uncalibrated(choice: BackendChoice, gpu: Option<GpuFacts>) -> (Backend, String) {
+pub fn uncalibrated(choice: BackendChoice, gpu: Option<&GpuFacts>) -> (Backend, String) {
     match (choice, gpu) {
         (BackendChoice::Cpu, _) => (Backend::Cpu, "the link asks for the CPU".into()),
         (_, None) => (Backend::Cpu, "this browser has no usable WebGPU".into()),
@@ -114,8 +122,12 @@ pub fn uncalibrated(choice: BackendChoice, gpu: Option<GpuFacts>) -> (Backend, S
 mod tests {
     use super::*;
 
-    const GPU: GpuFacts = GpuFacts { describe: "NVIDIA H100", emulation: None };
-    const SWIFT: GpuFacts = GpuFacts { describe: "SwiftShader Device", emulation: Some("SwiftShader") };
+    fn gpu() -> GpuFacts<'static> {
+        GpuFacts { describe: "NVIDIA H100".into(), emulation: None }
+    }
+    fn swift() -> GpuFacts<'static> {
+        GpuFacts { describe: "SwiftShader Device".into(), emulation: Some("SwiftShader") }
+    }
 
     #[test]
     fn sampling_follows_the_link_the_calibration_and_the_cap() {
@@ -124,18 +136,18 @@ mod tests {
         let gpu_fast: Result<Calibration, String> = Ok(Calibration { cpu_rate: 1e6, gpu_rate: 4e6 });
         let failed: Result<Calibration, String> = Err("device lost".into());
         // The link decides where it names a backend.
-        assert_eq!(sampling(Cpu, Some(GPU), None, 4096, None).0, Backend::Cpu);
-        assert_eq!(sampling(Webgpu, Some(SWIFT), Some(&cpu_fast), 4096, None).0, Backend::Webgpu);
+        assert_eq!(sampling(Cpu, Some(&gpu()), None, 4096, None).0, Backend::Cpu);
+        assert_eq!(sampling(Webgpu, Some(&swift()), Some(&cpu_fast), 4096, None).0, Backend::Webgpu);
         // auto: a GPU samples; an emulation follows its calibration, up to the CPU's cap.
-        assert_eq!(sampling(Auto, Some(GPU), None, 4096, None), (Backend::Webgpu, "WebGPU on NVIDIA H100".to_string()));
-        let (b, why) = sampling(Auto, Some(SWIFT), Some(&cpu_fast), 4096, None);
+        assert_eq!(sampling(Auto, Some(&gpu()), None, 4096, None), (Backend::Webgpu, "WebGPU on NVIDIA H100".to_string()));
+        let (b, why) = sampling(Auto, Some(&swift()), Some(&cpu_fast), 4096, None);
         assert_eq!(b, Backend::Cpu);
         assert!(why.contains("5.0× faster") && why.contains("SwiftShader"), "{why}");
-        assert_eq!(sampling(Auto, Some(SWIFT), Some(&gpu_fast), 4096, None).0, Backend::Webgpu);
-        let (b, why) = sampling(Auto, Some(SWIFT), Some(&cpu_fast), CPU_N_MAX + 1, None);
+        assert_eq!(sampling(Auto, Some(&swift()), Some(&gpu_fast), 4096, None).0, Backend::Webgpu);
+        let (b, why) = sampling(Auto, Some(&swift()), Some(&cpu_fast), CPU_N_MAX + 1, None);
         assert_eq!(b, Backend::Webgpu, "above the CPU's cap WebGPU samples whatever the timing says");
         assert!(why.contains("samples at most"), "{why}");
-        let (b, why) = sampling(Auto, Some(SWIFT), Some(&failed), 4096, None);
+        let (b, why) = sampling(Auto, Some(&swift()), Some(&failed), 4096, None);
         assert!(b == Backend::Cpu && why.contains("failed its calibration: device lost"), "{why}");
         // No WebGPU: the CPU, with the reason, and the cap named.
         let (b, why) = sampling(Webgpu, None, None, 100_000, Some("no adapter"));
@@ -147,21 +159,21 @@ mod tests {
     #[test]
     fn calibration_is_needed_only_for_auto_on_an_emulation_within_the_cap() {
         use BackendChoice::*;
-        assert!(needs_calibration(Auto, Some(SWIFT), false, 4096));
-        assert!(!needs_calibration(Auto, Some(SWIFT), true, 4096), "once per model kind");
-        assert!(!needs_calibration(Auto, Some(GPU), false, 4096));
-        assert!(!needs_calibration(Webgpu, Some(SWIFT), false, 4096));
-        assert!(!needs_calibration(Auto, Some(SWIFT), false, CPU_N_MAX + 1));
+        assert!(needs_calibration(Auto, Some(&swift()), false, 4096));
+        assert!(!needs_calibration(Auto, Some(&swift()), true, 4096), "once per model kind");
+        assert!(!needs_calibration(Auto, Some(&gpu()), false, 4096));
+        assert!(!needs_calibration(Webgpu, Some(&swift()), false, 4096));
+        assert!(!needs_calibration(Auto, Some(&swift()), false, CPU_N_MAX + 1));
         assert!(!needs_calibration(Auto, None, false, 4096));
     }
 
     #[test]
     fn training_and_labs_use_the_gpu_only_where_it_is_one() {
         use BackendChoice::*;
-        assert_eq!(uncalibrated(Auto, Some(GPU)).0, Backend::Webgpu);
-        assert_eq!(uncalibrated(Auto, Some(SWIFT)).0, Backend::Cpu);
-        assert_eq!(uncalibrated(Webgpu, Some(SWIFT)).0, Backend::Webgpu);
+        assert_eq!(uncalibrated(Auto, Some(&gpu())).0, Backend::Webgpu);
+        assert_eq!(uncalibrated(Auto, Some(&swift())).0, Backend::Cpu);
+        assert_eq!(uncalibrated(Webgpu, Some(&swift())).0, Backend::Webgpu);
         assert_eq!(uncalibrated(Webgpu, None).0, Backend::Cpu);
-        assert_eq!(uncalibrated(Cpu, Some(GPU)).0, Backend::Cpu);
+        assert_eq!(uncalibrated(Cpu, Some(&gpu())).0, Backend::Cpu);
     }
 }

@@ -56,13 +56,6 @@ pub struct Backends {
     pub calibrating: bool,
 }
 
-impl Backends {
-    /// What the backend policy needs to know of the page's WebGPU.
-    fn facts(&self) -> Option<(String, Option<&str>)> {
-        self.gpu.as_ref().map(|g| (g.describe(), g.emulation()))
-    }
-}
-
 /// The shipped model files fetched so far (web::assets).
 #[derive(Default)]
 pub struct Models {
@@ -190,10 +183,9 @@ impl State {
 
     /// Picks the backend for the config and explains the choice (web::playground::backend).
     pub(crate) fn select_backend(&mut self) {
-        let facts = self.backends.facts();
-        let gpu = facts.as_ref().map(|(describe, emulation)| GpuFacts { describe, emulation: *emulation });
+        let gpu = self.backends.gpu.as_deref().map(GpuFacts::of);
         let cfg = &self.link.config;
-        let (chosen, reason) = backend::sampling(cfg.backend, gpu, self.calibration(), cfg.n, self.backends.gpu_failure.as_deref());
+        let (chosen, reason) = backend::sampling(cfg.backend, gpu.as_ref(), self.calibration(), cfg.n, self.backends.gpu_failure.as_deref());
         self.backends.chosen = chosen;
         self.backends.reason = reason;
     }
@@ -218,8 +210,7 @@ impl State {
     /// while one is running (the run waits, as for a model's weights).
     fn calibrate(&mut self, plan: &StepPlan, model: &ScoreModel) -> bool {
         let Some(gpu) = self.backends.gpu.clone() else { return false };
-        let facts = GpuFacts { describe: "", emulation: gpu.emulation() };
-        if !backend::needs_calibration(self.link.config.backend, Some(facts), self.calibration().is_some(), self.link.config.n) {
+        if !backend::needs_calibration(self.link.config.backend, Some(&GpuFacts::of(&gpu)), self.calibration().is_some(), self.link.config.n) {
             return false;
         }
         if !self.backends.calibrating {
@@ -304,10 +295,7 @@ impl State {
     /// on WebGPU unless the link asks for the CPU, or (backend=auto) WebGPU
     /// is a CPU emulation, where the CPU twin trains faster.
     pub(crate) fn start_training(&mut self) -> Result<(), String> {
-        let gpu = self.backends.gpu.clone().filter(|g| {
-            let facts = GpuFacts { describe: "", emulation: g.emulation() };
-            backend::uncalibrated(self.link.config.backend, Some(facts)).0 == Backend::Webgpu
-        });
+        let gpu = self.backends.gpu.clone().filter(|g| backend::uncalibrated(self.link.config.backend, Some(&GpuFacts::of(g))).0 == Backend::Webgpu);
         self.trainer.start(self.link.config.dataset.training_set(), self.link.config.recipe(), gpu.as_deref())
     }
 

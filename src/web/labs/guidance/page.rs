@@ -15,7 +15,7 @@ use crate::engine::gpu::{GpuContext, GpuSampler};
 use crate::engine::guidance::{conditioning, lab_plan};
 use crate::model::weights::ModelFile;
 use crate::model::{ExactMixture, ScoreModel};
-use crate::web::config::BackendChoice;
+use crate::web::config::{BackendChoice, Choice};
 use crate::web::link::Ignored;
 use crate::web::playground::backend::{self, Backend, GpuFacts};
 use crate::web::js::{context_2d, put_rgba, to_js};
@@ -67,10 +67,8 @@ impl LabState {
         if self.gpu_failed {
             return (Backend::Cpu, "WebGPU failed during this page view: the sweep goes on on the CPU".into());
         }
-        let choice = BackendChoice::from_id(&self.cfg.backend).unwrap_or(BackendChoice::Auto);
-        let describe = self.gpu.as_ref().map(|g| g.describe());
-        let facts = self.gpu.as_ref().zip(describe.as_deref()).map(|(g, d)| GpuFacts { describe: d, emulation: g.emulation() });
-        backend::uncalibrated(choice, facts)
+        let choice = BackendChoice::parse(&self.cfg.backend).unwrap_or(BackendChoice::Auto);
+        backend::uncalibrated(choice, self.gpu.as_deref().map(GpuFacts::of).as_ref())
     }
 
     fn use_gpu(&self) -> bool {
