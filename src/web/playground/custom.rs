@@ -64,10 +64,9 @@ impl State {
     /// Draws the trainer's latest preview (samples from the current weights,
     /// in the accent colour, over the training points in grey) on `canvas`.
     pub(crate) fn draw_train_preview(&self, canvas: &web_sys::HtmlCanvasElement) -> Result<(), JsError> {
-        let st = self;
         let (w, h) = (canvas.width() as usize, canvas.height() as usize);
         let mut rgba = vec![0u8; w * h * 4];
-        let half = st.view.raster.half_width();
+        let half = self.view.raster.half_width();
         let mut dot = |p: &[f32; 2], c: [u8; 3], r: i32| {
             let u = ((p[0] + half) / (2.0 * half) * w as f32) as i32;
             let v = ((half - p[1]) / (2.0 * half) * h as f32) as i32;
@@ -81,7 +80,7 @@ impl State {
                 }
             }
         };
-        if let Some(j) = st.trainer.job.as_ref() {
+        if let Some(j) = self.trainer.job.as_ref() {
             for p in &j.set.points {
                 dot(p, [110, 120, 140], 1);
             }

@@ -18,10 +18,9 @@ impl State {
     /// n, cStar, magnitudeRmse, meanCosine, meanAngleDeg, curlMeanAbs,
     /// divergenceRmse, exactDivergenceRms }`.
     pub(crate) fn score_diagnostics(&mut self, t: f64, n: u32) -> Result<JsValue, JsError> {
-        let st = self;
-        let model = st.diagnostics_model()?;
-        let t = st.diagnostics_time(t);
-        let d = st.link.config.dataset.clone();
+        let model = self.diagnostics_model()?;
+        let t = self.diagnostics_time(t);
+        let d = self.link.config.dataset.clone();
         let (data, _) = d.sample(n.clamp(1, 16_384) as usize, DIAGNOSTICS_DATA_SEED);
         Ok(to_js(&crate::engine::diagnostics::score_diagnostics(&model, &d.exact_mixture(), &data, t, DIAGNOSTICS_DATA_SEED)))
     }
@@ -33,10 +32,9 @@ impl State {
         if ![x0, y0, x1, y1].iter().all(|v| v.is_finite()) {
             return Err(JsError::new("lineIntegral needs two points of finite coordinates"));
         }
-        let st = self;
-        let model = st.diagnostics_model()?;
-        let t = st.diagnostics_time(t);
-        let truth = st.link.config.dataset.exact_mixture();
+        let model = self.diagnostics_model()?;
+        let t = self.diagnostics_time(t);
+        let truth = self.link.config.dataset.exact_mixture();
         Ok(to_js(&crate::engine::diagnostics::line_integrals(&model, &truth, t, [x0, y0], [x1, y1])))
     }
 
@@ -48,10 +46,9 @@ impl State {
         if !(x.is_finite() && y.is_finite()) {
             return Err(JsError::new("logDensityRays needs a reference point of finite coordinates"));
         }
-        let st = self;
-        let model = st.diagnostics_model()?;
-        let t = st.diagnostics_time(t);
-        let truth = st.link.config.dataset.exact_mixture();
+        let model = self.diagnostics_model()?;
+        let t = self.diagnostics_time(t);
+        let truth = self.link.config.dataset.exact_mixture();
         Ok(to_js(&crate::engine::diagnostics::log_density_rays(&model, &truth, t, [x, y], rays.clamp(1, 16) as usize, 4.0, 32)))
     }
 

@@ -25,15 +25,14 @@ impl State {
     /// of the sample covariance overall and per class (classes by the
     /// learned classifier, or by the nearest exact component).
     pub(crate) fn metrics(&self) -> JsValue {
-        let st = self;
-        let pts: Vec<[f32; 2]> = st.run.particles.chunks_exact(2).map(|p| [p[0], p[1]]).filter(|p| p[0].is_finite() && p[1].is_finite()).collect();
+        let pts: Vec<[f32; 2]> = self.run.particles.chunks_exact(2).map(|p| [p[0], p[1]]).filter(|p| p[0].is_finite() && p[1].is_finite()).collect();
         let m = pts.len().min(METRIC_POINTS);
         let sub: Vec<[f32; 2]> = if m == 0 { Vec::new() } else { (0..m).map(|i| pts[i * pts.len() / m]).collect() };
-        let (data, _) = st.link.config.dataset.sample(METRIC_POINTS, METRIC_DATA_SEED);
+        let (data, _) = self.link.config.dataset.sample(METRIC_POINTS, METRIC_DATA_SEED);
         // Labels and per-class spread on the evenly strided subsample, so a
         // million particles cost what 1 024 do (the page stays responsive).
-        let labels = st.class_labels(&sub);
-        let k = st.link.config.dataset.num_classes();
+        let labels = self.class_labels(&sub);
+        let k = self.link.config.dataset.num_classes();
         let by_class: Vec<Option<f64>> = (0..k as u32)
             .map(|c| {
                 let members: Vec<[f32; 2]> = sub.iter().zip(&labels).filter(|(_, l)| **l == c).map(|(p, _)| *p).collect();
@@ -64,8 +63,7 @@ impl State {
     /// `{ t, cx, ceps, cz, cprev, heun, initScale }`. For teaching, and for
     /// the TF.js baseline of the bench, which replays the same plan.
     pub(crate) fn plan_js(&self) -> JsValue {
-        let st = self;
-        let p = &st.run.plan;
+        let p = &self.run.plan;
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct PlanJs {

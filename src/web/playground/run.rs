@@ -52,7 +52,7 @@ impl Engine {
 /// The step plan a config samples with: its schedule, sampler, steps and
 /// spacing, every step's injected noise scaled by the noise temperature.
 pub fn plan_for(cfg: &Config) -> StepPlan {
-    let mut plan = StepPlan::build(cfg.schedule_kind(), cfg.sampler_kind(), cfg.steps, cfg.spacing_kind());
+    let mut plan = StepPlan::build(cfg.schedule, cfg.sampler_kind(), cfg.steps, cfg.spacing);
     if cfg.noise != 1.0 {
         plan.steps.iter_mut().for_each(|st| st.c_z *= cfg.noise as f32);
     }
