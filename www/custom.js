@@ -6,8 +6,9 @@
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  /** The class palette Rust draws with (options().palette). */
-  const classes = () => window.wasmBindings.App.options().palette;
+  /** The class palette Rust draws with (options().palette), read once: the charts redraw several times a second. */
+  let palette = null;
+  const classes = () => (palette ||= window.wasmBindings.App.options().palette);
   const fmt = (v, d = 3) => (v == null || !Number.isFinite(v) ? "–" : Number(v).toPrecision(d));
   let pg = null;
   let lossChart = null, distChart = null, chartedAt = -1;
