@@ -1,4 +1,4 @@
-// The statistics of the browser tests, the same as native (src/science/metrics.rs,
+// The statistics of the browser tests, the same as native (core/src/science/metrics.rs,
 // tests/sampler_quality.rs): the energy distance, its null distribution
 // measured from repeated data-vs-data draws (a scaled χ² fitted to their mean
 // and variance; its 99.99 % quantile is the 99.9 % bound, as the fit's far
@@ -102,7 +102,7 @@ export function modeFailures(x, centres, s) {
   return out;
 }
 
-/** gaussians8 (src/science/datasets.rs): 8 modes on the circle of radius 3, std 0.25. */
+/** gaussians8 (core/src/science/datasets.rs): 8 modes on the circle of radius 3, std 0.25. */
 export const GAUSSIANS8 = {
   centres: Array.from({ length: 8 }, (_, k) => [3 * Math.cos((k * 2 * Math.PI) / 8), 3 * Math.sin((k * 2 * Math.PI) / 8)]),
   std: 0.25,

@@ -39,7 +39,7 @@ window.tfjsBaseline = (() => {
     return weightCache.get(url);
   }
 
-  // The sinusoidal time features of src/model/mlp.rs::time_embedding.
+  // The sinusoidal time features of core/src/model/mlp.rs::time_embedding.
   function timeEmbedding(t) {
     const e = new Float32Array(TIME_DIM);
     for (let j = 0; j < TIME_FREQS; j++) {

@@ -1,4 +1,4 @@
-// Whether a run's particles are still numbers (src/engine/health.rs is the
+// Whether a run's particles are still numbers (core/src/engine/health.rs is the
 // CPU twin): counts the non-finite particles, the first of them, and the
 // finite ones beyond ESCAPE_RADIUS — so the page learns of a NaN blow-up from
 // a 16-byte readback instead of copying every particle back each frame.

@@ -1,7 +1,7 @@
 // Likelihood through the probability-flow ODE: per point, Heun steps
 // [step_begin, step_end) of the ODE dȳ/dσ̃ = ε̂(a ȳ, t) and of the integral
 // of a tr ∂ε̂/∂x (in u = ln σ̃), data to noise — twin of
-// science::likelihood::heun_step (src/science/likelihood.rs states the
+// science::likelihood::heun_step (core/src/science/likelihood.rs states the
 // coordinates and the formula; the host finishes log p from the end state).
 // Prepended with a model that provides the tile contract:
 //   TILE, WG: points and threads per workgroup;

@@ -1,5 +1,5 @@
 // Counter-based Gaussian noise keyed by (seed, particle, step, draw).
-// Line-for-line twin of src/science/rng.rs — change both or neither.
+// Line-for-line twin of core/src/science/rng.rs — change both or neither.
 
 const STEP_INITIAL_NOISE: u32 = 0xFFFFFFFFu;
 const TAU: f32 = 6.2831855;

@@ -1,5 +1,5 @@
 // Test kernel: exposes the RNG to native tests, which compare it bit for bit
-// with src/science/rng.rs. Prepended with rng.wgsl.
+// with core/src/science/rng.rs. Prepended with rng.wgsl.
 
 struct ProbeParams {
     n: u32,

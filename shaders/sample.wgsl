@@ -1,5 +1,5 @@
 // The fused sampling kernel: per particle, for steps [step_begin, step_end)
-// of the step plan (src/science/plan.rs), evaluate the guided ε̂ at the
+// of the step plan (core/src/science/plan.rs), evaluate the guided ε̂ at the
 // rescaled input c_in·x, apply x ← c_x x + c_eps ε̂ + c_z z (+ c_prev m on
 // multistep plans) and draw z from the counter-based RNG — many steps in one
 // dispatch, the particle kept in registers, no readback in between.

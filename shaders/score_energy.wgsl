@@ -1,4 +1,4 @@
-// The conservative model's ε̂ = ∇ₓφ (model=energy; src/model/energy.rs) as
+// The conservative model's ε̂ = ∇ₓφ (model=energy; core/src/model/energy.rs) as
 // a cooperative workgroup kernel: twin of EnergyMlp::eps_hat_block, the
 // same sums in the same order. φ(x, t, c) is the score MLP with one
 // output; its gradient is the backward pass from that output to x:

@@ -1,5 +1,5 @@
 // The energy model's ε̂ = ∇ₓφ with its Jacobian J = ∂ε̂/∂x, the Hessian of
-// φ (model=energy; src/model/energy.rs), as a cooperative workgroup
+// φ (model=energy; core/src/model/energy.rs), as a cooperative workgroup
 // kernel: twin of EnergyMlp::eps_hat_jacobian, the same sums in the same
 // order. Forward-mode tangents along x₁ and x₂ ride through the forward
 // pass and through the backward pass from φ to x (forward over reverse):

@@ -1,7 +1,7 @@
 // Exact ε-prediction of an isotropic Gaussian mixture under VP noise:
 // ε̂ = σ Σ r_k (x − a μ_k) / C_k,  C_k = a² s_k² + σ², with an online
 // log-sum-exp over the components of the chosen class (all of them when
-// class_id is CLASS_ALL). Twin of ExactMixture::eps_hat (src/model/exact.rs).
+// class_id is CLASS_ALL). Twin of ExactMixture::eps_hat (core/src/model/exact.rs).
 
 struct Component {
     mean: vec2<f32>,

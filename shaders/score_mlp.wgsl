@@ -1,5 +1,5 @@
 // The pretrained score MLP's ε̂ as a cooperative workgroup kernel: twin of
-// ScoreMlp::eps_hat_block (src/model/mlp.rs), the same sums in the same
+// ScoreMlp::eps_hat_block (core/src/model/mlp.rs), the same sums in the same
 // order (inputs in groups of four, each group summed left to right, then
 // added to the accumulator).
 //   h0 = SiLU(B[c] + T[level] + W0x x),  h1 = SiLU(W1 h0 + b1),

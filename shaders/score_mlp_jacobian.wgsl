@@ -1,7 +1,7 @@
 // The score MLP's ε̂ with the trace of its Jacobian, tr ∂ε̂/∂x, by forward
 // mode (the tangents along x₁ and x₂ go through every layer beside the
 // activations, SiLU'(z) = σ(z)(1 + z(1 − σ(z)))), as a cooperative
-// workgroup kernel: twin of ScoreMlp::eps_hat_jacobian (src/model/mlp.rs),
+// workgroup kernel: twin of ScoreMlp::eps_hat_jacobian (core/src/model/mlp.rs),
 // the same sums in the same order (inputs in groups of four, each group
 // summed left to right, then added to the accumulator). For the likelihood
 // through the probability-flow ODE (likelihood.wgsl), unconditional (the

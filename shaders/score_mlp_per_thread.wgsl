@@ -2,7 +2,7 @@
 // llvmpipe; see sample_per_thread.wgsl), one invocation per 4 particles,
 // each with its hidden layers in per-thread arrays. On a real GPU those
 // arrays spill (score_mlp.wgsl is the kernel for GPUs). Twin of ScoreMlp::eps_hat_block
-// (src/model/mlp.rs), the same sums in the same order (inputs in groups of
+// (core/src/model/mlp.rs), the same sums in the same order (inputs in groups of
 // four, each group summed left to right, then added to the accumulator).
 //   h0 = SiLU(B[c] + T[level] + W0x x),  h1 = SiLU(W1 h0 + b1),
 //   h2 = SiLU(W2 h1 + b2),               ε̂ = W3 h2 + b3

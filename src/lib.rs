@@ -1,10 +1,11 @@
 //! The diffusion playground: pure science → model → engine → web surface.
 //!
-//! Dependencies point down only (DESIGN.md): [`science`] knows nothing of
-//! the others, [`model`] uses science, [`engine`] runs models with CPU and
-//! GPU backends, and `web` (wasm32 only) is the `#[wasm_bindgen]` surface.
+//! Dependencies point down only (DESIGN.md). The numerical core — [`science`],
+//! [`model`], [`engine`] — is the `diffusion-core` crate (core/), built at
+//! opt-level 3; this crate is the web surface over it (`web`, wasm32 for
+//! the page, its pure parts tested natively), built for size. The core's
+//! modules are re-exported here, so `crate::engine::…` and
+//! `diffusion_playground::engine::…` read as they did.
 
-pub mod science;
-pub mod model;
-pub mod engine;
+pub use diffusion_core::{engine, model, science, shaders};
 pub mod web;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trunk's post_build hook (Trunk.toml): the labs' own wasm, beside the
+# Trunk's post_build hook (tools/post-build.sh): the labs' own wasm, beside the
 # playground's. The playground's page is built without the crate's `labs`
 # feature (index.html: data-cargo-no-default-features), so its default page
 # loads less; a link with lab=<id> loads this module too (www/loader.js).

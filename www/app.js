@@ -19,7 +19,7 @@
   /** Class k's colour: the palette Rust draws with (options().palette). */
   const classColour = (k) => opts.palette[k % opts.palette.length];
   const need = () => { if (!app) throw new Error("playground is not ready yet: await playground.ready"); return app; };
-  /** A classic script of the page's, loaded once, when first wanted (the default page loads neither the charts nor the labs). */
+  /** A classic script of the page's, loaded once, when first wanted (the default page loads neither the charts, the labs, compare mode, the score check nor the video recorder). */
   const scripts = {};
   const loadScript = (src) => scripts[src] ||= new Promise((resolve, reject) => {
     const s = document.createElement("script");
@@ -48,6 +48,8 @@
     data: (n, seed) => Promise.resolve(need().data(n >>> 0, seed >>> 0)),
     shareUrl: () => `${location.origin}${location.pathname}#${need().fragment()}`,
     bench: (backend, n, steps) => need().bench(String(backend), n >>> 0, steps >>> 0),
+    /** Video of a run (www/record.js, loaded at the first recording). */
+    record: (options) => loadScript("./record.js").then(() => window.playgroundRecord(options)),
     play: () => need().play(),
     pause: () => need().pause(),
     step: () => need().step(),
@@ -440,6 +442,10 @@
       try { await navigator.clipboard.writeText(url); notice("Link copied."); }
       catch { notice(`Copy this link: ${url}`); }
     });
+    // The score check panel's script (www/diagnostics.js), when the panel first opens.
+    $("score-check").addEventListener("toggle", () => {
+      if ($("score-check").open) loadScript("./diagnostics.js").catch((e) => notice(String(e.message || e), "error"));
+    });
     $("compare-open").addEventListener("click", () => {
       // Compare mode starts from a link: B begins as a copy of A.
       history.pushState(null, "", `#${app.fragment()}&compare=1`);
@@ -476,6 +482,7 @@
       const panels = bindings.App.comparePanels(location.hash);
       if (panels) {
         $("status-line").textContent = "";
+        await loadScript("./compare.js");
         const api = await window.playgroundCompare.start(bindings, panels);
         window.playground = { ready, ...api };
         readyResolve(window.playground);

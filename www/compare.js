@@ -4,8 +4,8 @@
 // link's keys and their `b.` forms are split and rejoined in Rust
 // (src/web/compare.rs); this file lays the panels out, keeps their shared
 // keys equal, drives both from one bar and keeps the address bar's link
-// current. www/app.js calls `playgroundCompare.start` instead of starting a
-// playground when the link asks for compare mode.
+// current. www/app.js loads this file and calls `playgroundCompare.start`
+// instead of starting a playground when the link asks for compare mode.
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);

@@ -1,8 +1,10 @@
 // The score check panel (README: "Score diagnostics"): how far the running
 // model's score is from the exact one, at every noise level, and whether it
 // is a gradient field (its curl). The numbers come from Rust
-// (`App.scoreDiagnostics`, src/engine/diagnostics.rs); this file runs the
+// (`App.scoreDiagnostics`, core/src/engine/diagnostics.rs); this file runs the
 // sweep a level per task (the page stays responsive) and draws it with uPlot.
+// Loaded when the panel first opens (www/app.js); its controls stay disabled
+// until this file has wired them.
 (() => {
   "use strict";
   /** The class palette Rust draws with (options().palette), read once the page is ready. */
@@ -196,5 +198,6 @@
     $("ll-run").addEventListener("click", measureLikelihood);
     $("rays-run").addEventListener("click", drawRays);
     wireLineIntegrals();
+    for (const id of ["score-run", "ll-run", "rays-run", "li-mode"]) $(id).disabled = false;
   }, () => {});
 })();

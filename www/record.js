@@ -3,8 +3,9 @@
 // (the 2D canvas, or the WebGPU one during a WebGPU run) with MediaRecorder
 // as WebM, one video frame for every frame the page draws (the stream's
 // frames are requested, not sampled on a clock), until the run is done or a
-// limit is reached, and resolves to the Blob. The Record button (www/app.js)
-// calls it.
+// limit is reached, and resolves to the Blob. Loaded at the first
+// recording: `playground.record` (www/app.js) loads this file and calls
+// `window.playgroundRecord`; so does the Record button.
 (() => {
   "use strict";
   /** Limits: frames, bytes, seconds of wall time. Past any, recording stops and says so. */
@@ -103,5 +104,5 @@
     }
   }
 
-  window.playground.record = record;
+  window.playgroundRecord = record;
 })();

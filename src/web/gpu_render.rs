@@ -14,7 +14,7 @@ use super::layers::LabelGrid;
 use super::render::{dot_size, GAIN, PALETTE, PARTICLE};
 
 /// The render shader.
-pub const RENDER_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/shaders/render.wgsl"));
+pub use crate::shaders::RENDER_WGSL;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -327,7 +327,7 @@ impl GpuRenderer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::gpu::layout::assert_wgsl_layout;
+    use diffusion_core::assert_wgsl_layout;
 
     #[test]
     fn the_view_matches_the_wgsl_layout() {

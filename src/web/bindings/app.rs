@@ -49,7 +49,7 @@ impl App {
         Ok(points_to_js(&flat, Some(&labels)))
     }
 
-    /// Score diagnostics (src/engine/diagnostics.rs) of the current model,
+    /// Score diagnostics (engine::diagnostics) of the current model,
     /// unconditional, at network time `t` (not in (0, 1]: the level the run
     /// shows now) over `n` data draws (1–16 384) noised to it: `{ t, sigma,
     /// n, cStar, magnitudeRmse, meanCosine, meanAngleDeg, curlMeanAbs,
@@ -70,7 +70,7 @@ impl App {
     /// The log-density along `rays` rays (1–16) from `(x, y)`, reconstructed
     /// from the current model's score and exact, at network time `t` (as in
     /// `score_diagnostics`), 4 units long, 32 steps: `{ t, origin, r, rays:
-    /// [{ angleDeg, model, exact }], rmse }` (src/engine/diagnostics.rs).
+    /// [{ angleDeg, model, exact }], rmse }` (engine::diagnostics).
     #[wasm_bindgen(js_name = logDensityRays)]
     pub fn log_density_rays(&self, x: f64, y: f64, t: f64, rays: u32) -> Result<JsValue, JsError> {
         self.state.borrow_mut().log_density_rays(x, y, t, rays)

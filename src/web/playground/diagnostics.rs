@@ -12,7 +12,7 @@ use crate::web::playground::session::State;
 const DIAGNOSTICS_DATA_SEED: u32 = 0x5c0e;
 
 impl State {
-    /// Score diagnostics (src/engine/diagnostics.rs) of the current model,
+    /// Score diagnostics (engine::diagnostics) of the current model,
     /// unconditional, at network time `t` (not in (0, 1]: the level the run
     /// shows now) over `n` data draws (1–16 384) noised to it: `{ t, sigma,
     /// n, cStar, magnitudeRmse, meanCosine, meanAngleDeg, curlMeanAbs,
@@ -41,7 +41,7 @@ impl State {
     /// The log-density along `rays` rays (1–16) from `(x, y)`, reconstructed
     /// from the current model's score and exact, at network time `t` (as in
     /// `score_diagnostics`), 4 units long, 32 steps: `{ t, origin, r, rays:
-    /// [{ angleDeg, model, exact }], rmse }` (src/engine/diagnostics.rs).
+    /// [{ angleDeg, model, exact }], rmse }` (engine::diagnostics).
     pub(crate) fn log_density_rays(&mut self, x: f64, y: f64, t: f64, rays: u32) -> Result<JsValue, JsError> {
         if !(x.is_finite() && y.is_finite()) {
             return Err(JsError::new("logDensityRays needs a reference point of finite coordinates"));

@@ -274,8 +274,8 @@ pub fn emulation_of(info: &wgpu::AdapterInfo) -> Option<String> {
 }
 
 mod context;
-#[cfg(test)]
-pub(crate) mod layout;
+#[cfg(any(test, feature = "layout"))]
+pub mod layout;
 mod sampler;
 
 pub use context::GpuContext;

@@ -235,7 +235,7 @@ mod tests {
         let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
         let exact_model = ScoreModel::Exact(ExactMixture::new(&truth));
         let by_exact = mean(log_likelihood_cpu(&exact_model, &plan, &data));
-        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/gaussians8.safetensors")).unwrap();
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/gaussians8.safetensors")).unwrap();
         let learned = ScoreModel::learned(&ModelFile::from_bytes(&bytes, d).unwrap());
         let by_net = mean(log_likelihood_cpu(&learned, &plan, &data));
         eprintln!("exact {exact_mean:.4}, exact model's ODE {by_exact:.4}, network's ODE {by_net:.4}");

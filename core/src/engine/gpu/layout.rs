@@ -1,10 +1,11 @@
 //! One check of every host struct shared with a kernel against the WGSL
-//! struct as naga lays it out (tests only): the same size, and each WGSL
+//! struct as naga lays it out (tests only: this crate's, and the web layer's through the `layout`
+//! feature): the same size, and each WGSL
 //! member that is not padding (`pad…`, `_pad…`) at the host field's offset,
 //! with no member unnamed on either side.
 
 /// (member name, byte offset) of a WGSL struct, and its size, as naga lays it out.
-pub(crate) fn wgsl_layout(src: &str, name: &str) -> (Vec<(String, u32)>, u32) {
+pub fn wgsl_layout(src: &str, name: &str) -> (Vec<(String, u32)>, u32) {
     let module = naga::front::wgsl::parse_str(src).expect("the kernel parses");
     let ty = module.types.iter().find(|(_, t)| t.name.as_deref() == Some(name)).unwrap_or_else(|| panic!("no struct {name}")).1;
     match &ty.inner {
@@ -20,7 +21,7 @@ fn is_padding(name: &str) -> bool {
 /// The host struct `(size, [(field, offset)])` against WGSL struct `name` in
 /// `src`: panics naming the first difference. Padding may differ in shape
 /// (`pad: [u32; 3]` against `pad0 … pad2`): the size covers it.
-pub(crate) fn check_layout(src: &str, name: &str, size: usize, fields: &[(&str, usize)]) {
+pub fn check_layout(src: &str, name: &str, size: usize, fields: &[(&str, usize)]) {
     let (members, span) = wgsl_layout(src, name);
     assert_eq!(span as usize, size, "{name}: WGSL size {span}, host size {size}");
     for (m, off) in members.iter().filter(|(m, _)| !is_padding(m)) {
@@ -35,12 +36,13 @@ pub(crate) fn check_layout(src: &str, name: &str, size: usize, fields: &[(&str, 
 
 /// `assert_wgsl_layout!(SOURCE, "WgslName" => HostType { field, … })`:
 /// [`check_layout`] with the host's sizes and offsets taken by the compiler.
+#[macro_export]
 macro_rules! assert_wgsl_layout {
     ($src:expr, $name:literal => $t:ty { $($f:ident),* $(,)? }) => {
         $crate::engine::gpu::layout::check_layout($src, $name, ::std::mem::size_of::<$t>(), &[$((stringify!($f), ::std::mem::offset_of!($t, $f))),*])
     };
 }
-pub(crate) use assert_wgsl_layout;
+pub use crate::assert_wgsl_layout;
 
 #[cfg(test)]
 mod tests {

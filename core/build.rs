@@ -21,10 +21,13 @@ fn minify(src: &str) -> String {
 }
 
 fn main() {
-    println!("cargo::rerun-if-changed=shaders");
+    // shaders/ stays at the repository's top level, beside the web layer's
+    // www/ (the render kernel is the web layer's: crate::shaders).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shaders");
+    println!("cargo::rerun-if-changed={}", dir.display());
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("shaders");
     std::fs::create_dir_all(&out).expect("OUT_DIR is writable");
-    for entry in std::fs::read_dir("shaders").expect("shaders/ is beside Cargo.toml") {
+    for entry in std::fs::read_dir(&dir).expect("shaders/ is beside core/") {
         let path = entry.expect("a readable entry").path();
         if path.extension().is_some_and(|e| e == "wgsl") {
             println!("cargo::rerun-if-changed={}", path.display());

@@ -227,7 +227,7 @@ mod tests {
         let (p, q) = ([-2.0, 0.5], [1.5, 2.2]);
         let r = line_integrals(&exact, &truth, 0.3, p, q);
         assert!((r.straight - r.exact_log_ratio).abs() < 1e-3 && (r.l_path - r.exact_log_ratio).abs() < 1e-3, "{r:?}");
-        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/gaussians8.safetensors")).unwrap();
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/gaussians8.safetensors")).unwrap();
         let learned = ScoreModel::learned(&ModelFile::from_bytes(&bytes, d).unwrap());
         let r = line_integrals(&learned, &truth, 0.3, p, q);
         // Not exact (a learned field has curl and errors; measured −0.50 against −0.58), but within 0.1 nats.
@@ -248,7 +248,7 @@ mod tests {
         let r = log_density_rays(&exact, &truth, 0.3, [0.0, 0.0], 6, 4.0, 16);
         assert_eq!((r.rays.len(), r.r.len(), r.rays[0].model.len()), (6, 17, 17));
         assert!(r.rmse < 1e-3, "{}", r.rmse);
-        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/gaussians8.safetensors")).unwrap();
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/gaussians8.safetensors")).unwrap();
         let learned = ScoreModel::learned(&ModelFile::from_bytes(&bytes, d).unwrap());
         let r = log_density_rays(&learned, &truth, 0.3, [0.0, 0.0], 6, 4.0, 16);
         assert!(r.rmse < 0.15, "{}", r.rmse);
@@ -259,7 +259,7 @@ mod tests {
     #[test]
     fn the_shipped_network_is_close_but_not_exact_and_the_error_grows_towards_the_data() {
         let d = Dataset::Gaussians8;
-        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/gaussians8.safetensors")).unwrap();
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/gaussians8.safetensors")).unwrap();
         let model = ScoreModel::learned(&ModelFile::from_bytes(&bytes, d).unwrap());
         let truth = d.exact_mixture();
         let (data, _) = d.sample(400, 5);
