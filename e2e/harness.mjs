@@ -103,3 +103,33 @@ export function writeBenchBlock(root, name, block) {
   }
   console.log("\n" + block);
 }
+
+/**
+ * A host page (served on a second loopback origin, another port) that embeds
+ * the playground at `src` and drives it through postMessage (www/messages.js):
+ * `window.call(name, ...args)` resolves to the reply, `window.events` collects
+ * the events.
+ */
+export function hostPage(src) {
+  return `<!doctype html><meta charset="utf-8"><title>host</title>
+<iframe id="pg" src="${src}" width="480" height="560" title="Diffusion playground"></iframe>
+<script>
+  window.events = [];
+  const waiting = new Map();
+  addEventListener("message", (e) => {
+    const d = e.data;
+    if (!d || d.playground !== 1) return;
+    if (d.event) window.events.push({ ...d, origin: e.origin });
+    else if (waiting.has(d.id)) { waiting.get(d.id)(d); waiting.delete(d.id); }
+  });
+  let next = 1;
+  // Resolves to the reply, or { none: true } when none came within 20 s.
+  window.send = (msg) => new Promise((resolve) => {
+    const id = "m" + next++;
+    waiting.set(id, resolve);
+    document.getElementById("pg").contentWindow.postMessage({ id, ...msg }, "*");
+    setTimeout(() => { if (waiting.delete(id)) resolve({ none: true }); }, 20000);
+  });
+  window.call = (call, ...args) => window.send({ playground: 1, call, args });
+</script>`;
+}

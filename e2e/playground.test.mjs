@@ -4,7 +4,7 @@ import { test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { serve, launch, open } from "./harness.mjs";
+import { serve, launch, open, hostPage } from "./harness.mjs";
 import { energyDistance, nullCalibration, modeFailures, GAUSSIANS8, Z_9999 } from "./stats.mjs";
 
 // Every test and hook has a time limit, so that a hang fails the one test
@@ -1007,32 +1007,6 @@ test("the time scrubber replays the run, and shows the forward process at the sa
   assert.deepEqual(errors, []);
   await page.close();
 });
-
-// A host page on a second loopback origin (another port) embeds the
-// playground and drives it through postMessage (www/messages.js).
-function hostPage(src) {
-  return `<!doctype html><meta charset="utf-8"><title>host</title>
-<iframe id="pg" src="${src}" width="480" height="560" title="Diffusion playground"></iframe>
-<script>
-  window.events = [];
-  const waiting = new Map();
-  addEventListener("message", (e) => {
-    const d = e.data;
-    if (!d || d.playground !== 1) return;
-    if (d.event) window.events.push({ ...d, origin: e.origin });
-    else if (waiting.has(d.id)) { waiting.get(d.id)(d); waiting.delete(d.id); }
-  });
-  let next = 1;
-  // Resolves to the reply, or { none: true } when none came within 20 s.
-  window.send = (msg) => new Promise((resolve) => {
-    const id = "m" + next++;
-    waiting.set(id, resolve);
-    document.getElementById("pg").contentWindow.postMessage({ id, ...msg }, "*");
-    setTimeout(() => { if (waiting.delete(id)) resolve({ none: true }); }, 20000);
-  });
-  window.call = (call, ...args) => window.send({ playground: 1, call, args });
-</script>`;
-}
 
 test("an embed on another origin is driven through postMessage: config, run, result, a bad message, an origin the link does not allow", async (t) => {
   const cleanup = [];

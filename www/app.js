@@ -45,7 +45,7 @@
     },
     samples: () => need().samples(),
     plan: () => need().plan(),
-    data: (n, seed) => Promise.resolve(need().data(n >>> 0, seed >>> 0)),
+    data: (n, seed) => Promise.resolve().then(() => need().data(n >>> 0, seed >>> 0)),
     shareUrl: () => `${location.origin}${location.pathname}#${need().fragment()}`,
     bench: (backend, n, steps) => need().bench(String(backend), n >>> 0, steps >>> 0),
     /** Video of a run (www/record.js, loaded at the first recording). */
@@ -60,7 +60,7 @@
     scoreDiagnostics: (t = 0, n = 1024) => need().scoreDiagnostics(Number(t), n >>> 0),
     lineIntegrals: ([x0, y0], [x1, y1], t = 0) => need().lineIntegrals(+x0, +y0, +x1, +y1, Number(t)),
     logDensityRays: ([x, y] = [0, 0], t = 0, rays = 6) => need().logDensityRays(+x, +y, Number(t), rays >>> 0),
-    logLikelihood: (points, steps = 0) => need().logLikelihood(Float64Array.from(points ?? []), steps >>> 0),
+    logLikelihood: (points, steps = 0) => need().logLikelihood(points, steps >>> 0),
     likelihoodReport: (n = 512, steps = 0) => need().likelihoodReport(n >>> 0, steps >>> 0),
     lineIntegral(p0, p1, path = "straight", t = 0) {
       if (path !== "straight" && path !== "L") throw new Error(`path must be "straight" or "L", not ${JSON.stringify(path)}`);
@@ -68,8 +68,9 @@
       return path === "L" ? r.lPath : r.straight;
     },
     // Your own data and the in-page trainer (README: "Your own data"; www/custom.js draws the panels).
-    setData({ x, label } = {}) {
-      const r = need().setData(Float64Array.from(x ?? []), label == null ? undefined : Float64Array.from(label));
+    // Values from outside are handed to Rust as they are: it checks their kind and size before copying (src/web/input.rs).
+    setData(data) {
+      const r = need().setData(data);
       syncControls();
       return r;
     },
@@ -84,7 +85,7 @@
     stopTraining: () => need().trainStop(),
     exportModel: () => Promise.resolve().then(() => need().exportModel()),
     importModel: (bytes) => Promise.resolve().then(() => {
-      const r = need().importModel(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+      const r = need().importModel(bytes);
       syncControls();
       return r;
     }),
@@ -95,7 +96,7 @@
       undo: () => { const r = need().undoEdit(); syncControls(); return r; },
       clear: () => { const r = need().clearData(); syncControls(); return r; },
       preset: (id) => { const r = need().loadPreset(String(id)); syncControls(); return r; },
-      importCsv: (text) => { const r = need().importCsv(String(text)); syncControls(); return r; },
+      importCsv: (text) => { const r = need().importCsv(text); syncControls(); return r; },
       csv: () => need().dataCsv(),
       status: () => need().dataStatus(),
       drawPreview: (canvas) => need().drawTrainPreview(canvas),

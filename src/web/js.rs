@@ -2,9 +2,7 @@
 //! the 2D canvas, and the one WebGPU probe every page mode uses. Every
 //! other web module goes through these (wasm32 only).
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -24,36 +22,31 @@ pub fn points_to_js(x: &[f32], label: Option<&[i32]>) -> JsValue {
     out.into()
 }
 
+/// A future as a Promise whose rejections are `Error`s (a message string
+/// becomes `new Error(message)`), so every caller can read `e.message`.
+pub fn promise<F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static>(f: F) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move { f.await.map_err(|e| e.as_string().map_or(e, |s| js_sys::Error::new(&s).into())) })
+}
+
 /// The page's monotonic clock in milliseconds (`performance.now()`).
 pub fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
-/// A config value from JS: `setConfig({steps: 50})` and `setConfig({steps: "50"})` are the same.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Scalar {
-    Num(f64),
-    Bool(bool),
-    Str(String),
-}
+/// The most keys a `setConfig`/`checkConfig` argument may have (the table has about 40).
+const CONFIG_KEYS_READ_MAX: usize = 256;
 
-impl Scalar {
-    fn into_string(self) -> String {
-        match self {
-            Scalar::Num(v) if v.fract() == 0.0 && v.abs() < 1e18 => format!("{}", v as i64),
-            Scalar::Num(v) => v.to_string(),
-            Scalar::Bool(b) => (b as u8).to_string(),
-            Scalar::Str(s) => s,
-        }
-    }
-}
-
-/// The `(key, value)` pairs of a `setConfig`/`checkConfig` argument.
+/// The `(key, value)` pairs of a `setConfig`/`checkConfig` argument, read
+/// safely (web::input): `setConfig({steps: 50})` and `setConfig({steps:
+/// "50"})` are the same; a value that is not a number, string or boolean,
+/// or a key whose getter throws, is an error naming it.
 pub fn config_pairs(partial: JsValue) -> Result<impl Iterator<Item = (String, String)>, JsError> {
-    let map: BTreeMap<String, Scalar> = serde_wasm_bindgen::from_value(partial)
-        .map_err(|e| JsError::new(&format!("setConfig takes an object of config keys: {e}")))?;
-    Ok(map.into_iter().map(|(k, v)| (k, v.into_string())))
+    let pairs = crate::web::input::entries(&partial, "setConfig", CONFIG_KEYS_READ_MAX)
+        .and_then(|e| e.into_iter().map(|(k, v)| crate::web::input::scalar(&v, &k, "setConfig").map(|s| (k, s))).collect::<Result<Vec<_>, _>>())
+        .map_err(|e| JsError::new(&e))?;
+    // In key order, as the link writes them (and as setConfig always applied them).
+    let pairs: std::collections::BTreeMap<String, String> = pairs.into_iter().collect();
+    Ok(pairs.into_iter())
 }
 
 /// The bytes at `url` (relative to the page), or why not.

@@ -9,9 +9,11 @@
 //!   timeline, overlays, view…), its one backend policy, compare mode, the
 //!   user's data, the trainer and the likelihood.
 //! - [`labs`]: the labs, each a module behind one registry.
-//! - `js`, `assets` and `bindings` (wasm32 only): the browser once (values,
-//!   clock, fetch, canvas, the WebGPU probe), the shipped model files, and
-//!   the thin `#[wasm_bindgen]` surface.
+//! - `js`, `input`, `assets` and `bindings` (wasm32 only): the browser once
+//!   (values, clock, fetch, canvas, the WebGPU probe), values from outside
+//!   read without trusting them (kinds and sizes checked before a copy, no
+//!   getter unwinding through Rust), the shipped model files, and the thin
+//!   `#[wasm_bindgen]` surface.
 //!
 //! Pure parts compile and are tested natively; the rest is wasm32 only.
 
@@ -26,5 +28,7 @@ pub mod render;
 pub mod assets;
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
+#[cfg(target_arch = "wasm32")]
+pub mod input;
 #[cfg(target_arch = "wasm32")]
 pub mod js;

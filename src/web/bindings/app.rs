@@ -25,7 +25,7 @@ impl App {
     /// `gpu_canvas` is the WebGPU canvas the render pass draws on; it is
     /// shown in place of `canvas` while a WebGPU run draws.
     pub async fn create(canvas: HtmlCanvasElement, gpu_canvas: HtmlCanvasElement, fragment: String) -> Result<App, JsError> {
-        console_error_panic_hook::set_once();
+        crate::web::input::install_panic_hook();
         Ok(App { state: State::new(canvas, gpu_canvas, &fragment).await? })
     }
 
@@ -33,7 +33,7 @@ impl App {
     /// CPU: as many steps as fit in `budget_ms`. WebGPU: one dispatch of a
     /// fixed share of the run, then one readback.
     pub fn tick(&self, budget_ms: f64) -> js_sys::Promise {
-        wasm_bindgen_futures::future_to_promise(frame::tick(self.state.clone(), budget_ms))
+        crate::web::js::promise(frame::tick(self.state.clone(), budget_ms))
     }
 
     pub fn status(&self) -> JsValue {
@@ -44,6 +44,7 @@ impl App {
     #[wasm_bindgen(js_name = datasetSample)]
     pub fn dataset_sample(id: String, n: u32, seed: u32) -> Result<JsValue, JsError> {
         let d = Dataset::from_id(&id).ok_or_else(|| JsError::new(&format!("unknown dataset {id}")))?;
+        draws_checked(n, "datasetSample")?;
         let (xs, labels) = d.sample(n as usize, seed);
         let flat: Vec<f32> = xs.into_iter().flatten().collect();
         Ok(points_to_js(&flat, Some(&labels)))
@@ -81,15 +82,21 @@ impl App {
     /// interleaved coordinates, at `steps` Heun steps (0: the run's steps),
     /// on the run's backend.
     #[wasm_bindgen(js_name = logLikelihood)]
-    pub fn log_likelihood(&self, points: Vec<f64>, steps: u32) -> js_sys::Promise {
-        wasm_bindgen_futures::future_to_promise(self.state.borrow_mut().log_likelihood(points, steps))
+    pub fn log_likelihood(&self, points: JsValue, steps: u32) -> js_sys::Promise {
+        // Read without trusting it (web::input); one point past the limit, so the limit's own message names it.
+        let max = 2 * crate::web::playground::likelihood::MAX_POINTS + 2;
+        let points = match crate::web::input::numbers(&points, "logLikelihood: points", max) {
+            Ok(p) => p,
+            Err(e) => return js_sys::Promise::reject(&js_sys::Error::new(&e)),
+        };
+        crate::web::js::promise(self.state.borrow_mut().log_likelihood(points, steps))
     }
 
     /// Resolves to the likelihood panel's report (web::playground::likelihood,
     /// `Report`) over `n` data draws (1–4 096) at `steps` (0: the run's).
     #[wasm_bindgen(js_name = likelihoodReport)]
     pub fn likelihood_report(&self, n: u32, steps: u32) -> js_sys::Promise {
-        wasm_bindgen_futures::future_to_promise(self.state.borrow_mut().likelihood_report(n, steps))
+        crate::web::js::promise(self.state.borrow_mut().likelihood_report(n, steps))
     }
 
     /// Compare mode (web::playground::compare): `{ a, b, ignored }`, the two
@@ -199,7 +206,7 @@ impl App {
     /// run's particles now: on WebGPU mid-run this reads them all back first
     /// (frames read only a probe).
     pub fn samples(&self) -> js_sys::Promise {
-        wasm_bindgen_futures::future_to_promise(frame::samples(self.state.clone()))
+        crate::web::js::promise(frame::samples(self.state.clone()))
     }
 
     /// The current run's step plan (science::plan): per step the network
@@ -211,10 +218,11 @@ impl App {
     }
 
     /// `{ x, label }`: n fresh draws from the current dataset.
-    pub fn data(&self, n: u32, seed: u32) -> JsValue {
+    pub fn data(&self, n: u32, seed: u32) -> Result<JsValue, JsError> {
+        draws_checked(n, "data")?;
         let (xs, labels) = self.state.borrow().link.config.dataset.sample(n as usize, seed);
         let flat: Vec<f32> = xs.into_iter().flatten().collect();
-        points_to_js(&flat, Some(&labels))
+        Ok(points_to_js(&flat, Some(&labels)))
     }
 
     /// Times a run of `steps` steps (the plan's steps: Langevin and
@@ -224,6 +232,15 @@ impl App {
     /// particleStepsPerSecond, nfePerSecond }` (NFE per particle; the rates
     /// count particle-steps and particle-evaluations).
     pub fn bench(&self, backend: String, n: u32, steps: u32) -> js_sys::Promise {
-        wasm_bindgen_futures::future_to_promise(self.state.borrow_mut().bench(backend, n, steps))
+        crate::web::js::promise(self.state.borrow_mut().bench(backend, n, steps))
     }
+}
+
+/// `n` draws of a dataset are at most the particle limit (`config::N_MAX`).
+fn draws_checked(n: u32, call: &str) -> Result<(), JsError> {
+    let max = crate::web::config::N_MAX;
+    if n as usize > max {
+        return Err(JsError::new(&format!("{call} draws at most {max} points, not {n}")));
+    }
+    Ok(())
 }

@@ -8,17 +8,36 @@ use wasm_bindgen::prelude::*;
 
 use crate::science::datasets::{Dataset, PointSet, CUSTOM_CLASSES_MAX};
 use crate::web::bindings::app::App;
+use crate::engine::train::MODEL_BYTES_MAX;
+use crate::web::input;
 use crate::web::js::to_js;
 use crate::web::playground::custom::train_tick;
 use crate::web::playground::data::{self, Added, Data};
+
+/// The most points one `setData` call reads (the set keeps
+/// [`crate::science::datasets::CUSTOM_POINTS_MAX`]; those past it are
+/// counted, up to this).
+pub const SET_DATA_POINTS_READ_MAX: usize = 100_000;
+/// The longest CSV `importCsv` reads, in UTF-16 units (10 000 points at
+/// 40 characters a line fit 40 times over).
+pub const CSV_CHARS_READ_MAX: usize = 16 << 20;
 
 #[wasm_bindgen]
 impl App {
     /// `setData({ x, label })`: the user's points (2N interleaved
     /// coordinates, optional labels 0–7) become `dataset=custom`; points
     /// outside the box are left out and counted. Resolves to the edit report.
+    /// The argument is read without trusting it (web::input): at most
+    /// [`SET_DATA_POINTS_READ_MAX`] points a call.
     #[wasm_bindgen(js_name = setData)]
-    pub fn set_data(&self, x: Vec<f64>, label: Option<Vec<f64>>) -> Result<JsValue, JsError> {
+    pub fn set_data(&self, data: JsValue) -> Result<JsValue, JsError> {
+        let err = |e: String| JsError::new(&e);
+        if !data.is_object() {
+            return Err(err(format!("setData takes {{ x, label }}, not {}", input::kind_of(&data))));
+        }
+        let x = input::numbers(&input::get(&data, "x", "setData").map_err(err)?, "setData: x", 2 * SET_DATA_POINTS_READ_MAX).map_err(err)?;
+        let label = input::get(&data, "label", "setData").map_err(err)?;
+        let label = if label.is_null() || label.is_undefined() { None } else { Some(input::numbers(&label, "setData: label", SET_DATA_POINTS_READ_MAX).map_err(err)?) };
         if x.len() % 2 != 0 {
             return Err(JsError::new(&format!("setData: x has {} numbers; it takes 2N interleaved coordinates", x.len())));
         }
@@ -63,10 +82,20 @@ impl App {
 
     /// The brush (`{ erase, class, radius, density }`); `partial` sets some keys first.
     pub fn brush(&self, partial: JsValue) -> Result<JsValue, JsError> {
+        // Read (web::input) before the state is borrowed.
+        let keys: Vec<(String, f64)> = if partial.is_undefined() || partial.is_null() {
+            Vec::new()
+        } else {
+            let entries = input::entries(&partial, "brush", 16).map_err(|e| JsError::new(&e))?;
+            let mut keys = entries
+                .into_iter()
+                .map(|(k, v)| v.as_f64().map(|x| (k.clone(), x)).ok_or_else(|| JsError::new(&format!("brush: {k} must be a number, not {}", input::kind_of(&v)))))
+                .collect::<Result<Vec<_>, _>>()?;
+            keys.sort_by(|a, b| a.0.cmp(&b.0));
+            keys
+        };
         let mut st = self.state.borrow_mut();
-        if !partial.is_undefined() && !partial.is_null() {
-            let map: std::collections::BTreeMap<String, f64> = serde_wasm_bindgen::from_value(partial).map_err(|e| JsError::new(&format!("brush takes {{ erase, class, radius, density }}: {e}")))?;
-            let keys: Vec<(String, f64)> = map.into_iter().collect();
+        if !keys.is_empty() {
             st.editor.set_brush_keys(&keys).map_err(|e| JsError::new(&e))?;
         }
         Ok(to_js(&st.editor.brush))
@@ -100,7 +129,8 @@ impl App {
     /// A CSV (`x,y[,label]` lines) replaces the user's points; a bad line
     /// is an error naming it and the points already there are kept.
     #[wasm_bindgen(js_name = importCsv)]
-    pub fn import_csv(&self, text: String) -> Result<JsValue, JsError> {
+    pub fn import_csv(&self, text: JsValue) -> Result<JsValue, JsError> {
+        let text = input::text(&text, "importCsv", CSV_CHARS_READ_MAX).map_err(|e| JsError::new(&e))?;
         let (set, added) = data::parse_csv(&text).map_err(|e| JsError::new(&format!("the CSV was not read, your points are kept: {e}")))?;
         Ok(self.state.borrow_mut().put_points(set, &added))
     }
@@ -153,7 +183,7 @@ impl App {
     /// submit and its readback. Resolves to `trainStatus()`.
     #[wasm_bindgen(js_name = trainTick)]
     pub fn train_tick(&self, budget_ms: f64) -> js_sys::Promise {
-        wasm_bindgen_futures::future_to_promise(train_tick(self.state.clone(), budget_ms))
+        crate::web::js::promise(train_tick(self.state.clone(), budget_ms))
     }
 
     /// `trainStatus()`: `{ phase, step, steps, loss, seconds, etaSeconds,
@@ -186,7 +216,9 @@ impl App {
     /// Loads a model file (checked: size, format, names, shapes, f32,
     /// finite); it becomes `model=trained`. A bad file changes nothing.
     #[wasm_bindgen(js_name = importModel)]
-    pub fn import_model(&self, bytes: Vec<u8>) -> Result<JsValue, JsError> {
+    pub fn import_model(&self, bytes: JsValue) -> Result<JsValue, JsError> {
+        // One byte past the limit is read, so the file's own check names the size.
+        let bytes = input::bytes(&bytes, "importModel", MODEL_BYTES_MAX + 1).map_err(|e| JsError::new(&e))?;
         let mut st = self.state.borrow_mut();
         let meta = st.trainer.import(&bytes).map_err(|e| JsError::new(&e))?.metadata.clone();
         if st.link.config.model == crate::web::config::ModelKind::Trained {

@@ -176,7 +176,7 @@ use crate::web::labs::js::set_config;
     #[wasm_bindgen]
     impl AisLab {
         pub async fn create(fragment: String) -> AisLab {
-            console_error_panic_hook::set_once();
+            crate::web::input::install_panic_hook();
             let (cfg, ignored) = AisConfig::from_fragment(&fragment);
             let gpu = crate::web::js::probe_gpu().await.ok().map(Rc::new);
             AisLab { cfg, ignored, gpu }
@@ -185,13 +185,13 @@ use crate::web::labs::js::set_config;
         /// A Promise of `{ logZ, stderr, exactLogZ, ess, essFraction, acceptance }` at the configured temperatures.
         pub fn estimate(&self) -> js_sys::Promise {
             let (cfg, gpu) = (self.cfg.clone(), self.gpu.clone());
-            wasm_bindgen_futures::future_to_promise(async move { Ok(to_js(&Self::estimate_at(cfg.clone(), gpu, cfg.temperatures).await?)) })
+            crate::web::js::promise(async move { Ok(to_js(&Self::estimate_at(cfg.clone(), gpu, cfg.temperatures).await?)) })
         }
 
         /// A Promise of the estimates at 1, 3, 10, 30, 100 and 300 temperatures.
         pub fn sweep(&self) -> js_sys::Promise {
             let (cfg, gpu) = (self.cfg.clone(), self.gpu.clone());
-            wasm_bindgen_futures::future_to_promise(async move {
+            crate::web::js::promise(async move {
                 let mut out = Vec::new();
                 for k in SWEEP {
                     out.push(SweepPoint { temperatures: k, estimate: Self::estimate_at(cfg.clone(), gpu.clone(), k).await? });

@@ -176,7 +176,7 @@ use crate::web::labs::js::{set_config, status};
     #[wasm_bindgen]
     impl FokkerPlanckLab {
         pub fn create(fragment: String) -> FokkerPlanckLab {
-            console_error_panic_hook::set_once();
+            crate::web::input::install_panic_hook();
             let (cfg, ignored) = FokkerPlanckConfig::from_fragment(&fragment);
             FokkerPlanckLab { cfg, ignored, state: FokkerPlanck::default() }
         }

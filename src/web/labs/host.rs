@@ -71,7 +71,7 @@ pub struct Host<A: Animation> {
 impl<A: Animation> Host<A> {
     /// The lab on a canvas from a URL fragment; probes WebGPU once.
     pub async fn create(canvas: HtmlCanvasElement, fragment: &str) -> Result<Rc<RefCell<Self>>, JsError> {
-        console_error_panic_hook::set_once();
+        crate::web::input::install_panic_hook();
         let ctx2d = context_2d(&canvas)?;
         let (cfg, ignored) = A::Config::from_fragment(fragment);
         let gpu = crate::web::js::probe_gpu().await.ok().map(Rc::new);

@@ -155,7 +155,7 @@ pub(crate) mod js {
         let pairs: Vec<(String, String)> = config_pairs(partial)?.collect();
         let mut next = cfg.clone();
         if let Some(bad) = next.apply(pairs).into_iter().next() {
-            return Err(JsError::new(&bad.to_string()));
+            return Err(JsError::new(&format!("setConfig: {bad}")));
         }
         *cfg = next;
         Ok(())

@@ -104,6 +104,9 @@ impl State {
             };
             let steps = (steps as usize).clamp(1, config::STEPS_MAX);
             let n = n as usize;
+            if !(1..=config::N_MAX).contains(&n) {
+                return Err(JsValue::from_str(&format!("bench takes 1–{} particles, not {n}", config::N_MAX)));
+            }
             let mut c = cfg;
             c.steps = steps;
             let plan = plan_for(&c);

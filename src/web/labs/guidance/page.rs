@@ -235,7 +235,7 @@ pub struct GuidanceLab {
 impl GuidanceLab {
     /// Builds the lab on a canvas from a URL fragment; probes WebGPU once.
     pub async fn create(canvas: HtmlCanvasElement, fragment: String) -> Result<GuidanceLab, JsError> {
-        console_error_panic_hook::set_once();
+        crate::web::input::install_panic_hook();
         let ctx2d = context_2d(&canvas)?;
         let (cfg, ignored) = GuidanceConfig::from_fragment(&fragment);
         let gpu = crate::web::js::probe_gpu().await.ok().map(Rc::new);
