@@ -28,6 +28,10 @@
     s.onerror = () => reject(new Error(`${src} could not be loaded`));
     document.head.appendChild(s);
   });
+  // The postMessage API (www/messages.js) where a page can hold this one: in a
+  // frame (an embed), or opened by another window. Loaded now, beside the wasm:
+  // it posts the "ready" event a host waits for before it sends a call.
+  if (window.parent !== window || window.opener) loadScript("./messages.js").catch(() => {});
   /** uPlot (the charts): loaded the first time a chart is wanted. */
   window.needUplot = () => (window.uPlot ? Promise.resolve(window.uPlot) : loadScript("./uPlot.iife.min.js").then(() => window.uPlot));
 

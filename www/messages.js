@@ -7,7 +7,8 @@
 // (window.playground, www/app.js); a malformed message gets an error reply and
 // changes nothing. The link key `origins` (comma-separated origins, e.g.
 // `origins=https%3A%2F%2Fblog.example`) limits which parent origins may drive
-// it; without it any origin may (the page holds nothing private).
+// it; without it any origin may (the page holds nothing private). Loaded by
+// www/app.js only where another window can hold the page (a frame, an opener).
 (() => {
   "use strict";
   const CALLS = ["setConfig", "run", "play", "pause", "step", "status", "config", "samples", "metrics", "scrub"];

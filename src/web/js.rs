@@ -24,7 +24,12 @@ pub fn points_to_js(x: &[f32], label: Option<&[i32]>) -> JsValue {
 
 /// A future as a Promise whose rejections are `Error`s (a message string
 /// becomes `new Error(message)`), so every caller can read `e.message`.
+/// (Boxed, so the wrapper is compiled once, not once per caller.)
 pub fn promise<F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static>(f: F) -> js_sys::Promise {
+    to_promise(Box::pin(f))
+}
+
+fn to_promise(f: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>>) -> js_sys::Promise {
     wasm_bindgen_futures::future_to_promise(async move { f.await.map_err(|e| e.as_string().map_or(e, |s| js_sys::Error::new(&s).into())) })
 }
 
