@@ -13,11 +13,13 @@
 // particles in registers while the matrices stream through in coalesced
 // vec4 loads. The backward products read Wᵀ, stored beside W in the same
 // coalesced layout (EnergyMlp::gpu_weights), so they are the forward
-// product's loop. Workgroup memory: the activations (then the gradients)
-// and the two slopes SiLU'(z0), SiLU'(z1), 3 × TILE × 128 f32 = 12 KiB —
-// which is why the tile is 8 particles, not the ε-network's 16 (WebGPU's
-// default limit is 16 KiB). An energy network reads as ε (its time table's
-// reading is (0, 1, 1)), so the reading is not applied.
+// product's loop. Workgroup memory: only the activations (then the
+// gradients), TILE × 128 f32 = 4 KiB. The slopes SiLU'(z0), SiLU'(z1) stay
+// in registers (two Quads, 32 f32 a thread): each thread reads back exactly
+// the rows and particles it wrote, so sharing them bought nothing and held
+// 8 KiB more, which kept an RDNA SIMD at 6 subgroups (issue 30). An energy
+// network reads as ε (its time table's reading is (0, 1, 1)), so the
+// reading is not applied.
 //
 // Contract with sample.wgsl as score_mlp.wgsl's. The energy model has no
 // classifier: the host never builds GUIDANCE = 2 for it (engine::gpu), and
@@ -29,8 +31,6 @@ const WG: u32 = 64u;
 var<workgroup> sh_x: array<vec2<f32>, TILE>;
 // Particle p's 128 values at [p·G …]: h0, h1, then g2, g1, g0 in turn.
 var<workgroup> sh_h: array<vec4<f32>, TILE * G>;
-var<workgroup> sh_s0: array<vec4<f32>, TILE * G>;
-var<workgroup> sh_s1: array<vec4<f32>, TILE * G>;
 
 struct Quad {
     a: vec4<f32>,
@@ -65,7 +65,7 @@ fn product(w: u32, start: vec4<f32>, rg: u32, pg: u32) -> Quad {
 }
 
 // Loop iterations (lavapipe's budget, engine::gpu::ENERGY_LOOP_ITERATIONS):
-// 4 + 4 × 32 + 32.
+// 4 × 32 + 32.
 fn eps_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id: u32, n_classes: u32) -> vec2<f32> {
     if (lid < TILE) {
         sh_x[lid] = x;
@@ -78,11 +78,17 @@ fn eps_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id
     let base = weights[E_CLASS_BIAS + row * G + rg] + time_bias[level * ROW + rg];
     let wx = weights[rg];
     let wy = weights[V_W0X_Y + rg];
-    for (var q = 0u; q < 4u; q++) {
-        let z = base + wx * sh_x[4u * pg + q].x + wy * sh_x[4u * pg + q].y;
-        sh_h[pa + q * G] = silu(z);
-        sh_s0[pa + q * G] = dsilu(z);
-    }
+    // Layer 0, particles 4pg … 4pg+3 (unrolled: the slopes stay in registers).
+    let x0 = sh_x[4u * pg];
+    let x1 = sh_x[4u * pg + 1u];
+    let x2 = sh_x[4u * pg + 2u];
+    let x3 = sh_x[4u * pg + 3u];
+    let z0 = Quad(base + wx * x0.x + wy * x0.y, base + wx * x1.x + wy * x1.y, base + wx * x2.x + wy * x2.y, base + wx * x3.x + wy * x3.y);
+    sh_h[pa] = silu(z0.a);
+    sh_h[pa + G] = silu(z0.b);
+    sh_h[pa + 2u * G] = silu(z0.c);
+    sh_h[pa + 3u * G] = silu(z0.d);
+    let s0 = Quad(dsilu(z0.a), dsilu(z0.b), dsilu(z0.c), dsilu(z0.d));
     workgroupBarrier();
     // Layer 1: h1 and SiLU'(z1).
     let z1 = product(E_W1, weights[E_B1 + rg], rg, pg);
@@ -90,10 +96,7 @@ fn eps_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id
     sh_h[pa + G] = silu(z1.b);
     sh_h[pa + 2u * G] = silu(z1.c);
     sh_h[pa + 3u * G] = silu(z1.d);
-    sh_s1[pa] = dsilu(z1.a);
-    sh_s1[pa + G] = dsilu(z1.b);
-    sh_s1[pa + 2u * G] = dsilu(z1.c);
-    sh_s1[pa + 3u * G] = dsilu(z1.d);
+    let s1 = Quad(dsilu(z1.a), dsilu(z1.b), dsilu(z1.c), dsilu(z1.d));
     workgroupBarrier();
     // Layer 2 and the way back from φ: g2 = w3 ⊙ SiLU'(z2).
     let z2 = product(E_W2, weights[E_B2 + rg], rg, pg);
@@ -105,17 +108,17 @@ fn eps_tile(lid: u32, x: vec2<f32>, level: u32, alpha: f32, sigma: f32, class_id
     workgroupBarrier();
     // g1 = SiLU'(z1) ⊙ W2ᵀ g2.
     let u1 = product(E_W2T, vec4<f32>(0.0), rg, pg);
-    sh_h[pa] = u1.a * sh_s1[pa];
-    sh_h[pa + G] = u1.b * sh_s1[pa + G];
-    sh_h[pa + 2u * G] = u1.c * sh_s1[pa + 2u * G];
-    sh_h[pa + 3u * G] = u1.d * sh_s1[pa + 3u * G];
+    sh_h[pa] = u1.a * s1.a;
+    sh_h[pa + G] = u1.b * s1.b;
+    sh_h[pa + 2u * G] = u1.c * s1.c;
+    sh_h[pa + 3u * G] = u1.d * s1.d;
     workgroupBarrier();
     // g0 = SiLU'(z0) ⊙ W1ᵀ g1.
     let u0 = product(E_W1T, vec4<f32>(0.0), rg, pg);
-    sh_h[pa] = u0.a * sh_s0[pa];
-    sh_h[pa + G] = u0.b * sh_s0[pa + G];
-    sh_h[pa + 2u * G] = u0.c * sh_s0[pa + 2u * G];
-    sh_h[pa + 3u * G] = u0.d * sh_s0[pa + 3u * G];
+    sh_h[pa] = u0.a * s0.a;
+    sh_h[pa + G] = u0.b * s0.b;
+    sh_h[pa + 2u * G] = u0.c * s0.c;
+    sh_h[pa + 3u * G] = u0.d * s0.d;
     workgroupBarrier();
     // ε̂ = W0xᵀ g0: one thread a particle, the CPU's order.
     var e = vec2<f32>(0.0);

@@ -129,8 +129,8 @@ pub const LOOP_BUDGET: usize = 50_000;
 /// (shaders/score_mlp.wgsl, `eps_tile`): 4 + 2 × 32 + 32.
 pub const MLP_LOOP_ITERATIONS: usize = 100;
 /// Loop iterations of one energy-model evaluation by one thread
-/// (shaders/score_energy.wgsl, `eps_tile`): 4 + 4 × 32 + 32.
-pub const ENERGY_LOOP_ITERATIONS: usize = 164;
+/// (shaders/score_energy.wgsl, `eps_tile`): 4 × 32 + 32 (layer 0 is unrolled).
+pub const ENERGY_LOOP_ITERATIONS: usize = 160;
 /// Loop iterations of one classifier gradient with C classes by one thread
 /// (shaders/score_mlp.wgsl, `log_class_grad_tile`): 2 + 2 × 17 for the
 /// forward layers, 17 per round of logits, 3C for the softmax, 2(C + 1) +
