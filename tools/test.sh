@@ -18,4 +18,4 @@ echo "== wasm release build (trunk)"
 trunk build --release
 
 echo "== browser tests (playwright-core + Chromium)"
-node --test --test-concurrency=1 e2e/playground.test.mjs e2e/hostile.test.mjs
+node --test --test-concurrency=1 e2e/playground.test.mjs e2e/hostile.test.mjs e2e/a11y.test.mjs
