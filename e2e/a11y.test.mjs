@@ -1,8 +1,10 @@
-// The accessibility audit (issue 28, item 5): axe-core (npm, pinned) on every
-// page mode — the playground, compare mode, each lab, the embed — in the dark
-// and the light theme, with every panel open and a notice on show, finds
-// nothing serious or critical. A control injects what the labs' notices
-// looked like before (dark text on a dark olive box) and must be flagged.
+// Findable and readable (issue 28, item 5). The header links every page mode
+// (the playground, compare mode, each lab Rust lists), and each link opens
+// its mode. The accessibility audit: axe-core (npm, pinned) on every page
+// mode — the playground, compare mode, each lab, the embed — in the dark and
+// the light theme, with every panel open and a notice on show, finds nothing
+// serious or critical. A control injects what the labs' notices looked like
+// before (dark text on a dark olive box) and must be flagged.
 // Run: node --test e2e/a11y.test.mjs
 import { test as nodeTest, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -61,6 +63,33 @@ for (const theme of ["dark", "light"]) {
     assert.deepEqual(found, []);
   });
 }
+
+test("the header links every page mode, and each link opens its mode", async () => {
+  const { page, errors } = await open(browser, `${server.url}#v=1&steps=20&n=500`);
+  const { links, labs } = await page.evaluate(() => ({
+    links: [...document.querySelectorAll("#modes a")].map((a) => ({ mode: a.dataset.mode, text: a.textContent, current: a.getAttribute("aria-current") })),
+    labs: window.playground.options().labs,
+  }));
+  assert.deepEqual(links.map((l) => l.mode), ["playground", "compare", ...labs]);
+  assert.ok(links.every((l) => l.text.trim().length > 0), "every link is named");
+  assert.deepEqual(links.filter((l) => l.current).map((l) => l.mode), ["playground"]);
+  // Each lab's link opens that lab; from there the playground's link comes back.
+  for (const lab of labs) {
+    await Promise.all([page.waitForEvent("load"), page.click(`#modes a[data-mode="${lab}"]`)]);
+    await page.waitForFunction(() => window.playground && window.playground.ready);
+    assert.equal(await page.evaluate(async () => (await window.playground.ready).lab), lab);
+    assert.equal(await page.getAttribute(`#modes a[data-mode="${lab}"]`, "aria-current"), "page");
+  }
+  await Promise.all([page.waitForEvent("load"), page.click('#modes a[data-mode="compare"]')]);
+  await page.waitForFunction(() => window.playground && window.playground.ready);
+  assert.ok(await page.evaluate(async () => !!(await window.playground.ready).compare), "compare mode opens");
+  await Promise.all([page.waitForEvent("load"), page.click('#modes a[data-mode="playground"]')]);
+  await page.waitForFunction(() => window.playground && window.playground.ready);
+  const st = await page.evaluate(async () => { await window.playground.ready; return { lab: window.playground.lab ?? null, compare: !!window.playground.compare }; });
+  assert.deepEqual(st, { lab: null, compare: false });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
 
 test("control: the audit flags dark text on a dark olive notice", async () => {
   const { page } = await open(browser, `${server.url}#lab=langevin&theme=light`);

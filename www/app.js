@@ -470,11 +470,38 @@
 
   const bindings = () => window.wasmBindings;
 
+  /**
+   * The header's links to every page mode: the playground, compare mode and
+   * each lab Rust lists (options().labs), a lab named by its section's label.
+   * A link that changes the mode reloads the page (each mode starts from its link).
+   */
+  function buildModes(lab) {
+    const nav = $("modes");
+    for (const id of bindings().pageOptions().labs) {
+      const section = document.querySelector(`section[data-lab="${id}"]`);
+      const a = document.createElement("a");
+      a.href = `#lab=${id}`;
+      a.dataset.mode = id;
+      a.textContent = section?.getAttribute("aria-label") ?? id;
+      nav.append(a);
+    }
+    const now = lab || (bindings().App?.comparePanels(location.hash) ? "compare" : "playground");
+    for (const a of nav.querySelectorAll("a")) {
+      if (a.dataset.mode === now) a.setAttribute("aria-current", "page");
+      a.addEventListener("click", (e) => {
+        e.preventDefault();
+        history.pushState(null, "", a.getAttribute("href"));
+        location.reload();
+      });
+    }
+  }
+
   async function start() {
     try {
       const bindings = window.wasmBindings;
       // lab=<id>: a lab (www/labs.js) instead of the sampling playground.
       const lab = bindings.labOf(location.hash);
+      buildModes(lab.lab);
       if (lab.lab) {
         $("status-line").textContent = "";
         const [labBindings] = await Promise.all([window.loadLabBindings(), loadScript("./labs.js"), window.needUplot()]);
