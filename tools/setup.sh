@@ -47,7 +47,8 @@ ensure_wasm_bindgen() {
 }
 
 ensure_npm() {
-  # playwright-core (browser tests), binaryen (wasm-opt 132), tfjs (bench baseline): pinned in package-lock.json.
+  # playwright-core (browser tests), binaryen (wasm-opt 132), terser (the release JS), axe-core
+  # (the accessibility audit), tfjs (bench baseline): pinned in package-lock.json.
   if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.setup-lock; then
     log "installing npm packages"
     npm ci --no-audit --no-fund
