@@ -474,8 +474,9 @@
    * The header's links to every page mode: the playground, compare mode and
    * each lab Rust lists (options().labs), a lab named by its section's label.
    * A link that changes the mode reloads the page (each mode starts from its link).
+   * `now`: the mode this page shows ("playground", "compare" or a lab's id).
    */
-  function buildModes(lab) {
+  function buildModes(now) {
     const nav = $("modes");
     for (const id of bindings().pageOptions().labs) {
       const section = document.querySelector(`section[data-lab="${id}"]`);
@@ -485,7 +486,6 @@
       a.textContent = section?.getAttribute("aria-label") ?? id;
       nav.append(a);
     }
-    const now = lab || (bindings().App?.comparePanels(location.hash) ? "compare" : "playground");
     for (const a of nav.querySelectorAll("a")) {
       if (a.dataset.mode === now) a.setAttribute("aria-current", "page");
       a.addEventListener("click", (e) => {
@@ -501,7 +501,9 @@
       const bindings = window.wasmBindings;
       // lab=<id>: a lab (www/labs.js) instead of the sampling playground.
       const lab = bindings.labOf(location.hash);
-      buildModes(lab.lab);
+      // compare=1: two playgrounds side by side (www/compare.js) instead of one (the labs' module has no App).
+      const panels = lab.lab ? null : bindings.App.comparePanels(location.hash);
+      buildModes(lab.lab || (panels ? "compare" : "playground"));
       if (lab.lab) {
         $("status-line").textContent = "";
         const [labBindings] = await Promise.all([window.loadLabBindings(), loadScript("./labs.js"), window.needUplot()]);
@@ -510,8 +512,6 @@
         readyResolve(window.playground);
         return;
       }
-      // compare=1: two playgrounds side by side (www/compare.js) instead of one.
-      const panels = bindings.App.comparePanels(location.hash);
       if (panels) {
         $("status-line").textContent = "";
         await loadScript("./compare.js");

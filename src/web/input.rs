@@ -35,9 +35,7 @@ pub fn kind_of(v: &JsValue) -> String {
                 _ => "an object".into(),
             }
         }
-        Some(t @ ("undefined" | "boolean" | "number" | "string" | "bigint" | "symbol" | "function")) => {
-            if t == "undefined" { "undefined".into() } else { format!("a {t}") }
-        }
+        Some(t @ ("boolean" | "number" | "string" | "bigint" | "symbol" | "function")) => format!("a {t}"),
         _ => "a value".into(),
     }
 }
@@ -134,13 +132,11 @@ pub fn numbers(v: &JsValue, what: &str, max: usize) -> Result<Vec<f64>, String> 
 /// A file's bytes from a `Uint8Array` or an `ArrayBuffer`, at most `max`
 /// bytes (checked before the copy into wasm memory).
 pub fn bytes(v: &JsValue, what: &str, max: usize) -> Result<Vec<u8>, String> {
-    let view = if v.is_instance_of::<js_sys::Uint8Array>() && js_sys::ArrayBuffer::is_view(v) {
-        typed_copy(v, "Uint8Array", what)?
-    } else if v.is_instance_of::<js_sys::ArrayBuffer>() {
-        typed_copy(v, "Uint8Array", what)?
-    } else {
+    let bytes_like = (v.is_instance_of::<js_sys::Uint8Array>() && js_sys::ArrayBuffer::is_view(v)) || v.is_instance_of::<js_sys::ArrayBuffer>();
+    if !bytes_like {
         return Err(format!("{what} takes the file's bytes (a Uint8Array or an ArrayBuffer), not {}", kind_of(v)));
-    };
+    }
+    let view = typed_copy(v, "Uint8Array", what)?;
     let view: js_sys::Uint8Array = view.unchecked_into();
     let n = view.length() as usize;
     if n > max {

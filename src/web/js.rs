@@ -46,11 +46,10 @@ const CONFIG_KEYS_READ_MAX: usize = 256;
 /// "50"})` are the same; a value that is not a number, string or boolean,
 /// or a key whose getter throws, is an error naming it.
 pub fn config_pairs(partial: JsValue) -> Result<impl Iterator<Item = (String, String)>, JsError> {
-    let pairs = crate::web::input::entries(&partial, "setConfig", CONFIG_KEYS_READ_MAX)
-        .and_then(|e| e.into_iter().map(|(k, v)| crate::web::input::scalar(&v, &k, "setConfig").map(|s| (k, s))).collect::<Result<Vec<_>, _>>())
-        .map_err(|e| JsError::new(&e))?;
     // In key order, as the link writes them (and as setConfig always applied them).
-    let pairs: std::collections::BTreeMap<String, String> = pairs.into_iter().collect();
+    let pairs: std::collections::BTreeMap<String, String> = crate::web::input::entries(&partial, "setConfig", CONFIG_KEYS_READ_MAX)
+        .and_then(|e| e.into_iter().map(|(k, v)| crate::web::input::scalar(&v, &k, "setConfig").map(|s| (k, s))).collect())
+        .map_err(|e| JsError::new(&e))?;
     Ok(pairs.into_iter())
 }
 
