@@ -6,14 +6,11 @@
 // serious or critical. A control injects what the labs' notices looked like
 // before (dark text on a dark olive box) and must be flagged.
 // Run: node --test e2e/a11y.test.mjs
-import { test as nodeTest, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { serve, launch, open } from "./harness.mjs";
+import { serve, launch, open, test, DIST, LIMIT_MS } from "./harness.mjs";
 
-const LIMIT_MS = 6 * 60_000;
-const test = (name, fn) => nodeTest(name, { timeout: LIMIT_MS }, fn);
-const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 const AXE = fileURLToPath(new URL("../node_modules/axe-core/axe.min.js", import.meta.url));
 let server, browser;
 

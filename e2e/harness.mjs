@@ -5,7 +5,19 @@ import { readFile, mkdtemp } from "node:fs/promises";
 import { readFileSync, writeFileSync } from "node:fs";
 import { extname, join, normalize } from "node:path";
 import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import { test as nodeTest } from "node:test";
 import { chromium } from "playwright-core";
+
+/** The built page (trunk build --release) the browser tests serve. */
+export const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
+
+// Every test and hook has a time limit, so that a hang fails the one test
+// with its name (and the suite goes on) instead of stalling the whole run.
+// The slowest test takes about 2 minutes on a busy 2-core machine.
+export const LIMIT_MS = 6 * 60_000;
+/** node:test's `test` under that limit. */
+export const test = (name, fn) => nodeTest(name, { timeout: LIMIT_MS }, fn);
 
 const TYPES = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",

@@ -8,14 +8,10 @@
 // names the call (never a raw TypeError, RangeError or a wasm trap); no
 // Rust panic may happen (the module's panic counter, web::input), and the
 // page must still sample afterwards. Run: node --test e2e/hostile.test.mjs
-import { test as nodeTest, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { serve, launch, open, hostPage } from "./harness.mjs";
+import { serve, launch, open, hostPage, test, DIST, LIMIT_MS } from "./harness.mjs";
 
-const LIMIT_MS = 6 * 60_000;
-const test = (name, fn) => nodeTest(name, { timeout: LIMIT_MS }, fn);
-const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 let server, browser;
 
 before(async () => {

@@ -1,19 +1,12 @@
 // Browser end-to-end tests: the real page (dist/, built by trunk) in Debian's
 // Chromium, WebGPU on SwiftShader or no WebGPU at all. Run: node --test e2e/
-import { test as nodeTest, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { serve, launch, open, hostPage } from "./harness.mjs";
+import { serve, launch, open, hostPage, test, DIST, LIMIT_MS } from "./harness.mjs";
 import { energyDistance, nullCalibration, modeFailures, GAUSSIANS8, Z_9999 } from "./stats.mjs";
 
-// Every test and hook has a time limit, so that a hang fails the one test
-// with its name (and the suite goes on) instead of stalling the whole run.
-// The slowest test takes about 2 minutes on a busy 2-core machine.
-const LIMIT_MS = 6 * 60_000;
-const test = (name, fn) => nodeTest(name, { timeout: LIMIT_MS }, fn);
-
-const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 let server, gpuBrowser, cpuBrowser;
 
 // A truncated weights file and a missing one (the page must say so and keep working).
